@@ -1,0 +1,121 @@
+"""Atomic writes: a killed run leaves the old file or the new one, never half of one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> write_bytes_atomic(d / "a.txt", b"hello").read_bytes()
+    b'hello'
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(target.parent)
+    return target
+
+
+def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
+    """Write ``text`` atomically (see :func:`write_bytes_atomic`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> write_text_atomic(d / "b.txt", "重庆").read_text(encoding="utf-8")
+    '重庆'
+    """
+    return write_bytes_atomic(path, text.encode(encoding))
+
+
+@contextmanager
+def staged_output_dir(target: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
+    """Build a run's output directory beside ``target`` and swap it in at the end.
+
+    The body writes into a fresh staging directory. Only when the body returns does the
+    staging directory replace ``target`` (the previous contents are moved aside first and
+    removed afterwards), so a run killed at any moment leaves either the previous complete
+    outputs or the new complete outputs.
+
+    Parameters
+    ----------
+    target : path
+        The output directory the user named.
+    overwrite : bool
+        Replace a non-empty ``target``. Without it a non-empty ``target`` is refused.
+
+    Raises
+    ------
+    OutputExistsError
+        ``target`` exists, is not empty, and ``overwrite`` is false.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> with staged_output_dir(out) as stage:
+    ...     _ = (stage / "summary.json").write_text("{}")
+    >>> sorted(p.name for p in out.iterdir())
+    ['summary.json']
+    """
+    from netplan.errors import OutputExistsError
+
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise OutputExistsError(f"{target}: output path exists and is not a directory")
+    if target.is_dir() and any(target.iterdir()) and not overwrite:
+        raise OutputExistsError(
+            f"{target}: output directory is not empty; choose another -o or pass --overwrite"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging.", dir=target.parent))
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.replace(target, old / "run")
+    os.replace(stage, target)
+    _fsync_dir(target.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

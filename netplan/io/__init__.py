@@ -1,0 +1,1 @@
+"""Readers and writers for netplan and external network file formats."""

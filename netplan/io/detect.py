@@ -1,0 +1,75 @@
+"""Tell what kind of file a path holds and validate it accordingly (``egov-netplan validate``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from netplan.errors import Problem, ValidationError
+from netplan.io.yamlfile import load_yaml
+
+
+def _yaml_kind(data: object) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    kind = data.get("kind")
+    if isinstance(kind, str):
+        return kind
+    if "nodes" in data or "links" in data:
+        return "topology"
+    if "services" in data or "extends" in data:
+        return "scenario"
+    return None
+
+
+def validate_file(path: str | os.PathLike) -> str:
+    """Validate one file of any kind netplan reads; return a one-line summary.
+
+    Raises
+    ------
+    netplan.errors.ValidationError
+        With every problem found in the file.
+    """
+    from netplan.io.scenario_io import scenario_from_document
+    from netplan.io.topology_io import read_topology_graphml, topology_from_document
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        doc = load_yaml(p)
+        kind = _yaml_kind(doc.data)
+        if kind == "topology":
+            topo = topology_from_document(doc)
+            return f"topology {topo.name!r}: {len(topo.nodes)} nodes, {len(topo.links)} links"
+        if kind == "scenario":
+            topology = _scenario_topology(doc)
+            scenario = scenario_from_document(doc, topology)
+            checked = " (references checked against its topology)" if topology else ""
+            return f"scenario {scenario.name!r}: {len(scenario.services)} services{checked}"
+        raise ValidationError(
+            [Problem(str(p), "kind", "cannot tell the kind of file: add `kind: topology` or "
+                     "`kind: scenario`", 1)]
+        )
+    if suffix == ".graphml":
+        topo = read_topology_graphml(p)
+        return f"topology {topo.name!r} (GraphML): {len(topo.nodes)} nodes, {len(topo.links)} links"
+    raise ValidationError(
+        [Problem(str(p), "", f"unknown file type {suffix or '(none)'!r}; expected .yaml or .graphml")]
+    )
+
+
+def _scenario_topology(doc):
+    """The topology a scenario names in ``topology:``, loaded for reference checks."""
+    from netplan.io.topology_io import load_topology
+
+    data = doc.data if isinstance(doc.data, dict) else {}
+    ref = data.get("topology")
+    if not isinstance(ref, str):
+        return None
+    target = Path(doc.file).parent / ref
+    if not target.exists():
+        raise ValidationError(
+            [Problem(doc.file, "topology", f"topology file {str(target)!r} does not exist",
+                     doc.where(("topology",))[1])]
+        )
+    return load_topology(target)

@@ -1,0 +1,266 @@
+"""Read and write topologies: YAML (with optional CSV tables) and GraphML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from netplan.errors import Problem, ValidationError
+from netplan.io.validate import located_findings, validate_model
+from netplan.io.yamlfile import Located, dump_yaml, load_yaml, read_text
+from netplan.model.checks import check_topology
+from netplan.model.derive import derive_topology
+from netplan.model.topology import Topology
+
+TABLES = ("nodes", "links", "data_centres", "tiers")
+# Fields that hold several values: written in one CSV cell separated by ';'.
+LIST_FIELDS = {"planes", "srlg", "estimate_fields"}
+MAX_ROWS = 100_000
+
+
+def _read_csv_table(doc: Located, table: str, ref: str) -> list[dict[str, Any]]:
+    base = Path(doc.file).parent
+    target = Path(ref)
+    if target.is_absolute() or ".." in target.parts:
+        raise ValidationError(
+            [Problem(doc.file, table, f"table file {ref!r} must be a path inside {base}",
+                     doc.where((table,))[1])]
+        )
+    path = base / target
+    if not path.exists():
+        raise ValidationError(
+            [Problem(doc.file, table, f"table file {str(path)!r} does not exist",
+                     doc.where((table,))[1])]
+        )
+    text = read_text(path, "table file")
+    reader = csv.DictReader(io.StringIO(text))
+    rows: list[dict[str, Any]] = []
+    problems = []
+    for row in reader:
+        if len(rows) >= MAX_ROWS:
+            raise ValidationError([Problem(str(path), "", f"more than {MAX_ROWS} rows")])
+        line = reader.line_num
+        if None in row:
+            problems.append(Problem(str(path), f"{table}[{len(rows)}]",
+                                    "row has more cells than the header", line))
+            continue
+        item: dict[str, Any] = {}
+        for key, value in row.items():
+            if key is None or value is None or value.strip() == "":
+                continue
+            key = key.strip()
+            item[key] = (
+                [v.strip() for v in value.split(";") if v.strip()] if key in LIST_FIELDS else value
+            )
+        index = len(rows)
+        doc.lines[(table, index)] = (str(path), line)
+        for key in item:
+            doc.lines[(table, index, key)] = (str(path), line)
+        rows.append(item)
+    if problems:
+        raise ValidationError(problems)
+    return rows
+
+
+def _inline_tables(doc: Located) -> None:
+    if not isinstance(doc.data, dict):
+        return
+    for table in TABLES:
+        ref = doc.data.get(table)
+        if isinstance(ref, str) and ref.endswith(".csv"):
+            doc.data[table] = _read_csv_table(doc, table, ref)
+
+
+def _expect_kind(doc: Located, kind: str) -> None:
+    if isinstance(doc.data, dict) and doc.data.get("kind", kind) != kind:
+        raise ValidationError(
+            [Problem(doc.file, "kind", f"this is a {doc.data.get('kind')!r} file, expected {kind!r}",
+                     doc.where(("kind",))[1])]
+        )
+
+
+def topology_from_document(doc: Located) -> Topology:
+    """Validate a parsed topology document, check it, and derive link quantities."""
+    _expect_kind(doc, "topology")
+    _inline_tables(doc)
+    try:
+        topology = validate_model(Topology, doc)
+    except ValidationError as exc:
+        # Report the cross-reference problems of the parts that did validate too,
+        # so a user fixes everything in one pass.
+        problems = list(exc.problems)
+        lenient = _lenient_topology(doc.data)
+        if lenient is not None:
+            seen = {(p.field, p.message) for p in problems}
+            for extra in located_findings(doc, check_topology(lenient, connectivity=False)):
+                if (extra.field, extra.message) not in seen:
+                    problems.append(extra)
+        raise ValidationError(sorted(problems, key=_problem_order)) from None
+    problems = located_findings(doc, check_topology(topology))
+    if problems:
+        raise ValidationError(problems)
+    return derive_topology(topology)
+
+
+def _problem_order(problem: Problem) -> tuple:
+    return (problem.file, problem.line or 0, problem.field)
+
+
+def _lenient_topology(data: Any) -> Topology | None:
+    """A topology holding the items that validate on their own (for cross-reference checks)."""
+    from pydantic import ValidationError as PydanticError
+
+    from netplan.model.topology import DataCentre, Link, Node, Tier
+
+    if not isinstance(data, dict):
+        return None
+    parts: dict[str, list[Any]] = {}
+    for table, model in (("nodes", Node), ("links", Link), ("data_centres", DataCentre),
+                         ("tiers", Tier)):
+        items = data.get(table)
+        parts[table] = []
+        if not isinstance(items, list):
+            continue
+        for item in items:
+            try:
+                parts[table].append(model.model_validate(item))
+            except PydanticError:
+                # Keep what identifies the item so references to it are not reported as unknown.
+                if isinstance(item, dict) and isinstance(item.get("id", item.get("name")), str):
+                    parts[table].append(model.model_construct(**{
+                        k: v for k, v in item.items() if k in model.model_fields
+                    }))
+    try:
+        return Topology.model_construct(name="lenient", **parts)
+    except Exception:  # noqa: BLE001 - best effort only; the field problems are already reported
+        return None
+
+
+def load_topology(path: str | os.PathLike) -> Topology:
+    """Load, validate and derive a topology from a YAML file (tables may be CSV files).
+
+    Raises
+    ------
+    netplan.errors.ValidationError
+        With every problem found: file, line, field and reason.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> sum(node.kind == "district" for node in topo.nodes)
+    40
+    """
+    return topology_from_document(load_yaml(path))
+
+
+def build_topology(data: dict[str, Any] | Topology, name: str = "<code>") -> Topology:
+    """Validate and derive a topology built in code (a dict as in the YAML, or a model).
+
+    Examples
+    --------
+    >>> topo = build_topology({
+    ...     "name": "two sites",
+    ...     "tiers": [{"name": "10G", "capacity_gbps": 10, "capex_cny": 1, "opex_cny_per_year": 1}],
+    ...     "nodes": [
+    ...         {"id": "a", "name": "A", "kind": "core", "lat": 29.56, "lon": 106.55},
+    ...         {"id": "b", "name": "B", "kind": "district", "lat": 30.81, "lon": 108.41}],
+    ...     "links": [{"id": "a-b", "a": "a", "b": "b", "plane": "extranet", "tier": "10G"}]})
+    >>> link = topo.links[0]
+    >>> link.capacity_gbps, round(link.length_km)
+    (10.0, 291)
+    """
+    if isinstance(data, Topology):
+        data = data.model_dump(mode="json")
+    return topology_from_document(Located(data=dict(data), file=name))
+
+
+def topology_to_dict(topology: Topology) -> dict[str, Any]:
+    """Plain data for YAML or JSON, leaving out fields at their defaults."""
+    return topology.model_dump(mode="json", exclude_defaults=True) | {"kind": "topology"}
+
+
+def save_topology(topology: Topology, path: str | os.PathLike) -> Path:
+    """Write ``topology`` as YAML (atomically)."""
+    from netplan.atomic import write_text_atomic
+
+    return write_text_atomic(path, dump_yaml(topology_to_dict(topology)))
+
+
+# --- GraphML -----------------------------------------------------------------------------
+
+_JSON_GRAPH_ATTRS = ("tiers", "data_centres", "notes")
+
+
+def topology_to_graphml(topology: Topology, path: str | os.PathLike) -> Path:
+    """Write ``topology`` as GraphML (a networkx MultiGraph: one edge per link, keyed by id).
+
+    Lists and nested records are stored as JSON strings, since GraphML holds scalars only.
+    """
+    import networkx as nx
+
+    from netplan.atomic import write_bytes_atomic
+
+    graph = nx.MultiGraph()
+    data = topology_to_dict(topology)
+    for key, value in data.items():
+        if key in ("nodes", "links"):
+            continue
+        graph.graph[key] = json.dumps(value, ensure_ascii=False) if key in _JSON_GRAPH_ATTRS else value
+    for node in data["nodes"]:
+        attrs = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
+                 for k, v in node.items() if k != "id"}
+        graph.add_node(node["id"], **attrs)
+    for link in data["links"]:
+        # a and b are kept as attributes too: an undirected graph does not keep their order.
+        attrs = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
+                 for k, v in link.items()}
+        graph.add_edge(link["a"], link["b"], key=link["id"], **attrs)
+    graph.graph["link_order"] = ",".join(link["id"] for link in data["links"])
+    buffer = io.BytesIO()
+    nx.write_graphml(graph, buffer, encoding="utf-8")
+    return write_bytes_atomic(path, buffer.getvalue())
+
+
+def read_topology_graphml(path: str | os.PathLike) -> Topology:
+    """Read a topology written by :func:`topology_to_graphml`."""
+    import xml.etree.ElementTree as ET
+
+    import networkx as nx
+
+    name = str(path)
+    read_text(path)  # existence, size and encoding checks with clear messages
+    try:
+        graph = nx.read_graphml(path, force_multigraph=True)
+    except (ET.ParseError, nx.NetworkXError, ValueError, KeyError) as exc:
+        raise ValidationError([Problem(name, "", f"not valid GraphML: {exc}")]) from None
+
+    def _decode(value: Any, key: str) -> Any:
+        if key in _JSON_GRAPH_ATTRS or key in ("planes", "srlg", "estimate_fields"):
+            try:
+                return json.loads(value) if isinstance(value, str) else value
+            except json.JSONDecodeError:
+                raise ValidationError(
+                    [Problem(name, key, "expected a JSON list in this GraphML attribute")]
+                ) from None
+        return value
+
+    data: dict[str, Any] = {k: _decode(v, k) for k, v in graph.graph.items()}
+    data["nodes"] = [
+        {"id": node_id, **{k: _decode(v, k) for k, v in attrs.items()}}
+        for node_id, attrs in graph.nodes(data=True)
+    ]
+    links = []
+    for a, b, key, attrs in graph.edges(keys=True, data=True):
+        item = {k: _decode(v, k) for k, v in attrs.items()}
+        links.append({"id": key, "a": a, "b": b} | item)
+    order = {lid: i for i, lid in enumerate(graph.graph.get("link_order", "").split(",")) if lid}
+    data.pop("link_order", None)
+    if order:
+        links.sort(key=lambda item: order.get(item["id"], len(order)))
+    data["links"] = links
+    return topology_from_document(Located(data=data, file=name))

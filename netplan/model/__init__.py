@@ -1,0 +1,1 @@
+"""The validated, immutable model of topologies and scenarios."""

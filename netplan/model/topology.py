@@ -1,0 +1,180 @@
+"""The topology model: nodes, links, tiers and data centres of both planes.
+
+Every object is an immutable, validated pydantic model with units in its field names.
+Field-level rules (types, ranges) live on the models; rules that relate objects to each
+other (unknown ids, duplicate ids, planes that must stay separate, connectivity) live in
+:mod:`netplan.model.checks` so that all of them can be reported at once.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+PLANES: tuple[str, ...] = ("extranet", "intranet")
+NODE_KINDS: tuple[str, ...] = (
+    "district",
+    "core",
+    "aggregation",
+    "data_centre",
+    "internet_exit",
+    "national_uplink",
+)
+REGIONS: tuple[str, ...] = ("中心城区", "主城新区", "渝东北", "渝东南")
+
+Plane = Literal["extranet", "intranet"]
+NodeKind = Literal[
+    "district", "core", "aggregation", "data_centre", "internet_exit", "national_uplink"
+]
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"),
+    Field(description="Identifier: letters, digits, '_', '.', '-'; at most 64 characters."),
+]
+
+
+class Frozen(BaseModel):
+    """Base of every model: immutable, unknown fields rejected, NaN/inf rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+class Tier(Frozen):
+    """A circuit type that can be bought, as real circuits are: in modules of fixed speed.
+
+    Examples
+    --------
+    >>> Tier(name="10G", capacity_gbps=10, capex_cny=200_000, opex_cny_per_year=120_000).max_modules
+    4
+    """
+
+    name: Identifier
+    capacity_gbps: float = Field(gt=0, description="Capacity of one module, Gbit/s.")
+    capex_cny: float = Field(ge=0, description="Purchase and installation cost per module, CNY.")
+    opex_cny_per_year: float = Field(ge=0, description="Yearly rental/maintenance per module, CNY.")
+    capex_cny_per_km: float = Field(0.0, ge=0, description="Extra purchase cost per module-km.")
+    opex_cny_per_km_year: float = Field(0.0, ge=0, description="Extra yearly cost per module-km.")
+    max_modules: int = Field(4, ge=1, le=64, description="Most parallel modules on one link.")
+    estimate: bool = Field(True, description="True when the prices are estimates.")
+    source: str = ""
+
+
+class Node(Frozen):
+    """A site: a district/county government node, a core, a data centre or an exit."""
+
+    id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    name_zh: str = Field("", max_length=200)
+    kind: NodeKind
+    region: Literal["中心城区", "主城新区", "渝东北", "渝东南"] | None = None
+    lat: float = Field(ge=-90, le=90, description="Latitude, degrees north.")
+    lon: float = Field(ge=-180, le=180, description="Longitude, degrees east.")
+    planes: tuple[Plane, ...] = Field(
+        ("extranet", "intranet"), min_length=1, description="Planes the node takes part in."
+    )
+    adcode: str | None = None
+    population: int | None = Field(None, ge=0, description="Resident population (persons).")
+    staff: int | None = Field(None, ge=0, description="Government staff online at busy hour.")
+    cameras: int | None = Field(None, ge=0, description="Video-surveillance cameras.")
+    video_rooms: int | None = Field(None, ge=0, description="Video-conference rooms.")
+    estimate_fields: tuple[str, ...] = Field((), description="Fields whose values are estimates.")
+    source: str = ""
+
+
+class Link(Frozen):
+    """A physical link of one plane (full duplex: the capacity holds in each direction)."""
+
+    id: Identifier
+    a: Identifier
+    b: Identifier
+    plane: Plane
+    tier: Identifier | None = Field(None, description="Tier name from the catalogue.")
+    modules: int = Field(1, ge=0, le=64, description="Modules of the tier installed.")
+    capacity_gbps: float | None = Field(
+        None, gt=0, description="Installed capacity; derived from tier × modules when absent."
+    )
+    length_km: float | None = Field(
+        None, gt=0, le=5000, description="Route length; haversine × route factor when absent."
+    )
+    latency_ms: float | None = Field(
+        None, gt=0, le=1000, description="One-way latency; length × fibre delay when absent."
+    )
+    weight: float | None = Field(None, gt=0, description="Routing metric; latency when absent.")
+    srlg: tuple[Identifier, ...] = Field((), description="Shared-risk groups (ducts, carriers).")
+    candidate: bool = Field(False, description="Not built yet: the optimizer may build it.")
+    build_capex_cny: float = Field(0.0, ge=0, description="Fixed charge to build a candidate.")
+    capacity_max_gbps: float | None = Field(None, gt=0, description="Most capacity it can take.")
+
+
+class DataCentre(Frozen):
+    """A government data centre with racks of servers."""
+
+    id: Identifier
+    node: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    name_zh: str = Field("", max_length=200)
+    role: Literal["primary", "disaster_recovery"] = "primary"
+    racks: int = Field(ge=0, description="Racks installed today.")
+    racks_max: int = Field(gt=0, description="Racks the building can hold.")
+    kw_per_rack: float = Field(gt=0, le=100)
+    servers_per_rack: float = Field(gt=0, le=200)
+    rack_capex_cny: float = Field(ge=0)
+    rack_opex_cny_per_year: float = Field(ge=0)
+    target_utilisation: float = Field(0.6, gt=0, le=1, description="Server utilisation target.")
+    estimate: bool = True
+    source: str = ""
+
+
+class Topology(Frozen):
+    """Both planes of a network: its sites, links, data centres and tier catalogue.
+
+    Build one from a YAML file with :func:`netplan.load_topology` or in code with
+    :func:`netplan.build_topology`, which also check cross-references and derive link
+    lengths, latencies and capacities.
+    """
+
+    kind: Literal["topology"] = "topology"
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    route_factor: float = Field(
+        1.3, ge=1, le=5, description="Fibre route length over straight-line distance."
+    )
+    fibre_latency_ms_per_km: float = Field(0.005, gt=0, le=1)
+    tiers: tuple[Tier, ...] = Field(min_length=1)
+    nodes: tuple[Node, ...] = Field(min_length=1)
+    links: tuple[Link, ...] = Field(min_length=1)
+    data_centres: tuple[DataCentre, ...] = ()
+    notes: tuple[str, ...] = Field((), description="What is sourced and what is estimated.")
+
+    def node(self, node_id: str) -> Node:
+        """Return the node with id ``node_id`` (KeyError when absent)."""
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def tier(self, name: str) -> Tier:
+        """Return the tier called ``name`` (KeyError when absent)."""
+        for tier in self.tiers:
+            if tier.name == name:
+                return tier
+        raise KeyError(name)
+
+    def links_of(self, plane: str, *, built_only: bool = True) -> tuple[Link, ...]:
+        """Links of ``plane``; candidates are left out unless ``built_only`` is false."""
+        return tuple(
+            link
+            for link in self.links
+            if link.plane == plane and (not built_only or not link.candidate)
+        )
+
+    def nodes_of(self, plane: str) -> tuple[Node, ...]:
+        """Nodes that take part in ``plane``."""
+        return tuple(node for node in self.nodes if plane in node.planes)
+
+    def plane_graph(self, plane: str, *, built_only: bool = True):
+        """The :class:`netplan.graph.PlaneGraph` of ``plane`` for routing and analysis."""
+        from netplan.model.graphs import plane_graph
+
+        return plane_graph(self, plane, built_only=built_only)
