@@ -121,6 +121,118 @@ def show(topology: str | None, as_json: bool) -> None:
         click.echo(topology_summary(topo))
 
 
+def _scenario_arg(value: str | None, topology):
+    import netplan
+
+    return netplan.load_scenario(value or netplan.default_scenario_path(), topology)
+
+
+def _output_option(func):
+    func = click.option("--overwrite", is_flag=True,
+                        help="Replace the results already in the output directory.")(func)
+    return click.option("-o", "--output", "output", type=click.Path(file_okay=False),
+                        default=None, help="Output directory.")(func)
+
+
+@cli.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@_output_option
+def demand(topology: str, scenario: str, output: str | None, overwrite: bool) -> None:
+    """Turn a scenario into demand; print busy-hour totals per plane, service and year.
+
+    With -o DIR, also write demand.csv, demand.npz (labelled axes) and busy_hour.csv.
+    All demand figures are estimates.
+    """
+    from netplan.atomic import staged_output_dir
+    from netplan.demand import build_demand
+
+    topo = _topology_arg(topology)
+    result = build_demand(topo, _scenario_arg(scenario, topo))
+    rows = result.busy_hour_totals()
+    click.echo(f"busy-hour demand of scenario {result.scenario!r} (Gbit/s, estimates)")
+    click.echo(f"{'plane':<10} {'service':<22} {'year':>5} {'hour':>5} {'total_gbps':>12}")
+    for row in rows:
+        click.echo(f"{row['plane']:<10} {row['service']:<22} {row['year']:>5} "
+                   f"{row['busy_hour']:>5} {row['total_gbps']:>12.3f}")
+    if output:
+        with staged_output_dir(output, overwrite=overwrite) as stage:
+            result.save(stage)
+        click.echo(f"wrote {output}/demand.csv, demand.npz, busy_hour.csv")
+
+
+FAILURE_CHOICES = ("none", "n-1", "n-1-nodes", "srlg", "n-2")
+
+
+def _parse_failures(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from netplan.errors import Problem, ValidationError
+
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    bad = [p for p in parts if p not in FAILURE_CHOICES]
+    if bad or not parts:
+        raise ValidationError([Problem("--failures", "", f"unknown policy {', '.join(bad) or value!r};"
+                                       f" choose from {', '.join(FAILURE_CHOICES)}")])
+    return parts
+
+
+@cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--failures", default=None, metavar="POLICY[,POLICY]",
+              help="none | n-1 | n-1-nodes | srlg | n-2 (comma-separated to combine); "
+                   "default: the scenario's failure_policy.")
+@click.option("--topology", "graph_file", type=click.Path(dir_okay=False), default=None,
+              help="An imported network instead: a Repetita .graph file.")
+@click.option("--demands", "demands_file", type=click.Path(dir_okay=False), default=None,
+              help="The Repetita .demands file that goes with --topology.")
+@click.option("--routing", type=click.Choice(["ecmp", "min-mlu"]), default="ecmp",
+              help="For imported networks: ECMP shortest paths or the min-max-utilisation LP.")
+@_output_option
+def analyze(files: tuple[str, ...], failures: str | None, graph_file: str | None,
+            demands_file: str | None, routing: str, output: str | None, overwrite: bool) -> None:
+    """Worst load of every link over all hours, years and failure states, with its cause.
+
+    FILES is a TOPOLOGY followed by one or more SCENARIO files. Writes worst_case.csv,
+    sla_violations.csv, lost_demand.csv, dc_load.csv and summary.json to -o DIR.
+    With --topology X.graph --demands X.demands it analyses an imported network instead and
+    writes link_loads.csv and summary.json.
+    """
+    from netplan.atomic import staged_output_dir
+    from netplan.errors import Problem, ValidationError
+
+    if output is None:
+        raise ValidationError([Problem("-o", "", "give an output directory with -o DIR")])
+    if graph_file is not None:
+        if files or demands_file is None:
+            raise ValidationError([Problem("--topology", "", "an imported network takes "
+                                           "--topology X.graph --demands X.demands and no FILES")])
+        from netplan.imported import analyze_imported
+
+        result = analyze_imported(graph_file, demands_file, routing)
+        with staged_output_dir(output, overwrite=overwrite) as stage:
+            result.save(stage)
+        click.echo(f"{result.summary['network']}: maximum utilisation "
+                   f"{result.summary['max_utilisation']:.4f} ({routing}); wrote {output}")
+        return
+    if len(files) < 2:
+        raise ValidationError([Problem("FILES", "", "give a TOPOLOGY and at least one SCENARIO")])
+    from netplan.study import analyze as run_analysis
+
+    topo = _topology_arg(files[0])
+    scenarios = [_scenario_arg(path, topo) for path in files[1:]]
+    study = run_analysis(topo, scenarios, _parse_failures(failures))
+    with staged_output_dir(output, overwrite=overwrite) as stage:
+        study.save(stage)
+    summary = study.summary()
+    click.echo(f"{len(summary['failure_states'])} plane studies, "
+               f"{sum(summary['failure_states'].values())} failure states; "
+               f"{summary['links_over_target']} of {summary['links']} links over target; "
+               f"worst utilisation {summary['max_worst_utilisation']:.3f}")
+    click.echo(f"wrote {output}/worst_case.csv, sla_violations.csv, lost_demand.csv, "
+               "dc_load.csv, summary.json")
+
+
 def main() -> None:
     """Entry point of the ``egov-netplan`` console script."""
     cli.main(prog_name="egov-netplan")

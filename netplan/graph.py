@@ -29,7 +29,7 @@ def _frozen(values, dtype) -> np.ndarray:
 def _node_positions(
     values, node_index: dict[str, int], field_name: str, source: str, problems: list[Problem]
 ) -> np.ndarray:
-    """Map node ids (or integer indices) to indices, recording unknown ones."""
+    """Map node ids (or integer indices) to indices; unknown ones become -1 and a problem."""
     arr = np.asarray(values)
     n_nodes = len(node_index)
     if arr.ndim != 1:
@@ -41,8 +41,8 @@ def _node_positions(
             problems.append(
                 Problem(source, f"{field_name}[{i}]", f"node index {arr[i]} is out of range")
             )
-        return np.where((arr >= 0) & (arr < n_nodes), arr, 0).astype(np.int32)
-    out = np.zeros(arr.size, dtype=np.int32)
+        return np.where((arr >= 0) & (arr < n_nodes), arr, -1).astype(np.int32)
+    out = np.full(arr.size, -1, dtype=np.int32)
     for i, value in enumerate(arr.tolist()):
         idx = node_index.get(str(value))
         if idx is None:
@@ -214,7 +214,7 @@ class PlaneGraph:
                     Problem(source, label, f"expected {n_links} end nodes, got {arr.size}")
                 )
         if ia.size == ib.size == n_links:
-            for i in np.flatnonzero(ia == ib):
+            for i in np.flatnonzero((ia == ib) & (ia >= 0)):
                 problems.append(
                     Problem(source, f"links[{i}]", f"link {links[i]!r} joins a node to itself")
                 )

@@ -94,16 +94,25 @@ def topology_from_document(doc: Located) -> Topology:
         # so a user fixes everything in one pass.
         problems = list(exc.problems)
         lenient = _lenient_topology(doc.data)
-        if lenient is not None:
-            seen = {(p.field, p.message) for p in problems}
-            for extra in located_findings(doc, check_topology(lenient, connectivity=False)):
-                if (extra.field, extra.message) not in seen:
-                    problems.append(extra)
+        seen = {(p.field, p.message) for p in problems}
+        for extra in located_findings(doc, _lenient_findings(lenient)):
+            if (extra.field, extra.message) not in seen:
+                problems.append(extra)
         raise ValidationError(sorted(problems, key=_problem_order)) from None
     problems = located_findings(doc, check_topology(topology))
     if problems:
         raise ValidationError(problems)
     return derive_topology(topology)
+
+
+def _lenient_findings(lenient: Topology | None) -> list[tuple[str, str]]:
+    if lenient is None:
+        return []
+    try:
+        return check_topology(lenient, connectivity=False)
+    except (AttributeError, TypeError, KeyError, ValueError):
+        # An item too broken to inspect: its field problems are reported already.
+        return []
 
 
 def _problem_order(problem: Problem) -> tuple:
@@ -249,7 +258,10 @@ def read_topology_graphml(path: str | os.PathLike) -> Topology:
                 ) from None
         return value
 
-    data: dict[str, Any] = {k: _decode(v, k) for k, v in graph.graph.items()}
+    # networkx adds its own graph keys (edge_default, node_default); they are not netplan's.
+    data: dict[str, Any] = {
+        k: _decode(v, k) for k, v in graph.graph.items() if k not in ("edge_default", "node_default")
+    }
     data["nodes"] = [
         {"id": node_id, **{k: _decode(v, k) for k, v in attrs.items()}}
         for node_id, attrs in graph.nodes(data=True)

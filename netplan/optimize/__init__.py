@@ -1,0 +1,1 @@
+"""Optimisation kernels: network-design MILP, feasibility checks and tier sizing."""

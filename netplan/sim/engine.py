@@ -1,0 +1,643 @@
+"""The flow-level simulator: simpy's event calendar, callbacks and flat array state.
+
+One replication runs on one :class:`simpy.Environment`. There are no simpy processes and
+no per-session resources: the calendar holds timed events (a stream's departure, the next
+elastic completion, a server finishing, a failure, a repair, a sample) and each event's
+callback updates plain lists indexed by link, pool or class.
+
+Arrivals are pre-generated with numpy in time-ordered batches (:mod:`netplan.sim.arrivals`)
+and merged with the calendar: at the end of every callback, each pending arrival earlier
+than the calendar's next event is handled, in time order. An arrival therefore costs no
+calendar event, and the calendar still decides the order of everything.
+
+The models
+----------
+stream
+    Holds ``bandwidth_mbps`` on every link of its path for its holding time. Blocked (lost)
+    when any link lacks room (a loss network); cut, and counted, when a link of its path
+    fails. Bandwidth is accounted in whole kbit/s.
+elastic
+    A transfer shares bandwidth with the other transfers. Each link gives its elastic
+    flows equal shares of the capacity that streams leave free; a flow's rate is the
+    smallest share along its path, recomputed for the flows of every link whose state
+    changes (an arrival, a departure, a stream admitted or released, a failure). This is
+    per-link processor sharing bounded by the bottleneck, an approximation of max-min
+    fairness that does not hand unused shares to the other flows; on a single link it is
+    exactly M/G/1 processor sharing. Blocked only when its path is down.
+request
+    Queues FIFO for a server in its pool (c servers, unlimited queue), is served, may be
+    routed to further pools (an open queueing network), and its response then travels
+    back over the path as an elastic transfer. Response time = queueing + service +
+    transfer + round-trip propagation over the response path.
+
+Warm-up, counting and samples
+-----------------------------
+Counters (arrivals, blocked, cut, completed, failures) are snapshotted at the end of the
+warm-up and differenced at the end. Response times are kept for sessions that arrive
+after the warm-up and finish before the end. Pool occupancy is integrated exactly over
+time after the warm-up; link utilisation and pool queue lengths are also sampled at a
+fixed interval.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from bisect import bisect_right
+from collections import deque
+from heapq import heapify, heappop, heappush
+
+import numpy as np
+import simpy
+from simpy.events import Timeout
+
+from netplan.sim.arrivals import ArrivalSource
+from netplan.sim.compiled import Compiled
+
+__all__ = ["run_replication"]
+
+log = logging.getLogger(__name__)
+
+_INF = float("inf")
+
+
+class _Draws:
+    """A buffered stream of uniform or unit-exponential draws from one generator."""
+
+    __slots__ = ("_rng", "_buf", "_i", "_exp")
+
+    def __init__(self, rng: np.random.Generator, exponential: bool) -> None:
+        self._rng = rng
+        self._exp = exponential
+        self._buf: list = []
+        self._i = 0
+
+    def __call__(self) -> float:
+        if self._i >= len(self._buf):
+            n = 4096
+            arr = self._rng.standard_exponential(n) if self._exp else self._rng.random(n)
+            self._buf = arr.tolist()
+            self._i = 0
+        v = self._buf[self._i]
+        self._i += 1
+        return v
+
+
+def _pick(paths: list, cum: list | None, u: float):
+    """The path a session with uniform draw ``u`` takes, or None when there is none."""
+    if cum is None:
+        return paths[0] if paths else None
+    j = bisect_right(cum, u)
+    return paths[j if j < len(paths) else -1]
+
+
+def run_replication(
+    cm: Compiled,
+    seed_seq: np.random.SeedSequence,
+    *,
+    warmup_s: float,
+    duration_s: float,
+    start_hour: float = 0.0,
+    sample_interval_s: float | None = None,
+    batch_target: int = 16384,
+) -> dict:
+    """Simulate one replication and return its raw per-class, per-link and per-pool values.
+
+    Parameters
+    ----------
+    cm : Compiled
+        The model (from :func:`netplan.sim.compiled.compile_model`).
+    seed_seq : numpy.random.SeedSequence
+        This replication's seed; it is split into independent streams for arrivals,
+        failures and the draws made during the run.
+    warmup_s, duration_s : float
+        Length of the discarded warm-up and of the measured period, s.
+    start_hour : float
+        Hour of day at time 0 (selects the hourly arrival rates).
+    sample_interval_s : float, optional
+        Sampling interval of link utilisation and queue lengths (default: duration/400).
+    batch_target : int
+        Arrivals per pre-generated batch.
+
+    Returns
+    -------
+    dict
+        Metric name to numpy array (see :data:`netplan.sim.result.METRICS`), plus
+        ``"_arrivals"``: sessions generated over the whole run (warm-up included).
+
+    Examples
+    --------
+    >>> from netplan.sim.model import SimNetwork, TrafficClass
+    >>> from netplan.sim.compiled import compile_model
+    >>> net = SimNetwork(("l0",), [10.0])
+    >>> c = TrafficClass("v", "stream", paths=[[0]], arrival_rate_per_s=5.0,
+    ...                  bandwidth_mbps=1.0, holding_s=1.0)
+    >>> out = run_replication(compile_model(net, [c]), np.random.SeedSequence(1),
+    ...                       warmup_s=10.0, duration_s=200.0)
+    >>> 0.0 < out["blocking"][0] < 0.06
+    True
+    """
+    ss_arrivals, ss_failures, ss_misc = seed_seq.spawn(3)
+    warm = float(warmup_s)
+    end = warm + float(duration_s)
+    if sample_interval_s is None:
+        sample_interval_s = max(float(duration_s) / 400.0, 1e-9)
+    env = simpy.Environment()
+
+    n_links, n_cls, n_pools = cm.n_links, cm.n_classes, cm.n_pools
+    kind = cm.kind
+    bwk = cm.bw_kbps
+    pool_of = cm.pool_of
+    cap_kbps = cm.cap_kbps
+    lat_s = cm.latency_s
+    free = list(cap_kbps)  # kbit/s free for streams; -1 while the link is down
+    up = [True] * n_links
+    paths_now = cm.base.paths
+    cum_now = cm.base.cum
+
+    arrived = [0] * n_cls
+    blocked = [0] * n_cls
+    cut = [0] * n_cls
+    done = [0] * n_cls
+    failures_n = [0] * n_links
+    resp: list[list[float]] = [[] for _ in range(n_cls)]
+
+    # streams: session id -> (class, path, kbit/s)
+    active: dict = {}
+    sid_counter = itertools.count()
+
+    # elastic flows: id -> [path, remaining_mbit, rate_mbps, t_last, version, class, t0, owner]
+    flows: dict = {}
+    el_n = [0] * n_links
+    el_on = [set() for _ in range(n_links)]
+    el_heap: list = []
+    fid_counter = itertools.count()
+    el_state = {"token": 0, "at": _INF}
+
+    # pools
+    servers = cm.servers
+    busy = [0] * n_pools
+    queues = [deque() for _ in range(n_pools)]
+    p_last = [0.0] * n_pools
+    area_sys = [0.0] * n_pools
+    area_q = [0.0] * n_pools
+    area_busy = [0.0] * n_pools
+    wait_sum = [0.0] * n_pools
+    wait_n = [0] * n_pools
+    soj_sum = [0.0] * n_pools
+    soj_n = [0] * n_pools
+    route_cum = cm.route_cum
+    route_dest = cm.route_dest
+    pool_svc = cm.pool_service_s
+
+    rng_misc = np.random.default_rng(ss_misc)
+    uni = _Draws(rng_misc, exponential=False)
+    expo = _Draws(rng_misc, exponential=True)
+
+    source = ArrivalSource(
+        cm.rate_per_s,
+        cm.traces,
+        cm.mean_x,
+        cm.mean_y,
+        cm.deterministic,
+        np.random.default_rng(ss_arrivals),
+        start_hour,
+        end,
+        batch_target,
+    )
+    feed = {"t": [], "c": [], "u": [], "x": [], "y": [], "i": 0, "n": 0, "total": 0}
+
+    # ---------------------------------------------------------------- elastic sharing
+    def el_recompute(links, t: float) -> None:
+        """New rates for the flows on ``links``; push their new finish times."""
+        aff: set = set()
+        for link in links:
+            if el_n[link]:
+                aff.update(el_on[link])
+        for fid in aff:
+            f = flows[fid]
+            r = min([free[link] / el_n[link] for link in f[0]]) * 0.001
+            if r < 0.0:
+                r = 0.0
+            old = f[2]
+            if r != old:
+                if old:
+                    f[1] -= old * (t - f[3])
+                f[3] = t
+                f[2] = r
+                f[4] += 1
+                if r > 0.0:
+                    heappush(el_heap, (t + f[1] / r, fid, f[4]))
+        el_arm()
+
+    def el_arm() -> None:
+        """Make sure the calendar holds an event no later than the earliest finish."""
+        heap = el_heap
+        while heap:
+            when, fid, ver = heap[0]
+            f = flows.get(fid)
+            if f is None or f[4] != ver:
+                heappop(heap)
+                continue
+            if when < el_state["at"]:
+                el_state["at"] = when
+                el_state["token"] += 1
+                Timeout(env, when - env.now, el_state["token"]).callbacks.append(el_fire)
+            break
+        if len(heap) > 4 * len(flows) + 1024:
+            heap[:] = [
+                (f[3] + f[1] / f[2], fid, f[4]) for fid, f in flows.items() if f[2] > 0.0
+            ]
+            heapify(heap)
+
+    def el_detach(fid: int, f: list) -> None:
+        del flows[fid]
+        for link in f[0]:
+            el_n[link] -= 1
+            el_on[link].discard(fid)
+
+    def el_start(c: int, path: tuple, t: float, size: float, t0: float, owner) -> None:
+        fid = next(fid_counter)
+        flows[fid] = [path, size, 0.0, t, 0, c, t0, owner]
+        for link in path:
+            el_n[link] += 1
+            el_on[link].add(fid)
+        el_recompute(path, t)
+
+    def el_fire(ev) -> None:
+        if ev.value != el_state["token"]:
+            drain()
+            return
+        el_state["at"] = _INF
+        t = env.now
+        limit = t + 1e-12 * (1.0 + t)
+        touched: list = []
+        heap = el_heap
+        while heap and heap[0][0] <= limit:
+            _, fid, ver = heappop(heap)
+            f = flows.get(fid)
+            if f is None or f[4] != ver:
+                continue
+            el_detach(fid, f)
+            touched.extend(f[0])
+            owner = f[7]
+            if owner is None:
+                c = f[5]
+                done[c] += 1
+                if f[6] >= warm:
+                    resp[c].append(t - f[6])
+            else:
+                request_done(owner, f[0], t)
+        el_recompute(touched, t)
+        drain()
+
+    # ---------------------------------------------------------------- streams
+    def depart(ev) -> None:
+        rec = active.pop(ev.value, None)
+        if rec is not None:
+            c, path, bw = rec
+            for link in path:
+                free[link] += bw
+            done[c] += 1
+            if flows:
+                el_recompute(path, env.now)
+        drain()
+
+    # ---------------------------------------------------------------- pools
+    def p_touch(p: int, t: float) -> None:
+        last = p_last[p]
+        if t > warm:
+            dt = t - (last if last > warm else warm)
+            q = len(queues[p])
+            area_sys[p] += (busy[p] + q) * dt
+            area_q[p] += q * dt
+            area_busy[p] += busy[p] * dt
+        p_last[p] = t
+
+    def pool_enter(req: list, p: int, t: float, service: float) -> None:
+        p_touch(p, t)
+        req[4] = p
+        req[5] = t
+        if busy[p] < servers[p]:
+            busy[p] += 1
+            if t >= warm:
+                wait_n[p] += 1
+            Timeout(env, t + service - env.now, req).callbacks.append(served)
+        else:
+            queues[p].append((req, service))
+
+    def served(ev) -> None:
+        req = ev.value
+        t = env.now
+        p = req[4]
+        p_touch(p, t)
+        if req[5] >= warm:
+            soj_sum[p] += t - req[5]
+            soj_n[p] += 1
+        q = queues[p]
+        if q:
+            nxt, service = q.popleft()
+            if nxt[5] >= warm:
+                wait_sum[p] += t - nxt[5]
+                wait_n[p] += 1
+            Timeout(env, service, nxt).callbacks.append(served)
+        else:
+            busy[p] -= 1
+        cum = route_cum[p]
+        if cum is not None:
+            j = bisect_right(cum, uni())
+            if j < len(cum):
+                dest = route_dest[p][j]
+                pool_enter(req, dest, t, expo() * pool_svc[dest])
+                drain()
+                return
+        respond(req, t)
+        drain()
+
+    def respond(req: list, t: float) -> None:
+        c = req[0]
+        path = _pick(paths_now[c], cum_now[c], req[2])
+        if path is None or any(not up[link] for link in path):
+            cut[c] += 1
+            return
+        if req[3] > 0.0:
+            el_start(c, path, t, req[3], req[1], req)
+        else:
+            request_done(req, path, t)
+
+    def request_done(req: list, path: tuple, t: float) -> None:
+        c = req[0]
+        done[c] += 1
+        if req[1] >= warm:
+            rtt = 0.0
+            for link in path:
+                rtt += lat_s[link]
+            resp[c].append(t - req[1] + 2.0 * rtt)
+
+    # ---------------------------------------------------------------- arrivals
+    def load() -> bool:
+        batch = next(source, None)
+        if batch is None:
+            feed["n"] = 0
+            feed["i"] = 0
+            return False
+        feed["t"], feed["c"], feed["u"], feed["x"], feed["y"] = (
+            batch.time_s,
+            batch.cls,
+            batch.u,
+            batch.x,
+            batch.y,
+        )
+        feed["i"] = 0
+        feed["n"] = len(batch.time_s)
+        feed["total"] += feed["n"]
+        return True
+
+    def drain() -> None:
+        """Handle every arrival earlier than the calendar's next event, in time order."""
+        peek = env.peek
+        nxt = peek()
+        i, n = feed["i"], feed["n"]
+        times, cls_, us, xs = feed["t"], feed["c"], feed["u"], feed["x"]
+        now = env.now
+        while True:
+            if i >= n:
+                feed["i"] = i
+                if not load():
+                    return
+                i, n = 0, feed["n"]
+                times, cls_, us, xs = feed["t"], feed["c"], feed["u"], feed["x"]
+            t = times[i]
+            if t >= nxt:
+                break
+            c = cls_[i]
+            arrived[c] += 1
+            k = kind[c]
+            if k == 0:
+                path = _pick(paths_now[c], cum_now[c], us[i])
+                bw = bwk[c]
+                if path is None:
+                    blocked[c] += 1
+                else:
+                    for link in path:
+                        if free[link] < bw:
+                            blocked[c] += 1
+                            break
+                    else:
+                        for link in path:
+                            free[link] -= bw
+                        s = next(sid_counter)
+                        active[s] = (c, path, bw)
+                        leave = t + xs[i]
+                        Timeout(env, leave - now, s).callbacks.append(depart)
+                        if flows:
+                            el_recompute(path, t)
+                            nxt = peek()
+                        elif leave < nxt:
+                            nxt = leave
+            elif k == 1:
+                path = _pick(paths_now[c], cum_now[c], us[i])
+                if path is None or any(not up[link] for link in path):
+                    blocked[c] += 1
+                else:
+                    el_start(c, path, t, xs[i], t, None)
+                    nxt = peek()
+            else:
+                if not paths_now[c]:
+                    blocked[c] += 1
+                else:
+                    req = [c, t, us[i], feed["y"][i], 0, t]
+                    pool_enter(req, pool_of[c], t, xs[i])
+                    nxt = peek()
+            i += 1
+        feed["i"] = i
+
+    def kick(ev) -> None:
+        drain()
+
+    # ---------------------------------------------------------------- failures
+    down_since = [0.0] * n_links
+    down_total = [0.0] * n_links
+
+    def set_paths(t: float) -> None:
+        nonlocal paths_now, cum_now
+        mask = np.array([not x for x in up], dtype=bool)
+        ps = cm.paths_for(mask)
+        paths_now, cum_now = ps.paths, ps.cum
+
+    def link_down(link: int, t: float) -> None:
+        if not up[link]:
+            return
+        up[link] = False
+        failures_n[link] += 1
+        down_since[link] = t
+        touched: list = []
+        for s, (c, path, bw) in list(active.items()):
+            if link in path:
+                del active[s]
+                for other in path:
+                    if other != link:
+                        free[other] += bw
+                cut[c] += 1
+                touched.extend(path)
+        free[link] = -1
+        for fid in list(el_on[link]):
+            f = flows[fid]
+            el_detach(fid, f)
+            cut[f[5]] += 1
+            touched.extend(f[0])
+        set_paths(t)
+        if touched:
+            el_recompute(set(touched), t)
+
+    def link_up(link: int, t: float) -> None:
+        if up[link]:
+            return
+        up[link] = True
+        free[link] = cap_kbps[link]
+        lo = max(down_since[link], warm)
+        if t > lo:
+            down_total[link] += t - lo
+        set_paths(t)
+
+    def scripted(ev) -> None:
+        link, action = ev.value
+        if action == "down":
+            link_down(link, env.now)
+        else:
+            link_up(link, env.now)
+        drain()
+
+    fail_rng = np.random.default_rng(ss_failures)
+    fm = cm.failures
+    mtbf = mttr = None
+    if fm is not None and fm.mtbf_s is not None:
+        mtbf, mttr = fm.mtbf_s.tolist(), fm.mttr_s.tolist()
+
+    def random_fail(ev) -> None:
+        link = ev.value
+        link_down(link, env.now)
+        Timeout(env, fail_rng.exponential(mttr[link]), link).callbacks.append(random_repair)
+        drain()
+
+    def random_repair(ev) -> None:
+        link = ev.value
+        link_up(link, env.now)
+        Timeout(env, fail_rng.exponential(mtbf[link]), link).callbacks.append(random_fail)
+        drain()
+
+    if mtbf is not None:
+        for link in range(n_links):
+            if np.isfinite(mtbf[link]):
+                Timeout(env, fail_rng.exponential(mtbf[link]), link).callbacks.append(
+                    random_fail
+                )
+    if fm is not None:
+        for t_s, link, action in fm.script:
+            if t_s < end:
+                Timeout(env, t_s, (link, action)).callbacks.append(scripted)
+
+    # ---------------------------------------------------------------- warm-up, samples
+    snap = {"arrived": [0] * n_cls, "blocked": [0] * n_cls, "cut": [0] * n_cls,
+            "done": [0] * n_cls, "failures": [0] * n_links}
+
+    def warmed(ev) -> None:
+        snap["arrived"] = list(arrived)
+        snap["blocked"] = list(blocked)
+        snap["cut"] = list(cut)
+        snap["done"] = list(done)
+        snap["failures"] = list(failures_n)
+        drain()
+
+    link_samples: list = []
+    queue_samples: list = []
+    cap_mbps = cm.cap_mbps
+
+    def sample(ev) -> None:
+        el_mbps = [0.0] * n_links
+        for f in flows.values():
+            r = f[2]
+            for link in f[0]:
+                el_mbps[link] += r
+        link_samples.append(
+            [
+                ((cap_kbps[k] - free[k]) * 0.001 + el_mbps[k]) / cap_mbps[k] if up[k] else 0.0
+                for k in range(n_links)
+            ]
+        )
+        queue_samples.append([len(q) for q in queues])
+        t_next = env.now + sample_interval_s
+        if t_next < end:
+            Timeout(env, sample_interval_s, None).callbacks.append(sample)
+        drain()
+
+    Timeout(env, 0.0, None).callbacks.append(kick)
+    if warm > 0:
+        Timeout(env, warm, None).callbacks.append(warmed)
+    if warm + sample_interval_s < end:
+        Timeout(env, warm + sample_interval_s, None).callbacks.append(sample)
+
+    env.run(until=end)
+
+    # ---------------------------------------------------------------- results
+    for p in range(n_pools):
+        p_touch(p, end)
+    for link in range(n_links):
+        if not up[link]:
+            lo = max(down_since[link], warm)
+            if end > lo:
+                down_total[link] += end - lo
+
+    def diff(now_list, key):
+        return np.asarray(now_list, dtype=float) - np.asarray(snap[key], dtype=float)
+
+    offered = diff(arrived, "arrived")
+    n_blocked = diff(blocked, "blocked")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        blocking = np.where(offered > 0, n_blocked / np.where(offered > 0, offered, 1), np.nan)
+    r_mean = np.full(n_cls, np.nan)
+    r_q = np.full((3, n_cls), np.nan)
+    for c in range(n_cls):
+        if resp[c]:
+            arr = np.asarray(resp[c])
+            r_mean[c] = arr.mean()
+            r_q[:, c] = np.percentile(arr, [50.0, 95.0, 99.0])
+    duration = float(duration_s)
+    if link_samples:
+        ls = np.asarray(link_samples)
+        u_mean, u_max = ls.mean(axis=0), ls.max(axis=0)
+    else:
+        u_mean = u_max = np.full(n_links, np.nan)
+    if queue_samples and n_pools:
+        qs = np.asarray(queue_samples, dtype=float)
+        q_mean, q_max = qs.mean(axis=0), qs.max(axis=0)
+    else:
+        q_mean = q_max = np.full(n_pools, np.nan)
+    srv = np.asarray(servers, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        wait_mean = np.asarray(wait_sum) / np.asarray(wait_n, dtype=float)
+        soj_mean = np.asarray(soj_sum) / np.asarray(soj_n, dtype=float)
+    log.debug("replication done: %d arrivals", feed["total"])
+    return {
+        "offered": offered,
+        "blocked": n_blocked,
+        "blocking": blocking,
+        "dropped_by_failure": diff(cut, "cut"),
+        "completed": diff(done, "done"),
+        "response_mean_s": r_mean,
+        "response_p50_s": r_q[0],
+        "response_p95_s": r_q[1],
+        "response_p99_s": r_q[2],
+        "link_utilisation_mean": u_mean,
+        "link_utilisation_max": u_max,
+        "link_down_fraction": np.asarray(down_total) / duration,
+        "link_failures": diff(failures_n, "failures"),
+        "pool_mean_in_system": np.asarray(area_sys) / duration,
+        "pool_mean_queue_length": np.asarray(area_q) / duration,
+        "pool_utilisation": np.asarray(area_busy) / duration / np.maximum(srv, 1),
+        "pool_mean_wait_s": wait_mean,
+        "pool_mean_sojourn_s": soj_mean,
+        "pool_queue_length_sampled_mean": q_mean,
+        "pool_queue_length_sampled_max": q_max,
+        "_arrivals": feed["total"],
+    }
