@@ -75,43 +75,71 @@ TIER_SOURCE = (
 BEIJING_LAT, BEIJING_LON = 39.9042, 116.4074  # national extranet centre, Beijing (approx.)
 SITES = (
     {
-        "id": "core-1", "name": "Municipal core 1", "name_zh": "市级核心节点一",
-        "kind": "core", "region": "中心城区", "lat": 29.5640, "lon": 106.5500,
+        "id": "core-1",
+        "name": "Municipal core 1",
+        "name_zh": "市级核心节点一",
+        "kind": "core",
+        "region": "中心城区",
+        "lat": 29.5640,
+        "lon": 106.5500,
         "source": "estimate: a central-city building in 渝中区 near the municipal government; "
         "the real site is not published",
     },
     {
-        "id": "core-2", "name": "Municipal core 2", "name_zh": "市级核心节点二",
-        "kind": "core", "region": "中心城区", "lat": 29.6110, "lon": 106.5230,
+        "id": "core-2",
+        "name": "Municipal core 2",
+        "name_zh": "市级核心节点二",
+        "kind": "core",
+        "region": "中心城区",
+        "lat": 29.6110,
+        "lon": 106.5230,
         "source": "estimate: a second building about 6 km north of core-1, across the Jialing "
         "river (新牌坊 area, 渝北区; in 两江新区 since 2025-11-06); the real site is not "
         "published",
     },
     {
-        "id": "dc-cloud", "name": "Government cloud data centre (Liangjiang Shuitu)",
-        "name_zh": "市政务云数据中心（两江水土）", "kind": "data_centre", "region": "中心城区",
-        "lat": 29.7500, "lon": 106.4800,
+        "id": "dc-cloud",
+        "name": "Government cloud data centre (Liangjiang Shuitu)",
+        "name_zh": "市政务云数据中心（两江水土）",
+        "kind": "data_centre",
+        "region": "中心城区",
+        "lat": 29.7500,
+        "lon": 106.4800,
         "source": "estimate: the 两江 水土 cloud park area (两江国际云计算产业园; the Pacific "
         "Telecom DC in 水土 is sourced, chongqing_facts_subset.csv); building ±3 km",
     },
     {
-        "id": "dc-dr", "name": "Disaster-recovery data centre (Banan)",
-        "name_zh": "市政务云灾备数据中心（巴南）", "kind": "data_centre", "region": "中心城区",
-        "lat": 29.3900, "lon": 106.5600,
+        "id": "dc-dr",
+        "name": "Disaster-recovery data centre (Banan)",
+        "name_zh": "市政务云灾备数据中心（巴南）",
+        "kind": "data_centre",
+        "region": "中心城区",
+        "lat": 29.3900,
+        "lon": 106.5600,
         "source": "estimate: a site in 巴南区 (the district of the sourced 腾龙 5G park plan, "
         "8,000 racks), about 40 km from dc-cloud across the Yangtze",
     },
     {
-        "id": "internet-exit", "name": "Internet exit (security boundary)",
-        "name_zh": "互联网出口（安全边界）", "kind": "internet_exit", "region": "中心城区",
-        "lat": 29.5610, "lon": 106.5540, "planes": ("extranet",),
+        "id": "internet-exit",
+        "name": "Internet exit (security boundary)",
+        "name_zh": "互联网出口（安全边界）",
+        "kind": "internet_exit",
+        "region": "中心城区",
+        "lat": 29.5610,
+        "lon": 106.5540,
+        "planes": ("extranet",),
         "source": "estimate: next to core-1 behind the extranet security boundary; extranet "
         "only (the intranet has no Internet edge)",
     },
     {
-        "id": "national-uplink", "name": "National extranet uplink",
-        "name_zh": "国家电子政务外网上联", "kind": "national_uplink", "region": "中心城区",
-        "lat": 29.5900, "lon": 106.5300, "planes": ("extranet",),
+        "id": "national-uplink",
+        "name": "National extranet uplink",
+        "name_zh": "国家电子政务外网上联",
+        "kind": "national_uplink",
+        "region": "中心城区",
+        "lat": 29.5900,
+        "lon": 106.5300,
+        "planes": ("extranet",),
         "source": "estimate: stands for the national extranet centre in Beijing, drawn at its "
         "hand-off in the central city; its links carry the long-haul length to Beijing",
     },
@@ -157,11 +185,29 @@ MERGED_INTO = "liangjiang"
 MERGED_AWAY = ("jiangbei", "yubei")
 
 NODE_COLUMNS = (
-    "id", "name", "name_zh", "kind", "region", "lat", "lon", "planes", "adcode",
-    "population", "estimate_fields", "source",
+    "id",
+    "name",
+    "name_zh",
+    "kind",
+    "region",
+    "lat",
+    "lon",
+    "planes",
+    "adcode",
+    "population",
+    "estimate_fields",
+    "source",
 )
 LINK_COLUMNS = (
-    "id", "a", "b", "plane", "tier", "modules", "length_km", "srlg", "candidate",
+    "id",
+    "a",
+    "b",
+    "plane",
+    "tier",
+    "modules",
+    "length_km",
+    "srlg",
+    "candidate",
     "build_capex_cny",
 )
 
@@ -293,10 +339,21 @@ def route_km(a: dict, b: dict) -> float:
     return max(1.0, round(km * ROUTE_FACTOR, 3))
 
 
-def link(link_id: str, a: str, b: str, plane: str, tier: str, srlg: tuple[str, ...],
-         **extra) -> dict:
-    row = {"id": link_id, "a": a, "b": b, "plane": plane, "tier": tier, "modules": 1,
-           "length_km": "", "srlg": srlg, "candidate": "", "build_capex_cny": ""}
+def link(
+    link_id: str, a: str, b: str, plane: str, tier: str, srlg: tuple[str, ...], **extra
+) -> dict:
+    row = {
+        "id": link_id,
+        "a": a,
+        "b": b,
+        "plane": plane,
+        "tier": tier,
+        "modules": 1,
+        "length_km": "",
+        "srlg": srlg,
+        "candidate": "",
+        "build_capex_cny": "",
+    }
     row.update(extra)
     return row
 
@@ -318,42 +375,99 @@ def build_links(net: Network) -> list[dict]:
             for k, core in ((1, "core-1"), (2, "core-2")):
                 # The intranet runs in the same duct as the extranet home it follows.
                 srlg = (f"duct-{node['id']}-{k}", CARRIER_OF_CORE[core])
-                links.append(link(f"{prefix}-{node['id']}-{k}", node["id"], core, plane,
-                                  home_tier(node, plane), srlg))
+                links.append(
+                    link(
+                        f"{prefix}-{node['id']}-{k}",
+                        node["id"],
+                        core,
+                        plane,
+                        home_tier(node, plane),
+                        srlg,
+                    )
+                )
         core_tier = "100G" if plane == "extranet" else "10G"
         for k in (1, 2):
             carrier = CARRIER_OF_CORE[f"core-{k}"]
-            links.append(link(f"{prefix}-cores-{k}", "core-1", "core-2", plane, core_tier,
-                              (f"duct-cores-{k}", carrier)))
+            links.append(
+                link(
+                    f"{prefix}-cores-{k}",
+                    "core-1",
+                    "core-2",
+                    plane,
+                    core_tier,
+                    (f"duct-cores-{k}", carrier),
+                )
+            )
         for dc, ex_tier in (("dc-cloud", "100G"), ("dc-dr", "40G")):
             tier = ex_tier if plane == "extranet" else "10G"
             for k, core in ((1, "core-1"), (2, "core-2")):
-                links.append(link(f"{prefix}-{dc}-{k}", dc, core, plane, tier,
-                                  (f"duct-{dc}-{k}", CARRIER_OF_CORE[core])))
+                links.append(
+                    link(
+                        f"{prefix}-{dc}-{k}",
+                        dc,
+                        core,
+                        plane,
+                        tier,
+                        (f"duct-{dc}-{k}", CARRIER_OF_CORE[core]),
+                    )
+                )
         if plane == "extranet":
             for k, core in ((1, "core-1"), (2, "core-2")):
-                links.append(link(f"ex-internet-{k}", "internet-exit", core, plane, "10G",
-                                  (f"duct-internet-{k}", CARRIER_OF_CORE[core])))
+                links.append(
+                    link(
+                        f"ex-internet-{k}",
+                        "internet-exit",
+                        core,
+                        plane,
+                        "10G",
+                        (f"duct-internet-{k}", CARRIER_OF_CORE[core]),
+                    )
+                )
             for k, core in ((1, "core-1"), (2, "core-2")):
                 c = net.node(core)
                 km = haversine_km(float(c["lat"]), float(c["lon"]), BEIJING_LAT, BEIJING_LON)
                 length = round(km * ROUTE_FACTOR, -1)
-                links.append(link(f"ex-national-{k}", "national-uplink", core, plane, "10G",
-                                  (f"duct-national-{k}", CARRIER_OF_CORE[core]),
-                                  length_km=f"{length:.0f}"))
-    links.append(candidate("ex-dc-cloud-dc-dr", net.node("dc-cloud"), net.node("dc-dr"),
-                           "100G", DC_LINK_CAPEX_CNY_PER_KM))
+                links.append(
+                    link(
+                        f"ex-national-{k}",
+                        "national-uplink",
+                        core,
+                        plane,
+                        "10G",
+                        (f"duct-national-{k}", CARRIER_OF_CORE[core]),
+                        length_km=f"{length:.0f}",
+                    )
+                )
+    links.append(
+        candidate(
+            "ex-dc-cloud-dc-dr",
+            net.node("dc-cloud"),
+            net.node("dc-dr"),
+            "100G",
+            DC_LINK_CAPEX_CNY_PER_KM,
+        )
+    )
     for a, b in RING_CANDIDATES:
-        links.append(candidate(f"ex-ring-{a}-{b}", net.node(a), net.node(b), "1G",
-                               RING_CAPEX_CNY_PER_KM))
+        links.append(
+            candidate(f"ex-ring-{a}-{b}", net.node(a), net.node(b), "1G", RING_CAPEX_CNY_PER_KM)
+        )
     return links
 
 
 def candidate(link_id: str, a: dict, b: dict, tier: str, cny_per_km: float) -> dict:
     capex = round(route_km(a, b) * cny_per_km, -4)
     duct = "duct-" + link_id.removeprefix("ex-").removeprefix("ring-")
-    return link(link_id, a["id"], b["id"], "extranet", tier, (duct,), modules=0,
-                candidate="true", build_capex_cny=f"{capex:.0f}")
+    return link(
+        link_id,
+        a["id"],
+        b["id"],
+        "extranet",
+        tier,
+        (duct,),
+        modules=0,
+        candidate="true",
+        build_capex_cny=f"{capex:.0f}",
+    )
 
 
 def build_tiers() -> list[dict]:
@@ -375,18 +489,19 @@ def build_tiers() -> list[dict]:
 
 def build_data_centres(facts: list[dict], dc_facts: list[dict]) -> list[dict]:
     """dc-cloud sized from the sourced server count; prices and dc-dr are estimates."""
-    servers = int(first_number(fact(facts, "fact", "public-cloud servers")["value"],
-                               r"(\d+) servers"))
-    utilisation = first_number(fact(dc_facts, "parameter", "utilisation target")["value"],
-                               r"/ (\d+)") / 100
+    servers = int(
+        first_number(fact(facts, "fact", "public-cloud servers")["value"], r"(\d+) servers")
+    )
+    utilisation = (
+        first_number(fact(dc_facts, "parameter", "utilisation target")["value"], r"/ (\d+)") / 100
+    )
     pue = float(fact(dc_facts, "parameter", "new large DC PUE target")["value"])
     growth = float(fact(dc_facts, "parameter", "national DC rack growth")["value"]) / 100
     racks = math.ceil(servers / SERVERS_PER_RACK)
     racks_max = math.ceil(racks * (1 + growth) ** HEADROOM_YEARS / 100) * 100
     kw = SERVERS_PER_RACK * SERVER_KW
     capex = kw * FIT_OUT_CNY_PER_KW + SERVERS_PER_RACK * SERVER_CNY
-    opex = round(kw * 8760 * pue * ELECTRICITY_CNY_PER_KWH + SPACE_AND_UPKEEP_CNY_PER_RACK_YEAR,
-                 -2)
+    opex = round(kw * 8760 * pue * ELECTRICITY_CNY_PER_KWH + SPACE_AND_UPKEEP_CNY_PER_RACK_YEAR, -2)
     common = {
         "kw_per_rack": kw,
         "servers_per_rack": SERVERS_PER_RACK,
@@ -443,8 +558,9 @@ def build_data_centres(facts: list[dict], dc_facts: list[dict]) -> list[dict]:
 # --- The post-2025 layout --------------------------------------------------------------------
 
 
-def merge_districts(net: Network, into: str, away: tuple[str, ...], population: int,
-                    beibei_population: int) -> Network:
+def merge_districts(
+    net: Network, into: str, away: tuple[str, ...], population: int, beibei_population: int
+) -> Network:
     """The layout after ``away`` are merged into ``into``.
 
     Links of an absorbed node are re-homed onto ``into``; a re-homed link that would repeat a
@@ -480,7 +596,8 @@ def merge_districts(net: Network, into: str, away: tuple[str, ...], population: 
         if ends != [row["a"], row["b"]]:
             other = ends[1] if ends[0] == into else ends[0]
             if any(
-                k["plane"] == row["plane"] and {k["a"], k["b"]} == {into, other}
+                k["plane"] == row["plane"]
+                and {k["a"], k["b"]} == {into, other}
                 and not k["candidate"]
                 for k in net.links
             ):
@@ -534,8 +651,13 @@ NOTES = (
 )
 
 
-def topology_yaml(name: str, description: str, folder: str, data_centres: list[dict],
-                  extra_notes: tuple[str, ...] = ()) -> str:
+def topology_yaml(
+    name: str,
+    description: str,
+    folder: str,
+    data_centres: list[dict],
+    extra_notes: tuple[str, ...] = (),
+) -> str:
     header = (
         "# Generated by topologies/make_chongqing.py from topologies/data/ (see its "
         "PROVENANCE.md).\n"
@@ -588,8 +710,7 @@ def build() -> dict[str, str]:
         first_number(liangjiang["pop_source"], r"~([\d.]+) million after") * 1e6
     )
     beibei_population = round(first_number(beibei["status_2026"], r"~(\d+)万 after") * 1e4)
-    net25 = merge_districts(net, MERGED_INTO, MERGED_AWAY, merged_population,
-                            beibei_population)
+    net25 = merge_districts(net, MERGED_INTO, MERGED_AWAY, merged_population, beibei_population)
     notes25 = (
         "Post-2025: 两江新区's population (~3.52 million) and 北碚区's (~600,000) are "
         "approximate post-merger figures (estimates). 江北区 and 渝北区 are gone; their home "
@@ -625,10 +746,14 @@ def docs_tables(default, variant) -> str:
     out = []
     districts = [n for n in default.nodes if n.kind == "district"]
     out.append(f"### District nodes ({len(districts)})\n")
-    out.append("Coordinates: GCJ-02 seat points (sourced, ±0.5 km) unless marked *estimate*. "
-               "Population: 2020 census unless marked *estimate* (see the notes above).\n")
-    out.append("| id | 中文名 | English name | region | lat, lon | coords | population | "
-               "population basis | adcode |")
+    out.append(
+        "Coordinates: GCJ-02 seat points (sourced, ±0.5 km) unless marked *estimate*. "
+        "Population: 2020 census unless marked *estimate* (see the notes above).\n"
+    )
+    out.append(
+        "| id | 中文名 | English name | region | lat, lon | coords | population | "
+        "population basis | adcode |"
+    )
     out.append("|---|---|---|---|---|---|---:|---|---|")
     for region in REGION_ORDER:
         for n in districts:
@@ -651,8 +776,10 @@ def docs_tables(default, variant) -> str:
         )
     out.append("")
     out.append("### Links per plane and tier\n")
-    out.append("Built links (candidates listed separately). Lengths are derived by the loader "
-               "(haversine × route factor) except the two national-uplink links.\n")
+    out.append(
+        "Built links (candidates listed separately). Lengths are derived by the loader "
+        "(haversine × route factor) except the two national-uplink links.\n"
+    )
     out.append("| plane | tier | links | modules | total km | shortest km | longest km |")
     out.append("|---|---|---:|---:|---:|---:|---:|")
     for plane in ("extranet", "intranet"):
@@ -671,12 +798,16 @@ def docs_tables(default, variant) -> str:
     out.append("| id | a | b | tier | length km | build capex CNY (estimate) |")
     out.append("|---|---|---|---|---:|---:|")
     for k in candidates:
-        out.append(f"| `{k.id}` | {k.a} | {k.b} | {k.tier} | {k.length_km:.1f} | "
-                   f"{k.build_capex_cny:,.0f} |")
+        out.append(
+            f"| `{k.id}` | {k.a} | {k.b} | {k.tier} | {k.length_km:.1f} | "
+            f"{k.build_capex_cny:,.0f} |"
+        )
     out.append("")
     out.append("### Data centres\n")
-    out.append("| id | role | racks | racks max | kW/rack | servers/rack | rack capex CNY | "
-               "rack opex CNY/yr | target utilisation |")
+    out.append(
+        "| id | role | racks | racks max | kW/rack | servers/rack | rack capex CNY | "
+        "rack opex CNY/yr | target utilisation |"
+    )
     out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for dc in default.data_centres:
         out.append(
@@ -689,8 +820,10 @@ def docs_tables(default, variant) -> str:
         out.append(f"- `{dc.id}`: {dc.source}.")
     out.append("")
     out.append("### Tier catalogue (all estimates)\n")
-    out.append("| tier | Gbit/s | capex CNY/module | opex CNY/module/yr | opex CNY/module-km/yr | "
-               "max modules |")
+    out.append(
+        "| tier | Gbit/s | capex CNY/module | opex CNY/module/yr | opex CNY/module-km/yr | "
+        "max modules |"
+    )
     out.append("|---|---:|---:|---:|---:|---:|")
     for t in default.tiers:
         out.append(
@@ -728,10 +861,15 @@ def write_docs(docs_path: Path, tables: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out-dir", type=Path, default=HERE,
-                        help="where to write the topology files (default: topologies/)")
-    parser.add_argument("--docs", type=Path, default=DOCS,
-                        help="docs page whose generated tables to refresh")
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=HERE,
+        help="where to write the topology files (default: topologies/)",
+    )
+    parser.add_argument(
+        "--docs", type=Path, default=DOCS, help="docs page whose generated tables to refresh"
+    )
     args = parser.parse_args(argv)
     files = build()
     for rel, text in files.items():

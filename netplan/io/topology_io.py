@@ -181,7 +181,7 @@ def build_topology(data: dict[str, Any] | Topology, name: str = "<code>") -> Top
     ...     "links": [{"id": "a-b", "a": "a", "b": "b", "plane": "extranet", "tier": "10G"}]})
     >>> link = topo.links[0]
     >>> link.capacity_gbps, round(link.length_km)
-    (10.0, 291)
+    (10.0, 294)
     """
     if isinstance(data, Topology):
         data = data.model_dump(mode="json")

@@ -15,7 +15,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     Examples
     --------
     >>> round(haversine_km(29.5531, 106.5686, 30.8079, 108.4087), 1)  # 渝中区 to 万州区
-    226.2
+    225.3
     """
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dphi = p2 - p1

@@ -166,13 +166,21 @@ def run_replication(
     active: dict = {}
     sid_counter = itertools.count()
 
-    # elastic flows: id -> [path, remaining_mbit, rate_mbps, t_last, version, class, t0, owner]
+    # elastic flows: id -> [path, bottleneck link, tag, version, class, t0, owner, multi]
+    # A flow is served at the share of its bottleneck link ``b``; ``tag`` is the value of
+    # b's virtual clock (Mbit served to each of its flows) at which the flow finishes.
     flows: dict = {}
     el_n = [0] * n_links
-    el_on = [set() for _ in range(n_links)]
-    el_heap: list = []
+    el_multi = [set() for _ in range(n_links)]
+    share = [0.0] * n_links  # Mbit/s each elastic flow on the link may take
+    vt = [0.0] * n_links  # virtual clock value at vt_t
+    vt_t = [0.0] * n_links
+    lheap: list = [[] for _ in range(n_links)]  # (tag, version, fid) of bottlenecked flows
+    lver = [0] * n_links
+    gheap: list = []  # (finish time, link version, link): next completion per link
     fid_counter = itertools.count()
-    el_state = {"token": 0, "at": _INF}
+    el_token = 0
+    el_at = _INF
 
     # pools
     servers = cm.servers
@@ -205,254 +213,161 @@ def run_replication(
         end,
         batch_target,
     )
-    feed = {"t": [], "c": [], "u": [], "x": [], "y": [], "i": 0, "n": 0, "total": 0}
+    f_t: list = []
+    f_c: list = []
+    f_u: list = []
+    f_x: list = []
+    f_y: list = []
+    f_i = 0
+    f_n = 0
+    f_total = 0
 
     # ---------------------------------------------------------------- elastic sharing
-    def el_recompute(links, t: float) -> None:
-        """New rates for the flows on ``links``; push their new finish times."""
-        aff: set = set()
-        for link in links:
-            if el_n[link]:
-                aff.update(el_on[link])
-        for fid in aff:
-            f = flows[fid]
-            r = min([free[link] / el_n[link] for link in f[0]]) * 0.001
-            if r < 0.0:
-                r = 0.0
-            old = f[2]
-            if r != old:
-                if old:
-                    f[1] -= old * (t - f[3])
-                f[3] = t
-                f[2] = r
-                f[4] += 1
-                if r > 0.0:
-                    heappush(el_heap, (t + f[1] / r, fid, f[4]))
+    def el_before(links, t: float) -> None:
+        """Bring the virtual clocks of ``links`` to ``t`` before their shares change."""
+        for k in links:
+            vt[k] += share[k] * (t - vt_t[k])
+            vt_t[k] = t
+
+    def el_after(links, t: float, new=None) -> None:
+        """New shares on ``links``; move flows whose bottleneck changed; re-arm."""
+        for k in links:
+            n = el_n[k]
+            share[k] = free[k] * 0.001 / n if n else 0.0
+        rearm = set(links)
+        if new is not None:
+            f = new
+            b = -1
+            sb = _INF
+            for k in f[0]:
+                if share[k] < sb:
+                    sb = share[k]
+                    b = k
+            f[1] = b
+            f[2] = vt[b] + f[2]  # f[2] held the size; vt[b] is current (b is in links)
+            heappush(lheap[b], (f[2], 0, f[8]))
+        for k in links:
+            for fid in el_multi[k]:
+                f = flows[fid]
+                b = f[1]
+                sb = share[b]
+                nb = b
+                for j in f[0]:
+                    if share[j] < sb:
+                        sb = share[j]
+                        nb = j
+                if nb != b:
+                    remaining = f[2] - (vt[b] + share[b] * (t - vt_t[b]))
+                    f[1] = nb
+                    f[3] += 1
+                    f[2] = vt[nb] + share[nb] * (t - vt_t[nb]) + remaining
+                    heappush(lheap[nb], (f[2], f[3], fid))
+                    rearm.add(b)
+                    rearm.add(nb)
+        for k in rearm:
+            link_arm(k, t)
         el_arm()
 
-    def el_arm() -> None:
-        """Make sure the calendar holds an event no later than the earliest finish."""
-        heap = el_heap
-        while heap:
-            when, fid, ver = heap[0]
+    def link_arm(k: int, t: float) -> None:
+        """Queue the time the first flow bottlenecked at link ``k`` will finish."""
+        h = lheap[k]
+        while h:
+            tag, ver, fid = h[0]
             f = flows.get(fid)
-            if f is None or f[4] != ver:
-                heappop(heap)
+            if f is None or f[3] != ver or f[1] != k:
+                heappop(h)
                 continue
-            if when < el_state["at"]:
-                el_state["at"] = when
-                el_state["token"] += 1
-                Timeout(env, when - env.now, el_state["token"]).callbacks.append(el_fire)
             break
-        if len(heap) > 4 * len(flows) + 1024:
-            heap[:] = [
-                (f[3] + f[1] / f[2], fid, f[4]) for fid, f in flows.items() if f[2] > 0.0
-            ]
-            heapify(heap)
+        lver[k] += 1
+        if h and share[k] > 0.0:
+            v_now = vt[k] + share[k] * (t - vt_t[k])
+            heappush(gheap, (t + (h[0][0] - v_now) / share[k], lver[k], k))
+
+    def el_arm() -> None:
+        """Keep one calendar event at (or before) the earliest elastic completion."""
+        nonlocal el_token, el_at
+        while gheap:
+            when, ver, k = gheap[0]
+            if ver != lver[k]:
+                heappop(gheap)
+                continue
+            if when < el_at:
+                el_at = when
+                el_token += 1
+                Timeout(env, when - env.now, el_token).callbacks.append(el_fire)
+            return
 
     def el_detach(fid: int, f: list) -> None:
         del flows[fid]
-        for link in f[0]:
-            el_n[link] -= 1
-            el_on[link].discard(fid)
+        for k in f[0]:
+            el_n[k] -= 1
+        if f[7]:
+            for k in f[0]:
+                el_multi[k].discard(fid)
 
     def el_start(c: int, path: tuple, t: float, size: float, t0: float, owner) -> None:
         fid = next(fid_counter)
-        flows[fid] = [path, size, 0.0, t, 0, c, t0, owner]
-        for link in path:
-            el_n[link] += 1
-            el_on[link].add(fid)
-        el_recompute(path, t)
+        multi = len(path) > 1
+        f = [path, -1, size, 0, c, t0, owner, multi, fid]
+        el_before(path, t)
+        flows[fid] = f
+        for k in path:
+            el_n[k] += 1
+        if multi:
+            for k in path:
+                el_multi[k].add(fid)
+        el_after(path, t, f)
 
     def el_fire(ev) -> None:
-        if ev.value != el_state["token"]:
+        nonlocal el_at
+        if ev.value != el_token:
             drain()
             return
-        el_state["at"] = _INF
+        el_at = _INF
         t = env.now
         limit = t + 1e-12 * (1.0 + t)
-        touched: list = []
-        heap = el_heap
-        while heap and heap[0][0] <= limit:
-            _, fid, ver = heappop(heap)
-            f = flows.get(fid)
-            if f is None or f[4] != ver:
+        finished: list = []
+        while gheap and gheap[0][0] <= limit:
+            _, ver, k = heappop(gheap)
+            if ver != lver[k]:
                 continue
-            el_detach(fid, f)
-            touched.extend(f[0])
-            owner = f[7]
+            lver[k] += 1
+            vt[k] += share[k] * (t - vt_t[k])
+            vt_t[k] = t
+            h = lheap[k]
+            v_lim = vt[k] + 1e-9 * (1.0 + abs(vt[k]))
+            first = True
+            while h:
+                tag, fver, fid = h[0]
+                f = flows.get(fid)
+                if f is None or f[3] != fver or f[1] != k:
+                    heappop(h)
+                    continue
+                # the first valid flow is the one this event was scheduled for
+                if not first and tag > v_lim:
+                    break
+                heappop(h)
+                first = False
+                finished.append(f)
+                flows[fid] = None  # stays attached until the clocks are advanced
+        if not finished:
+            el_arm()
+            drain()
+            return
+        touched = {k for f in finished for k in f[0]}
+        el_before(touched, t)
+        for f in finished:
+            el_detach(f[8], f)
+        el_after(touched, t)
+        for f in finished:
+            owner = f[6]
             if owner is None:
-                c = f[5]
+                c = f[4]
                 done[c] += 1
-                if f[6] >= warm:
-                    resp[c].append(t - f[6])
+                if f[5] >= warm:
+                    resp[c].append(t - f[5])
             else:
                 request_done(owner, f[0], t)
-        el_recompute(touched, t)
-        drain()
-
-    # ---------------------------------------------------------------- streams
-    def depart(ev) -> None:
-        rec = active.pop(ev.value, None)
-        if rec is not None:
-            c, path, bw = rec
-            for link in path:
-                free[link] += bw
-            done[c] += 1
-            if flows:
-                el_recompute(path, env.now)
-        drain()
-
-    # ---------------------------------------------------------------- pools
-    def p_touch(p: int, t: float) -> None:
-        last = p_last[p]
-        if t > warm:
-            dt = t - (last if last > warm else warm)
-            q = len(queues[p])
-            area_sys[p] += (busy[p] + q) * dt
-            area_q[p] += q * dt
-            area_busy[p] += busy[p] * dt
-        p_last[p] = t
-
-    def pool_enter(req: list, p: int, t: float, service: float) -> None:
-        p_touch(p, t)
-        req[4] = p
-        req[5] = t
-        if busy[p] < servers[p]:
-            busy[p] += 1
-            if t >= warm:
-                wait_n[p] += 1
-            Timeout(env, t + service - env.now, req).callbacks.append(served)
-        else:
-            queues[p].append((req, service))
-
-    def served(ev) -> None:
-        req = ev.value
-        t = env.now
-        p = req[4]
-        p_touch(p, t)
-        if req[5] >= warm:
-            soj_sum[p] += t - req[5]
-            soj_n[p] += 1
-        q = queues[p]
-        if q:
-            nxt, service = q.popleft()
-            if nxt[5] >= warm:
-                wait_sum[p] += t - nxt[5]
-                wait_n[p] += 1
-            Timeout(env, service, nxt).callbacks.append(served)
-        else:
-            busy[p] -= 1
-        cum = route_cum[p]
-        if cum is not None:
-            j = bisect_right(cum, uni())
-            if j < len(cum):
-                dest = route_dest[p][j]
-                pool_enter(req, dest, t, expo() * pool_svc[dest])
-                drain()
-                return
-        respond(req, t)
-        drain()
-
-    def respond(req: list, t: float) -> None:
-        c = req[0]
-        path = _pick(paths_now[c], cum_now[c], req[2])
-        if path is None or any(not up[link] for link in path):
-            cut[c] += 1
-            return
-        if req[3] > 0.0:
-            el_start(c, path, t, req[3], req[1], req)
-        else:
-            request_done(req, path, t)
-
-    def request_done(req: list, path: tuple, t: float) -> None:
-        c = req[0]
-        done[c] += 1
-        if req[1] >= warm:
-            rtt = 0.0
-            for link in path:
-                rtt += lat_s[link]
-            resp[c].append(t - req[1] + 2.0 * rtt)
-
-    # ---------------------------------------------------------------- arrivals
-    def load() -> bool:
-        batch = next(source, None)
-        if batch is None:
-            feed["n"] = 0
-            feed["i"] = 0
-            return False
-        feed["t"], feed["c"], feed["u"], feed["x"], feed["y"] = (
-            batch.time_s,
-            batch.cls,
-            batch.u,
-            batch.x,
-            batch.y,
-        )
-        feed["i"] = 0
-        feed["n"] = len(batch.time_s)
-        feed["total"] += feed["n"]
-        return True
-
-    def drain() -> None:
-        """Handle every arrival earlier than the calendar's next event, in time order."""
-        peek = env.peek
-        nxt = peek()
-        i, n = feed["i"], feed["n"]
-        times, cls_, us, xs = feed["t"], feed["c"], feed["u"], feed["x"]
-        now = env.now
-        while True:
-            if i >= n:
-                feed["i"] = i
-                if not load():
-                    return
-                i, n = 0, feed["n"]
-                times, cls_, us, xs = feed["t"], feed["c"], feed["u"], feed["x"]
-            t = times[i]
-            if t >= nxt:
-                break
-            c = cls_[i]
-            arrived[c] += 1
-            k = kind[c]
-            if k == 0:
-                path = _pick(paths_now[c], cum_now[c], us[i])
-                bw = bwk[c]
-                if path is None:
-                    blocked[c] += 1
-                else:
-                    for link in path:
-                        if free[link] < bw:
-                            blocked[c] += 1
-                            break
-                    else:
-                        for link in path:
-                            free[link] -= bw
-                        s = next(sid_counter)
-                        active[s] = (c, path, bw)
-                        leave = t + xs[i]
-                        Timeout(env, leave - now, s).callbacks.append(depart)
-                        if flows:
-                            el_recompute(path, t)
-                            nxt = peek()
-                        elif leave < nxt:
-                            nxt = leave
-            elif k == 1:
-                path = _pick(paths_now[c], cum_now[c], us[i])
-                if path is None or any(not up[link] for link in path):
-                    blocked[c] += 1
-                else:
-                    el_start(c, path, t, xs[i], t, None)
-                    nxt = peek()
-            else:
-                if not paths_now[c]:
-                    blocked[c] += 1
-                else:
-                    req = [c, t, us[i], feed["y"][i], 0, t]
-                    pool_enter(req, pool_of[c], t, xs[i])
-                    nxt = peek()
-            i += 1
-        feed["i"] = i
-
-    def kick(ev) -> None:
         drain()
 
     # ---------------------------------------------------------------- failures
