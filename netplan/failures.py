@@ -23,8 +23,9 @@ from netplan.errors import Problem, ValidationError
 from netplan.graph import PlaneGraph
 from netplan.routing import (
     Routing,
-    _active_arcs,
+    _distances_many,
     _distances_to,
+    _expand,
     _group_by_dest,
     _od_arrays,
     _solve_pairs,
@@ -226,11 +227,10 @@ def _bad_demand(chunk: np.ndarray, offset: int, source: str) -> None:
 @dataclass
 class _Base:
     routing: Routing
-    split_csc: sp.csc_matrix
-    dests: np.ndarray
-    dest_pos: dict[int, int]
-    cols_by_dest: list[np.ndarray]
-    dag: np.ndarray  # (n_dests, n_arcs)
+    split_csc: sp.csc_matrix  # (n_arcs, n_od)
+    uses: sp.csr_matrix  # (n_od, n_arcs): 1 where an od's routes use an arc
+    dests: np.ndarray  # destinations of the ods, sorted
+    od_dest: np.ndarray  # (n_od,) position of every od's destination in dests
 
 
 def _base(graph: PlaneGraph, src: np.ndarray, dst: np.ndarray) -> _Base:
@@ -239,8 +239,7 @@ def _base(graph: PlaneGraph, src: np.ndarray, dst: np.ndarray) -> _Base:
     dests, groups = _group_by_dest(dst, cols)
     dist = _distances_to(graph, active, dests)
     res = _solve_pairs(
-        graph, active[None, :], np.zeros(dests.size, dtype=np.int64), dests, dist, groups, src,
-        want_dag=True,
+        graph, active[None, :], np.zeros(dests.size, dtype=np.int64), dests, dist, groups, src
     )
     n_od = src.size
     split = sp.csr_matrix((res.val, (res.arc, res.col)), shape=(graph.n_arcs, n_od))
@@ -250,14 +249,16 @@ def _base(graph: PlaneGraph, src: np.ndarray, dst: np.ndarray) -> _Base:
     reachable[res.slot_col] = res.slot_reachable
     latency[res.slot_col] = res.slot_latency_ms
     hops[res.slot_col] = res.slot_hops
-    routing = Routing(split, reachable, latency, hops, src, dst)
+    for arr in (reachable, latency, hops):
+        arr.setflags(write=False)
+    uses = split.T.tocsr()
+    uses.data[:] = 1.0
     return _Base(
-        routing=routing,
+        routing=Routing(split, reachable, latency, hops, src, dst),
         split_csc=split.tocsc(),
+        uses=uses,
         dests=dests,
-        dest_pos={int(d): i for i, d in enumerate(dests)},
-        cols_by_dest=groups,
-        dag=res.dag if res.dag is not None else np.zeros((0, graph.n_arcs), dtype=bool),
+        od_dest=np.searchsorted(dests, dst),
     )
 
 
@@ -275,76 +276,53 @@ def _route_batch(
 ) -> _Batch:
     m, n_od = graph.n_arcs, src.size
     n_b = len(states)
-    active = np.ones((n_b, m), dtype=bool)
+    link_down = np.zeros((n_b, graph.n_links), dtype=bool)
+    node_down = np.zeros((n_b, graph.n_nodes), dtype=bool)
+    for b, state in enumerate(states):
+        link_down[b, list(state.links)] = True
+        node_down[b, list(state.nodes)] = True
+    active = ~(link_down[:, graph.arc_link] | node_down[:, graph.arc_src]
+               | node_down[:, graph.arc_dst])
+    # Only ods whose routes use a failed link, or enter a failed node, need new routes: an
+    # od whose DAG avoids every failed element keeps its distances and DAG (arcs leaving a
+    # failed node only carried that node's own traffic, which is dropped).
+    trigger = link_down[:, graph.arc_link] | node_down[:, graph.arc_dst]
+    affected = np.asarray(base.uses @ trigger.T.astype(np.float64)).T > 0
+    dropped = node_down[:, src] | node_down[:, dst]
+    affected &= ~dropped
+
+    # one (state, destination) pair per group of affected ods
+    aff_row, aff_col = np.nonzero(affected)
+    n_t = max(base.dests.size, 1)
+    key = aff_row * n_t + base.od_dest[aff_col]
+    order = np.argsort(key, kind="stable")
+    key, aff_col_sorted = key[order], aff_col[order]
+    cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, int)
+    slots = np.split(aff_col_sorted, cut[1:]) if key.size else []
+    pair_row = key[cut] // n_t
+    pair_dest = base.dests[key[cut] % n_t]
+    dist = _distances_many(graph, active, pair_row, pair_dest)
+    res = _solve_pairs(graph, active, pair_row, pair_dest, dist, slots, src)
+
+    # the old split of every changed column, to subtract
+    changed = dropped | affected
+    ch_row, ch_col = np.nonzero(changed)
+    csc = base.split_csc
+    owner, e = _expand(csc.indptr[ch_col], np.diff(csc.indptr)[ch_col])
+    rows = np.r_[csc.indices[e] + ch_row[owner] * m, res.arc + pair_row[res.pair] * m]
+    cols = np.r_[ch_col[owner], res.col]
+    vals = np.r_[-csc.data[e], res.val]
+    delta = sp.csr_matrix((vals, (rows, cols)), shape=(n_b * m, n_od))
+    delta.sum_duplicates()
+    delta.eliminate_zeros()
+
     reach = np.repeat(base.routing.reachable[None, :], n_b, axis=0)
     lat = np.repeat(base.routing.latency_ms[None, :], n_b, axis=0)
-    pair_row, pair_dest, slots, dists = [], [], [], []
-    old_rows, old_cols, old_vals = [], [], []
-    split_csc = base.split_csc
-    for b, state in enumerate(states):
-        if not state.links and not state.nodes:
-            continue
-        nodes = np.asarray(state.nodes, dtype=np.int64)
-        active[b] = _active_arcs(graph, state.links, nodes)
-        # a destination needs new routes when its DAG uses a failed link or enters a failed
-        # node; arcs leaving a failed node only ever carried that node's own traffic
-        trigger = graph.arcs_of_links(state.links)
-        if nodes.size:
-            trigger = np.union1d(trigger, np.flatnonzero(np.isin(graph.arc_dst, nodes)))
-        hit = base.dag[:, trigger].any(axis=1) if trigger.size else np.zeros(base.dests.size, bool)
-        if nodes.size:
-            hit &= ~np.isin(base.dests, nodes)
-            dropped = np.flatnonzero(np.isin(src, nodes) | np.isin(dst, nodes))
-        else:
-            dropped = np.zeros(0, dtype=np.int64)
-        changed = [dropped]
-        hit_dests = base.dests[hit]
-        if hit_dests.size:
-            dist = _distances_to(graph, active[b], hit_dests)
-            for k, t in enumerate(hit_dests):
-                cols = base.cols_by_dest[base.dest_pos[int(t)]]
-                if nodes.size:
-                    cols = cols[~np.isin(src[cols], nodes)]
-                if cols.size == 0:
-                    continue
-                pair_row.append(b)
-                pair_dest.append(int(t))
-                slots.append(cols)
-                dists.append(dist[k])
-                changed.append(cols)
-        changed_cols = np.unique(np.concatenate(changed))
-        if changed_cols.size:
-            sub = split_csc[:, changed_cols].tocoo()
-            old_rows.append(sub.row.astype(np.int64) + b * m)
-            old_cols.append(changed_cols[sub.col])
-            old_vals.append(-sub.data)
-        if dropped.size:
-            reach[b, dropped] = False
-            lat[b, dropped] = np.inf
-
-    rows, cols, vals = old_rows, old_cols, old_vals
-    if pair_row:
-        res = _solve_pairs(
-            graph, active, np.asarray(pair_row, dtype=np.int64),
-            np.asarray(pair_dest, dtype=np.int64), np.vstack(dists), slots, src,
-        )
-        prow = np.asarray(pair_row, dtype=np.int64)
-        rows = [*rows, res.arc + prow[res.pair] * m]
-        cols = [*cols, res.col]
-        vals = [*vals, res.val]
-        slot_row = np.repeat(prow, [s.size for s in slots])
-        slot_col = np.concatenate(slots)
-        reach[slot_row, slot_col] = res.slot_reachable
-        lat[slot_row, slot_col] = res.slot_latency_ms
-    if rows:
-        delta = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(n_b * m, n_od),
-        )
-        delta.sum_duplicates()
-        delta.eliminate_zeros()
-    else:
-        delta = sp.csr_matrix((n_b * m, n_od))
+    reach[dropped] = False
+    lat[dropped] = np.inf
+    slot_row = np.repeat(pair_row, [c.size for c in slots])
+    reach[slot_row, res.slot_col] = res.slot_reachable
+    lat[slot_row, res.slot_col] = res.slot_latency_ms
     return _Batch(delta=delta, active=active, reachable=reach, latency_ms=lat)
 
 
@@ -416,23 +394,30 @@ def sweep_failures(
     base = _base(graph, src, dst)
     split0 = base.routing.split
     if batch_size is None:
-        batch_size = max(1, min(n_states, max_block_elements // max(m * 256, 1)))
-    batch_size = int(max(1, batch_size))
-    if sample_chunk is None:
-        sample_chunk = max(1, max_block_elements // max(batch_size * m, 1))
-    sample_chunk = int(max(1, min(sample_chunk, max(n_samples, 1))))
+        # a state changes at most every entry of the no-failure split, twice (old and new)
+        per_state = m + 2 * split0.nnz + n_od
+        batch_size = max_block_elements // max(per_state, 1)
+    batch_size = int(max(1, min(batch_size, n_states)))
+    first_chunk = sample_chunk or max(1, max_block_elements // max(m, 1))
+    first_chunk = int(max(1, min(first_chunk, max(n_samples, 1))))
 
-    # pass 1: validate demand, peak demand per od, and the no-failure loads
+    # pass 1: validate demand; peak demand per od; no-failure loads and their worst case
     peak = np.zeros(n_od)
     base_load = np.zeros((n_samples, m))
-    for lo in range(0, n_samples, sample_chunk):
-        hi = min(lo + sample_chunk, n_samples)
+    base_best = np.zeros(m)
+    base_arg = np.zeros(m, dtype=np.int64)
+    for lo in range(0, n_samples, first_chunk):
+        hi = min(lo + first_chunk, n_samples)
         chunk = _demand_rows(demand, lo, hi)
         _bad_demand(chunk, lo, graph.source)
         np.maximum(peak, chunk.max(axis=0), out=peak)
-        base_load[lo:hi] = (split0 @ np.ascontiguousarray(chunk.T)).T
+        load = (split0 @ np.ascontiguousarray(chunk.T)).T
+        base_load[lo:hi] = load
+        top, where = load.max(axis=0), load.argmax(axis=0) + lo
+        better = (top > base_best) | (lo == 0)
+        base_best[better], base_arg[better] = top[better], where[better]
 
-    state_load = np.full((n_states, m), -np.inf)
+    state_load = np.zeros((n_states, m))
     state_sample = np.zeros((n_states, m), dtype=np.int64)
     reachable = np.zeros((n_states, n_od), dtype=bool)
     latency = np.zeros((n_states, n_od))
@@ -442,28 +427,34 @@ def sweep_failures(
         batch = _route_batch(graph, base, batch_states, src, dst)
         reachable[b0 : b0 + n_b] = batch.reachable
         latency[b0 : b0 + n_b] = batch.latency_ms
-        keep = batch.active[:, :, None]
-        best = state_load[b0 : b0 + n_b]
-        arg = state_sample[b0 : b0 + n_b]
-        for lo in range(0, n_samples, sample_chunk):
-            hi = min(lo + sample_chunk, n_samples)
-            chunk_t = np.ascontiguousarray(_demand_rows(demand, lo, hi).T)
-            load0 = base_load[lo:hi].T
-            if batch.delta.nnz:
-                load = np.asarray(batch.delta @ chunk_t).reshape(n_b, m, hi - lo)
-                load += load0[None, :, :]
-            else:
-                load = np.repeat(load0[None, :, :], n_b, axis=0)
-            load *= keep  # a failed arc carries nothing
-            np.maximum(load, 0.0, out=load)  # clear -0.0 and rounding below zero
-            top = load.max(axis=2)
-            where = load.argmax(axis=2) + lo
-            better = top > best
-            best[better] = top[better]
-            arg[better] = where[better]
+        # arcs whose routes did not change keep their no-failure worst case
+        best = np.repeat(base_best[None, :], n_b, axis=0)
+        arg = np.repeat(base_arg[None, :], n_b, axis=0)
+        live = np.flatnonzero(np.diff(batch.delta.indptr) > 0)
+        live = live[batch.active.ravel()[live]]
+        if live.size and n_samples:
+            sub = batch.delta[live]
+            arc_of = live % m
+            top_all = np.full(live.size, -np.inf)
+            arg_all = np.zeros(live.size, dtype=np.int64)
+            step = sample_chunk or max(1, max_block_elements // live.size)
+            for lo in range(0, n_samples, step):
+                hi = min(lo + step, n_samples)
+                chunk_t = np.ascontiguousarray(_demand_rows(demand, lo, hi).T)
+                load = np.asarray(sub @ chunk_t)
+                load += base_load[lo:hi, arc_of].T
+                top, where = load.max(axis=1), load.argmax(axis=1) + lo
+                better = top > top_all
+                top_all[better], arg_all[better] = top[better], where[better]
+            best.ravel()[live] = top_all
+            arg.ravel()[live] = arg_all
+        # a failed arc carries nothing; rounding must not report a negative load
+        best[~batch.active] = 0.0
+        arg[~batch.active] = 0
+        np.maximum(best, 0.0, out=best)
+        state_load[b0 : b0 + n_b] = best
+        state_sample[b0 : b0 + n_b] = arg
         log.debug("%s: states %d-%d of %d done", graph.name, b0, b0 + n_b - 1, n_states)
-    if n_samples == 0:
-        state_load[:] = 0.0
 
     cap = graph.arc_capacity_gbps
     state_util = state_load / cap

@@ -93,6 +93,7 @@ class _Prep:
         self.pair_src = (skey[self.starts] // max(n, 1)).astype(np.int32)
         self.pair_dst = (skey[self.starts] % max(n, 1)).astype(np.int32)
         self.has_parallel = self.starts.size < graph.n_arcs
+        self.rev_order = np.lexsort((self.pair_src, self.pair_dst))
         self.pair_of_arc = np.empty(graph.n_arcs, dtype=np.int64)
         self.pair_of_arc[self.order] = np.repeat(
             np.arange(self.starts.size), np.diff(np.r_[self.starts, graph.n_arcs])
@@ -129,6 +130,54 @@ def _distances_to(graph: PlaneGraph, active: np.ndarray, dests: np.ndarray) -> n
     return np.atleast_2d(dist)
 
 
+def _distances_many(
+    graph: PlaneGraph, active_rows: np.ndarray, pair_row: np.ndarray, pair_dest: np.ndarray
+) -> np.ndarray:
+    """Distances to each pair's destination in its own state, shape (n_pairs, n_nodes).
+
+    States are stacked as disjoint copies of the graph so one Dijkstra call serves many
+    states; groups are sized to keep the (sources x stacked nodes) output small.
+    """
+    n = graph.n_nodes
+    n_pairs = pair_dest.size
+    out = np.empty((n_pairs, n))
+    if n_pairs == 0:
+        return out
+    prep = _prep(graph)
+    w = np.where(active_rows, graph.arc_weight[None, :], np.inf)[:, prep.order]
+    if prep.has_parallel:
+        w = np.minimum.reduceat(w, prep.starts, axis=1)
+    # reversed graph, entries ordered by (head, tail) so CSR rows come out sorted
+    rev = prep.rev_order
+    w = w[:, rev]
+    row_n, col_n = prep.pair_dst[rev], prep.pair_src[rev]
+    order = np.argsort(pair_row, kind="stable")
+    rows_sorted = pair_row[order]
+    cut = np.flatnonzero(np.r_[True, rows_sorted[1:] != rows_sorted[:-1], True])
+    lo = 0
+    while lo < cut.size - 1:
+        # grow the group while (sources x stacked nodes) stays within budget
+        hi = lo + 1
+        while hi < cut.size - 1 and (cut[hi + 1] - cut[lo]) * (hi + 1 - lo) * n <= _BLOCK_ELEMENTS:
+            hi += 1
+        states = rows_sorted[cut[lo:hi]]
+        wg = w[states]
+        keep = np.isfinite(wg)
+        block = np.repeat(np.arange(states.size), keep.sum(axis=1))
+        r = np.broadcast_to(row_n, wg.shape)[keep] + block * n
+        c = np.broadcast_to(col_n, wg.shape)[keep] + block * n
+        size = states.size * n
+        indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=size))]
+        mat = sp.csr_matrix((wg[keep], c, indptr), shape=(size, size))
+        sel = order[cut[lo] : cut[hi]]
+        local = np.searchsorted(states, pair_row[sel])
+        dist = csgraph.dijkstra(mat, directed=True, indices=pair_dest[sel] + local * n)
+        dist = np.atleast_2d(dist).reshape(sel.size, states.size, n)
+        out[sel] = dist[np.arange(sel.size), local]
+        lo = hi
+    return out
+
+
 def _active_arcs(graph: PlaneGraph, failed_links, failed_nodes) -> np.ndarray:
     active = np.ones(graph.n_arcs, dtype=bool)
     if len(failed_links):
@@ -141,17 +190,23 @@ def _active_arcs(graph: PlaneGraph, failed_links, failed_nodes) -> np.ndarray:
 # ---------------------------------------------------------------------- the ECMP engine
 @dataclass
 class _PairResult:
-    """Routes of a batch of (state, destination) pairs; ``slots`` name od columns."""
+    """Routes of a batch of (state, destination) pairs; ``slots`` name od columns.
+
+    Split entries are (arc, pair, col, val); per-slot arrays list the pairs' slots in order.
+    """
 
     arc: np.ndarray  # split entries: arc index
     pair: np.ndarray  # split entries: pair index
     col: np.ndarray  # split entries: od column
     val: np.ndarray  # split entries: fraction
-    slot_col: np.ndarray  # (n_slots,) od column of every slot, pairs in input order
+    slot_col: np.ndarray  # (n_slots,) od column of every slot
     slot_reachable: np.ndarray
     slot_latency_ms: np.ndarray
     slot_hops: np.ndarray
     dag: np.ndarray | None  # (n_pairs, n_arcs) when requested
+
+    FIELDS = ("arc", "pair", "col", "val", "slot_col", "slot_reachable", "slot_latency_ms",
+              "slot_hops")
 
 
 def _solve_pairs(
@@ -178,55 +233,36 @@ def _solve_pairs(
     n_pairs = pair_dest.size
     n, m = graph.n_nodes, graph.n_arcs
     counts = np.array([s.size for s in slots], dtype=np.int64)
-    # group pairs with similar slot counts so the padded source axis stays tight
-    order = np.argsort(counts, kind="stable")
+    width = max(int(counts.max()), 1) if n_pairs else 1
+    take = max(1, _BLOCK_ELEMENTS // (4 * m + 3 * n + width))
     parts: list[_PairResult] = []
     dag_all = np.zeros((n_pairs, m), dtype=bool) if want_dag else None
-    i = 0
-    while i < n_pairs:
-        width = max(int(counts[order[min(i, n_pairs - 1)]]), 1)
-        per_pair = n * width + 2 * m
-        take = max(1, _BLOCK_ELEMENTS // per_pair)
-        chunk = order[i : i + take]
-        # widen the chunk's padding to its largest member
-        width = max(int(counts[chunk].max()), 1)
+    for lo in range(0, n_pairs, take):
+        hi = min(lo + take, n_pairs)
         res = _solve_chunk(
-            graph, active_rows[pair_row[chunk]], pair_dest[chunk], dist[chunk],
-            [slots[j] for j in chunk], width, od_src,
+            graph, active_rows[pair_row[lo:hi]], pair_dest[lo:hi], dist[lo:hi], slots[lo:hi],
+            width, od_src,
         )
-        res.pair = chunk[res.pair]
+        res.pair += lo
         if dag_all is not None:
-            dag_all[chunk] = res.dag
+            dag_all[lo:hi] = res.dag
         res.dag = None
         parts.append(res)
-        i += take
     if not parts:
         e = np.zeros(0)
         ei = np.zeros(0, dtype=np.int64)
         return _PairResult(ei, ei, ei, e, ei, np.zeros(0, bool), e, ei.astype(np.int32), dag_all)
-    # chunks were solved in slot-count order: put the per-slot results back in input order
-    first = np.r_[0, np.cumsum(counts)[:-1]]
-    done = order[counts[order] > 0]
-    back = np.repeat(first[done] - np.r_[0, np.cumsum(counts[done])[:-1]], counts[done])
-    back += np.arange(back.size)
-
-    def slot_values(name: str) -> np.ndarray:
-        got = np.concatenate([getattr(p, name) for p in parts])
-        out = np.empty_like(got)
-        out[back] = got
-        return out
-
     return _PairResult(
-        arc=np.concatenate([p.arc for p in parts]),
-        pair=np.concatenate([p.pair for p in parts]),
-        col=np.concatenate([p.col for p in parts]),
-        val=np.concatenate([p.val for p in parts]),
-        slot_col=slot_values("slot_col"),
-        slot_reachable=slot_values("slot_reachable"),
-        slot_latency_ms=slot_values("slot_latency_ms"),
-        slot_hops=slot_values("slot_hops"),
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in _PairResult.FIELDS),
         dag=dag_all,
     )
+
+
+def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For groups (start, count): the owner of every expanded item and its flat index."""
+    owner = np.repeat(np.arange(counts.size), counts)
+    offset = np.arange(owner.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, starts[owner] + offset
 
 
 def _solve_chunk(
@@ -241,80 +277,110 @@ def _solve_chunk(
     n_p = dest.size
     n = graph.n_nodes
     src, dst = graph.arc_src, graph.arc_dst
+    rows = np.arange(n_p)
     # slot table: od column per (pair, slot), -1 for padding
     slot_col = np.full((n_p, width), -1, dtype=np.int64)
     for p, cols in enumerate(slots):
         slot_col[p, : cols.size] = cols
-    valid = slot_col >= 0
-    slot_node = np.where(valid, od_src[np.maximum(slot_col, 0)], 0)
+    pp, jj = np.nonzero(slot_col >= 0)
+    slot_node = od_src[slot_col[pp, jj]]
 
-    # shortest-path DAG towards each pair's destination
-    d_tail = dist[:, src]
+    # shortest-path DAG towards each pair's destination, arcs grouped by (pair, tail)
     d_head = dist[:, dst]
     through = graph.arc_weight + d_head
-    dag = active & np.isfinite(d_head) & (d_tail >= through * (1.0 - _RTOL))
+    dag = active & np.isfinite(d_head) & (dist[:, src] >= through * (1.0 - _RTOL))
     p_e, a_e = np.nonzero(dag)
-    u_e = src[a_e]
-    v_e = dst[a_e]
-    outdeg = np.zeros((n_p, n), dtype=np.float64)
-    np.add.at(outdeg, (p_e, u_e), 1.0)
-    coef = 1.0 / outdeg[p_e, u_e]
+    key = p_e * n + src[a_e]
+    by_tail = np.argsort(key, kind="stable")
+    arc_t = a_e[by_tail]
+    head_t = dst[arc_t]
+    lat_t = graph.arc_latency_ms[arc_t]
+    outdeg = np.bincount(key, minlength=n_p * n).reshape(n_p, n)
+    first = np.r_[0, np.cumsum(outdeg.ravel())[:-1]].reshape(n_p, n)
 
-    # topological order: farthest from the destination first
+    # topological order per pair: farthest from the destination first. Traffic is pushed
+    # node by node in that order; a node's inflow is complete when its turn comes because
+    # every DAG arc leads to a strictly nearer node.
+    topo = np.argsort(-dist, axis=1, kind="stable")
     rank = np.empty((n_p, n), dtype=np.int64)
-    rows = np.arange(n_p)[:, None]
-    rank[rows, np.argsort(-dist, axis=1, kind="stable")] = np.arange(n)[None, :]
-    step = rank[p_e, u_e]
-    by_step = np.argsort(step, kind="stable")
-    p_s, u_s, v_s, a_s, c_s, st_s = (
-        p_e[by_step], u_e[by_step], v_e[by_step], a_e[by_step], coef[by_step], step[by_step]
-    )
-    bounds = np.flatnonzero(np.r_[True, np.diff(st_s) != 0, True]) if st_s.size else np.zeros(1, int)
+    rank[rows[:, None], topo] = np.arange(n)[None, :]
 
-    # node-visit fractions: flow[p, u, j] of slot j's traffic passing node u
-    flow = np.zeros((n_p, n, width), dtype=np.float64)
-    pp, jj = np.nonzero(valid)
-    flow[pp, slot_node[pp, jj], jj] = 1.0
-    parallel = _prep(graph).has_parallel
-    for k in range(bounds.size - 1):
-        lo, hi = bounds[k], bounds[k + 1]
-        p_k, u_k, v_k = p_s[lo:hi], u_s[lo:hi], v_s[lo:hi]
-        push = flow[p_k, u_k, :] * c_s[lo:hi, None]
-        if parallel:
-            np.add.at(flow, (p_k, v_k), push)
-        else:
-            # one tail per pair per step and no parallel arcs: (pair, head) are unique
-            flow[p_k, v_k, :] += push
+    # pending inflow per rank: (pair, slot, fraction, worst latency so far, most hops)
+    pending: list[list[tuple[np.ndarray, ...]]] = [[] for _ in range(n)]
 
-    # worst latency and most hops to the destination, nearest nodes first
-    lat_max = np.full((n_p, n), -np.inf)
-    hop_max = np.full((n_p, n), -np.inf)
-    lat_max[np.arange(n_p), dest] = 0.0
-    hop_max[np.arange(n_p), dest] = 0.0
-    lat_arc = graph.arc_latency_ms
-    for k in range(bounds.size - 2, -1, -1):
-        lo, hi = bounds[k], bounds[k + 1]
-        p_k, u_k, v_k, a_k = p_s[lo:hi], u_s[lo:hi], v_s[lo:hi], a_s[lo:hi]
-        np.maximum.at(lat_max, (p_k, u_k), lat_arc[a_k] + lat_max[p_k, v_k])
-        np.maximum.at(hop_max, (p_k, u_k), 1.0 + hop_max[p_k, v_k])
+    slot_lat = np.full((n_p, width), np.inf)
+    slot_hops = np.full((n_p, width), -1, dtype=np.int32)
+    start_rank = rank[pp, slot_node]
+    _bucket(pending, start_rank, pp, jj, np.ones(pp.size), np.zeros(pp.size), np.zeros(pp.size))
 
-    # split entries: arc fraction = flow at the tail / number of DAG arcs leaving it
-    vals = flow[p_e, u_e, :] * coef[:, None]
-    e_idx, j_idx = np.nonzero(vals > 0.0)
-    reach = np.isfinite(dist[pp, slot_node[pp, jj]])
-    lat = np.where(reach, lat_max[pp, slot_node[pp, jj]], np.inf)
-    hops = np.where(reach, hop_max[pp, slot_node[pp, jj]], -1).astype(np.int32)
+    out_arc, out_pair, out_slot, out_val = [], [], [], []
+    for k in range(n):
+        if not pending[k]:
+            continue
+        parts = pending[k]
+        pending[k] = []
+        p_k, j_k, f_k, l_k, h_k = (np.concatenate([q[i] for q in parts]) for i in range(5))
+        # merge inflows of the same (pair, slot): sum fractions, keep the worst latency
+        keys = p_k * width + j_k
+        order = np.argsort(keys, kind="stable")
+        keys = keys[order]
+        cut = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        f = np.add.reduceat(f_k[order], cut)
+        lat = np.maximum.reduceat(l_k[order], cut)
+        hop = np.maximum.reduceat(h_k[order], cut)
+        p = keys[cut] // width
+        j = keys[cut] % width
+        u = topo[p, k]
+        arrived = u == dest[p]
+        slot_lat[p[arrived], j[arrived]] = lat[arrived]
+        slot_hops[p[arrived], j[arrived]] = hop[arrived].astype(np.int32)
+        deg = outdeg[p, u]
+        go = deg > 0
+        if not go.any():
+            continue
+        p, j, u, f, lat, hop, deg = p[go], j[go], u[go], f[go], lat[go], hop[go], deg[go]
+        owner, e = _expand(first[p, u], deg)
+        share = (f / deg)[owner]
+        p_r, j_r = p[owner], j[owner]
+        out_arc.append(arc_t[e])
+        out_pair.append(p_r)
+        out_slot.append(j_r)
+        out_val.append(share)
+        head = head_t[e]
+        _bucket(pending, rank[p_r, head], p_r, j_r, share, lat[owner] + lat_t[e], hop[owner] + 1)
+
+    reach = np.isfinite(dist[pp, slot_node])
+    if out_arc:
+        pair_all = np.concatenate(out_pair)
+        slot_all = np.concatenate(out_slot)
+        arc_all = np.concatenate(out_arc).astype(np.int64)
+        val_all = np.concatenate(out_val)
+    else:
+        pair_all = slot_all = arc_all = np.zeros(0, dtype=np.int64)
+        val_all = np.zeros(0)
     return _PairResult(
-        arc=a_e[e_idx].astype(np.int64),
-        pair=p_e[e_idx].astype(np.int64),
-        col=slot_col[p_e[e_idx], j_idx],
-        val=vals[e_idx, j_idx],
+        arc=arc_all,
+        pair=pair_all.astype(np.int64),
+        col=slot_col[pair_all, slot_all],
+        val=val_all,
         slot_col=slot_col[pp, jj],
         slot_reachable=reach,
-        slot_latency_ms=lat,
-        slot_hops=hops,
+        slot_latency_ms=np.where(reach, slot_lat[pp, jj], np.inf),
+        slot_hops=np.where(reach, slot_hops[pp, jj], -1).astype(np.int32),
         dag=dag,
     )
+
+
+def _bucket(pending: list, rank_of: np.ndarray, *columns: np.ndarray) -> None:
+    """File inflow records under the topological rank of the node they enter."""
+    if rank_of.size == 0:
+        return
+    order = np.argsort(rank_of, kind="stable")
+    ranks = rank_of[order]
+    cut = np.flatnonzero(np.r_[True, ranks[1:] != ranks[:-1], True])
+    cols = [c[order] for c in columns]
+    for lo, hi in zip(cut[:-1], cut[1:], strict=True):
+        pending[int(ranks[lo])].append(tuple(c[lo:hi] for c in cols))
 
 
 # ---------------------------------------------------------------------- input checks

@@ -23,12 +23,14 @@ from netplan.sim.analytic import (
     mmc,
     processor_sharing,
 )
+from netplan.sim.fastpath import analytic
 from netplan.sim.model import LinkFailures, ServerPool, SimNetwork, TrafficClass
 from netplan.sim.result import METRICS, Metric, SimResult
 from netplan.sim.stats import mean_ci, simulate
 
 __all__ = [
     "METRICS",
+    "analytic",
     "LinkFailures",
     "Metric",
     "ServerPool",

@@ -226,9 +226,7 @@ def mmc(arrival_rate_per_s, service_rate_per_s, servers) -> MMcMetrics:
         wq = np.where(stable, wq, np.inf)
     w = wq + 1.0 / mu
     l_sys = np.where(stable, lam * w, np.inf)
-    return MMcMetrics(
-        utilisation=rho, p_wait=p_wait, lq=lq, l=l_sys, wq_s=wq, w_s=w
-    )
+    return MMcMetrics(utilisation=rho, p_wait=p_wait, lq=lq, l=l_sys, wq_s=wq, w_s=w)
 
 
 def mm1(arrival_rate_per_s, service_rate_per_s) -> MMcMetrics:
@@ -439,7 +437,7 @@ def erlang_fixed_point(
         converged = False
         it = 0
         loads = np.zeros(n_links)
-        for it in range(1, max_iter + 1):
+        for it in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
             log_pass = np.log(np.maximum(1.0 - blk, eps))
             route_log = inc @ log_pass
             # thinned load on l from r: ν_r * prod over the route's other links
@@ -463,7 +461,7 @@ def erlang_fixed_point(
     converged = False
     it = 0
     loads = np.zeros((n_links, n_routes))
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
         log_pass = np.log(np.maximum(1.0 - blk, eps)) * uses.T  # (L, R)
         route_log = log_pass.sum(axis=0)  # (R,)
         loads = nu[None, :] * np.exp(route_log[None, :] - log_pass) * uses.T

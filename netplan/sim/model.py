@@ -242,8 +242,10 @@ class TrafficClass:
             if not _finite_positive(self.size_mbit):
                 bad("size_mbit", "an elastic transfer needs a mean size > 0")
         elif self.kind == "request":
-            if self.pool is None or isinstance(self.pool, bool) or not isinstance(
-                self.pool, int | np.integer
+            if (
+                self.pool is None
+                or isinstance(self.pool, bool)
+                or not isinstance(self.pool, int | np.integer)
             ):
                 bad("pool", "a request needs the index of its server pool")
             if self.service_s is not None and not _finite_positive(self.service_s):

@@ -182,8 +182,18 @@ class SimResult:
     def to_csv(self, path=None) -> str:
         """The records as CSV text; written atomically to ``path`` when given."""
         buf = io.StringIO()
-        fields = ["axis", "id", "metric", "unit", "mean", "ci_low", "ci_high", "n", "method",
-                  "confidence"]
+        fields = [
+            "axis",
+            "id",
+            "metric",
+            "unit",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "n",
+            "method",
+            "confidence",
+        ]
         w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         w.writeheader()
         for rec in self.to_records():

@@ -1,0 +1,45 @@
+"""Scenario batches: parameter sweeps and Monte Carlo on all local cores or a Dask cluster.
+
+>>> from netplan.batch import load_batch, run           # doctest: +SKIP
+>>> result = run(load_batch("scenarios/growth-video.batch.yaml"), output_dir="out/grid")
+
+- :mod:`netplan.batch.spec` — the ``kind: batch`` definition and its validation;
+- :mod:`netplan.batch.variants` — grid, Monte Carlo and scenario-list expansion, seeds;
+- :mod:`netplan.batch.stages` — the stage registry (``demand``, ``analyze`` …);
+- :mod:`netplan.batch.runner` — :func:`run` on any ``concurrent.futures.Executor``;
+- :mod:`netplan.batch.store` — the results store, its index and resume;
+- :mod:`netplan.batch.summary` — distributions across variants, robust capacity, figures.
+
+Scripts that use process pools or Dask must run under ``if __name__ == "__main__":``.
+"""
+
+from __future__ import annotations
+
+from netplan.batch.runner import (
+    BatchResult,
+    Progress,
+    SerialExecutor,
+    dask_executor,
+    load_result,
+    run,
+)
+from netplan.batch.spec import Batch, build_batch, load_batch
+from netplan.batch.stages import LabelledArray, StageOutput, available_stages, register_stage
+from netplan.batch.variants import Variant
+
+__all__ = [
+    "Batch",
+    "BatchResult",
+    "LabelledArray",
+    "Progress",
+    "SerialExecutor",
+    "StageOutput",
+    "Variant",
+    "available_stages",
+    "build_batch",
+    "dask_executor",
+    "load_batch",
+    "load_result",
+    "register_stage",
+    "run",
+]

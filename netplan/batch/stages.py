@@ -1,0 +1,357 @@
+"""The stage registry: what a batch runs on each variant.
+
+A stage is a plain function ``(topology, scenario, seed, options) -> StageOutput`` registered
+under a name with :func:`register_stage`, with an optional pydantic model for its options
+(validated when the batch is loaded). Adding a stage is adding one function::
+
+    @register_stage("optimize", options=OptimizeOptions, description="...")
+    def optimize_stage(topology, scenario, seed, options):
+        plan = ...
+        return StageOutput(metrics={"total_cost_cny": plan.cost_cny, ...})
+
+Stage functions must be importable module-level functions: process pools and Dask send
+them to workers by reference.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pydantic
+from pydantic import Field
+
+from netplan.model.scenario import FailurePolicy, Scenario
+from netplan.model.topology import Frozen, Topology
+
+log = logging.getLogger(__name__)
+
+PLANNED_STAGES: tuple[str, ...] = ("simulate", "optimize", "plan")
+"""Stage names reserved for the simulator, the optimizer and the yearly plan."""
+
+
+@dataclass(frozen=True)
+class LabelledArray:
+    """An array with named axes and a label for every position on each axis.
+
+    Examples
+    --------
+    >>> a = LabelledArray(np.zeros((2, 3)), ("link", "year"), (("a", "b"), (2026, 2027, 2028)))
+    >>> a.axis_labels("year")
+    (2026, 2027, 2028)
+    """
+
+    values: np.ndarray
+    axes: tuple[str, ...]
+    labels: tuple[tuple[Any, ...], ...]
+    unit: str = ""
+
+    def __post_init__(self) -> None:
+        shape = tuple(len(labels) for labels in self.labels)
+        if len(self.axes) != len(self.labels) or tuple(np.shape(self.values)) != shape:
+            raise ValueError(f"array of shape {np.shape(self.values)} does not fit axes "
+                             f"{self.axes} with {shape} labels")
+
+    def axis_labels(self, axis: str) -> tuple[Any, ...]:
+        """The labels of ``axis``."""
+        return self.labels[self.axes.index(axis)]
+
+
+@dataclass(frozen=True)
+class StageOutput:
+    """What a stage returns for one variant.
+
+    Attributes
+    ----------
+    metrics : dict
+        Scalar results (numbers, strings, booleans, None), one column each in the records.
+    arrays : dict of LabelledArray
+        Array results; the batch stacks them into ``[variant, ...]``.
+    tables : dict
+        Rows written as ``<name>.csv`` in the variant's directory.
+    """
+
+    metrics: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, LabelledArray] = field(default_factory=dict)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+StageFunction = Callable[[Topology, Scenario, int, Any], StageOutput]
+
+
+class NoOptions(Frozen):
+    """A stage that takes no options."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A registered stage: its name, function, options model and description."""
+
+    name: str
+    function: StageFunction
+    options: type[pydantic.BaseModel] = NoOptions
+    description: str = ""
+
+    def parse_options(self, options: dict[str, Any]) -> pydantic.BaseModel:
+        """Validate ``options`` (raises pydantic's ValidationError)."""
+        return self.options.model_validate(options)
+
+
+_REGISTRY: dict[str, Stage] = {}
+
+
+def register_stage(name: str, *, options: type[pydantic.BaseModel] = NoOptions,
+                   description: str = "") -> Callable[[StageFunction], StageFunction]:
+    """Register a stage function under ``name`` (a decorator).
+
+    Examples
+    --------
+    >>> @register_stage("doc-example", description="counts services")
+    ... def _count(topology, scenario, seed, options):
+    ...     return StageOutput(metrics={"services": len(scenario.services)})
+    >>> get_stage("doc-example").description
+    'counts services'
+    >>> unregister_stage("doc-example")
+    """
+
+    def decorate(function: StageFunction) -> StageFunction:
+        _REGISTRY[name] = Stage(name, function, options, description)
+        return function
+
+    return decorate
+
+
+def unregister_stage(name: str) -> None:
+    """Remove a stage from the registry (for tests and interactive sessions)."""
+    _REGISTRY.pop(name, None)
+
+
+def available_stages() -> tuple[str, ...]:
+    """Names of the registered stages, sorted.
+
+    Examples
+    --------
+    >>> {"analyze", "demand"} <= set(available_stages())
+    True
+    """
+    return tuple(sorted(_REGISTRY))
+
+
+def get_stage(name: str) -> Stage:
+    """The stage registered as ``name`` (KeyError with the choices when absent)."""
+    if name not in _REGISTRY:
+        raise KeyError(_unknown_stage_message(name))
+    return _REGISTRY[name]
+
+
+def _unknown_stage_message(name: str) -> str:
+    message = f"unknown stage {name!r}; available: {', '.join(available_stages())}"
+    if name in PLANNED_STAGES:
+        message = (f"stage {name!r} is not available in this installation yet; available: "
+                   f"{', '.join(available_stages())}")
+    return message
+
+
+def check_options(stage: str, options: dict[str, Any]) -> list[tuple[tuple, str]]:
+    """Problems with a batch's ``stage`` and ``options``, as (field path, message) pairs."""
+    if stage not in _REGISTRY:
+        return [(("stage",), _unknown_stage_message(stage))]
+    try:
+        _REGISTRY[stage].parse_options(options)
+    except pydantic.ValidationError as exc:
+        return [(("options", *error["loc"]), error["msg"]) for error in exc.errors()]
+    return []
+
+
+# ---------------------------------------------------------------------- demand
+@register_stage("demand", description="Busy-hour demand per service and year (cheap).")
+def demand_stage(topology: Topology, scenario: Scenario, seed: int, options: Any) -> StageOutput:
+    """Busy-hour demand per service and year, and per plane in the final year.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> out = demand_stage(topo, s, 0, NoOptions())
+    >>> out.arrays["busy_hour_gbps"].axes
+    ('service', 'year')
+    """
+    from netplan.demand import build_demand
+
+    demand = build_demand(topology, scenario)
+    years = scenario.years
+    services: list[str] = []
+    rows: list[np.ndarray] = []
+    metrics: dict[str, Any] = {}
+    total = 0.0
+    for plane, pd in demand.planes.items():
+        per_service = pd.gbps.sum(axis=-1).max(axis=-1)  # [service, year]: busy hour
+        services += list(pd.services)
+        rows.append(per_service)
+        plane_busy = float(pd.total_gbps[-1].sum(axis=-1).max())
+        metrics[f"{plane}_busy_hour_gbps"] = plane_busy
+        total += plane_busy
+    metrics["total_busy_hour_gbps"] = total
+    values = np.vstack(rows) if rows else np.zeros((0, len(years)))
+    table = [{"service": svc, "year": year, "busy_hour_gbps": float(values[i, j])}
+             for i, svc in enumerate(services) for j, year in enumerate(years)]
+    return StageOutput(
+        metrics=metrics,
+        arrays={"busy_hour_gbps": LabelledArray(values, ("service", "year"),
+                                                (tuple(services), tuple(years)), "Gbit/s")},
+        tables={"busy_hour": table},
+    )
+
+
+# ---------------------------------------------------------------------- analyze
+class AnalyzeOptions(Frozen):
+    """Options of the ``analyze`` stage."""
+
+    failures: list[FailurePolicy] | None = Field(
+        None, description="Failure policy; default: the scenario's failure_policy.")
+
+
+LINK_YEAR_ARRAYS: tuple[str, ...] = (
+    "worst_utilisation", "normal_utilisation", "failure_utilisation",
+    "worst_load_gbps", "normal_load_gbps", "failure_load_gbps",
+)
+"""Arrays of the ``analyze`` stage with axes (link, year)."""
+
+
+@register_stage("analyze", options=AnalyzeOptions,
+                description="Worst utilisation of every link in every year over the failures.")
+def analyze_stage(topology: Topology, scenario: Scenario, seed: int,
+                  options: AnalyzeOptions) -> StageOutput:
+    """Worst load and utilisation of every link, per year, over hours and failure states.
+
+    For each plane and each year the failure sweep runs on that year's 24 hourly samples,
+    so the batch can say in which year a link first exceeds its target. ``normal_*`` is
+    the no-failure state, ``failure_*`` the worst single failure state of the policy,
+    ``worst_*`` the larger of the two. A link is over target in a year when its normal
+    utilisation exceeds ``max_utilisation_normal`` or its failure utilisation exceeds
+    ``max_utilisation_failure``.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> out = analyze_stage(topo, s, 0, AnalyzeOptions(failures=["n-1"]))
+    >>> out.arrays["worst_utilisation"].axes, out.metrics["years"]
+    (('link', 'year'), 1)
+    """
+    from netplan.demand import build_demand
+    from netplan.failures import FailureState, failure_states, sweep_failures
+
+    policy = tuple(options.failures) if options.failures else tuple(scenario.failure_policy)
+    demand = build_demand(topology, scenario)
+    topo = demand.whatif.topology
+    years = scenario.years
+    n_years = len(years)
+    link_ids: list[str] = []
+    planes: list[str] = []
+    capacity: list[np.ndarray] = []
+    per_plane: dict[str, list[np.ndarray]] = {name: [] for name in LINK_YEAR_ARRAYS}
+    causes: list[tuple[str, int, int, str]] = []  # (link, year index, hour, failure)
+    lost_max = 0.0
+    disconnecting: set[tuple[str, str]] = set()
+    for plane, pd in demand.planes.items():
+        graph = topo.plane_graph(plane)
+        permanent = tuple(graph.node_index[n] for n in demand.whatif.failed_nodes
+                          if n in graph.node_index)
+        states = failure_states(graph, policy)
+        if permanent:
+            # Nodes lost for the whole scenario stay failed in every state.
+            states = tuple(FailureState(s.name, s.kind, s.links,
+                                        tuple(sorted(set(s.nodes) | set(permanent))))
+                           for s in states)
+        arrays = {name: np.zeros((graph.n_links, n_years)) for name in LINK_YEAR_ARRAYS}
+        for yi in range(n_years):
+            sweep = sweep_failures(graph, pd.od_src, pd.od_dst, pd.total_gbps[yi], states)
+            normal_load = graph.link_max(sweep.state_arc_load_gbps[0])
+            failure_arcs = (sweep.state_arc_load_gbps[1:].max(axis=0) if len(states) > 1
+                            else np.zeros(graph.n_arcs))
+            arrays["normal_load_gbps"][:, yi] = normal_load
+            arrays["failure_load_gbps"][:, yi] = graph.link_max(failure_arcs)
+            arrays["normal_utilisation"][:, yi] = sweep.impact_utilisation[0]
+            arrays["failure_utilisation"][:, yi] = (
+                sweep.impact_utilisation[1:].max(axis=0) if len(states) > 1
+                else np.zeros(graph.n_links))
+            arrays["worst_utilisation"][:, yi] = sweep.link_worst_utilisation
+            arrays["worst_load_gbps"][:, yi] = sweep.link_worst_load_gbps
+            for li, link_id in enumerate(graph.link_ids):
+                causes.append((link_id, yi, int(sweep.link_cause_sample[li]),
+                               sweep.states[int(sweep.link_cause_state[li])].name))
+            lost = sweep.lost_gbps.sum(axis=1)
+            if lost.size:
+                lost_max = max(lost_max, float(lost.max()))
+            disconnecting |= {(plane, sweep.states[i].name) for i in np.flatnonzero(lost > 0)}
+        for name in LINK_YEAR_ARRAYS:
+            per_plane[name].append(arrays[name])
+        link_ids += list(graph.link_ids)
+        planes += [plane] * graph.n_links
+        capacity.append(np.asarray(graph.link_capacity_gbps, dtype=float))
+
+    labels = (tuple(link_ids), tuple(years))
+    out_arrays = {
+        name: LabelledArray(np.vstack(blocks) if blocks else np.zeros((0, n_years)),
+                            ("link", "year"), labels,
+                            "Gbit/s" if name.endswith("_gbps") else "fraction")
+        for name, blocks in per_plane.items()
+    }
+    cap = np.concatenate(capacity) if capacity else np.zeros(0)
+    out_arrays["capacity_gbps"] = LabelledArray(cap, ("link",), (tuple(link_ids),), "Gbit/s")
+
+    t_normal = scenario.targets.max_utilisation_normal
+    t_failure = scenario.targets.max_utilisation_failure
+    normal = out_arrays["normal_utilisation"].values
+    failure = out_arrays["failure_utilisation"].values
+    worst = out_arrays["worst_utilisation"].values
+    over = (normal > t_normal + 1e-12) | (failure > t_failure + 1e-12)  # [link, year]
+    over_years = np.flatnonzero(over.any(axis=0))
+    top = np.unravel_index(int(np.argmax(worst)), worst.shape) if worst.size else None
+    metrics = {
+        "max_utilisation_normal": t_normal,
+        "max_utilisation_failure": t_failure,
+        "years": n_years,
+        "links": len(link_ids),
+        "max_worst_utilisation": float(worst.max()) if worst.size else 0.0,
+        "most_loaded_link": link_ids[top[0]] if top is not None else "",
+        "links_over_target": int(over.any(axis=1).sum()),
+        "links_over_target_final_year": int(over[:, -1].sum()) if over.size else 0,
+        "first_year_over_target": int(years[over_years[0]]) if over_years.size else None,
+        "failures_that_disconnect_demand": len(disconnecting),
+        "max_lost_gbps": lost_max,
+    }
+    cause = {(link, yi): (hour, name) for link, yi, hour, name in causes}
+    table = []
+    for li, link_id in enumerate(link_ids):
+        for yi, year in enumerate(years):
+            hour, name = cause[(link_id, yi)]
+            table.append({
+                "link": link_id, "plane": planes[li], "year": year,
+                "capacity_gbps": float(cap[li]),
+                "worst_load_gbps": float(out_arrays["worst_load_gbps"].values[li, yi]),
+                "worst_utilisation": float(worst[li, yi]),
+                "normal_utilisation": float(normal[li, yi]),
+                "failure_utilisation": float(failure[li, yi]),
+                "cause_failure": name, "cause_hour": hour,
+                "over_target": bool(over[li, yi]),
+            })
+    return StageOutput(metrics=metrics, arrays=out_arrays, tables={"links": table})
+
+
+def link_planes(topology: Topology) -> dict[str, str]:
+    """Link id → plane, for labelling summary rows.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> link_planes(netplan.load_topology(netplan.default_topology_path()))["ex-wanzhou-1"]
+    'extranet'
+    """
+    return {link.id: link.plane for link in topology.links}

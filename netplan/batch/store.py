@@ -1,0 +1,293 @@
+"""The results store of a batch: one directory, written atomically, resumable.
+
+Layout::
+
+    DIR/batch.yaml                 the resolved definition (absolute paths)
+    DIR/index.json                 per variant: id, parameters, seed, fingerprint, status, error
+    DIR/timing.json                per variant: seconds and worker (kept apart so that the
+                                   index of a resumed batch equals that of an uninterrupted one)
+    DIR/variants/<id>/record.json  the index entry plus the stage's metrics
+    DIR/variants/<id>/arrays.npz   the stage's arrays with their axes and labels
+    DIR/variants/<id>/<table>.csv  the stage's tables
+    DIR/variants/<id>/scenario.yaml  the resolved scenario (rerun one variant on its own)
+    DIR/results.csv, summary files written when the batch ends
+
+A variant's directory is built beside its final place and swapped in whole; the index is
+rewritten (atomically) after each variant, so a batch killed at any moment leaves complete
+variants and an index that lists only complete variants.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from netplan.atomic import staged_output_dir, write_bytes_atomic, write_text_atomic
+from netplan.batch.stages import LabelledArray
+from netplan.errors import OutputExistsError, RunError
+
+log = logging.getLogger(__name__)
+
+FORMAT = "netplan-batch/1"
+DEFINITION = "batch.yaml"
+INDEX = "index.json"
+TIMING = "timing.json"
+VARIANTS = "variants"
+RECORD = "record.json"
+ARRAYS = "arrays.npz"
+INDEX_FIELDS = ("id", "index", "parameters", "seed", "fingerprint", "status", "error")
+
+
+@dataclass(frozen=True)
+class VariantOutcome:
+    """What running one variant gave: its status and the stage's output.
+
+    ``status`` is ``"ok"`` or ``"error"`` (then ``error`` holds the message and the
+    results are empty). ``seconds`` and ``worker`` are timing facts, stored apart.
+    """
+
+    id: str
+    status: str
+    error: str = ""
+    metrics: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[str, LabelledArray] = field(default_factory=dict)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    seconds: float = 0.0
+    worker: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the variant ran to the end."""
+        return self.status == "ok"
+
+
+def is_batch_store(directory: str | os.PathLike) -> bool:
+    """True when ``directory`` holds a batch's results (its definition or index)."""
+    d = Path(directory)
+    return (d / DEFINITION).is_file() or (d / INDEX).is_file()
+
+
+def _json(data: Any) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
+
+
+def _number(value: float, digits: int | None = None) -> str:
+    return repr(value) if digits is None else f"{value:.{digits}g}"
+
+
+def _csv(rows: list[dict[str, Any]], digits: int | None = None) -> str:
+    columns: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            columns.setdefault(key, None)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if v is None else _number(v, digits) if isinstance(v, float) else v)
+                         for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def arrays_to_npz(arrays: dict[str, LabelledArray]) -> bytes:
+    """Arrays with their axes, labels and units as ``.npz`` bytes (see :func:`npz_to_arrays`)."""
+    payload: dict[str, np.ndarray] = {}
+    for name, array in arrays.items():
+        payload[f"{name}"] = np.asarray(array.values)
+        payload[f"{name}__axes"] = np.array(array.axes, dtype=str)
+        payload[f"{name}__unit"] = np.array(array.unit)
+        for axis, labels in zip(array.axes, array.labels, strict=True):
+            payload[f"{name}__labels__{axis}"] = np.array(labels)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **payload)
+    return buffer.getvalue()
+
+
+def npz_to_arrays(data: bytes | os.PathLike) -> dict[str, LabelledArray]:
+    """Inverse of :func:`arrays_to_npz`.
+
+    Examples
+    --------
+    >>> a = LabelledArray(np.arange(4.0).reshape(2, 2), ("link", "year"),
+    ...                   (("x", "y"), (2026, 2027)), "fraction")
+    >>> b = npz_to_arrays(arrays_to_npz({"u": a}))["u"]
+    >>> b.labels, b.unit, np.array_equal(a.values, b.values)
+    ((('x', 'y'), (2026, 2027)), 'fraction', True)
+    """
+    source = io.BytesIO(data) if isinstance(data, bytes) else data
+    out: dict[str, LabelledArray] = {}
+    with np.load(source, allow_pickle=False) as npz:
+        names = [k for k in npz.files if "__" not in k]
+        for name in names:
+            axes = tuple(str(a) for a in npz[f"{name}__axes"])
+            labels = tuple(tuple(x.item() for x in npz[f"{name}__labels__{axis}"])
+                           for axis in axes)
+            out[name] = LabelledArray(npz[name], axes, labels, str(npz[f"{name}__unit"]))
+    return out
+
+
+class ResultsStore:
+    """A batch's results directory (see the module docstring for its layout)."""
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self.entries: dict[str, dict[str, Any]] = {}
+        self.timing: dict[str, dict[str, Any]] = {}
+
+    # --- opening -------------------------------------------------------------------
+    @classmethod
+    def create(cls, directory: str | os.PathLike, overwrite: bool = False) -> ResultsStore:
+        """A fresh store in ``directory`` (created when missing).
+
+        Raises
+        ------
+        OutputExistsError
+            ``directory`` holds another batch and ``overwrite`` is false, or it holds
+            other files (never deleted, even with ``overwrite``).
+        """
+        d = Path(directory)
+        if d.exists() and not d.is_dir():
+            raise OutputExistsError(f"{d}: output path exists and is not a directory")
+        if d.is_dir() and any(d.iterdir()):
+            if not is_batch_store(d):
+                raise OutputExistsError(
+                    f"{d}: directory is not empty and holds no batch results; choose a new "
+                    "or empty directory")
+            if not overwrite:
+                raise OutputExistsError(
+                    f"{d}: directory holds another batch's results; pass --overwrite to "
+                    "replace them or --resume to continue that batch")
+            log.info("removing the previous batch results in %s", d)
+            shutil.rmtree(d)
+        d.mkdir(parents=True, exist_ok=True)
+        return cls(d)
+
+    @classmethod
+    def open(cls, directory: str | os.PathLike) -> ResultsStore:
+        """An existing store, its index and timing read, for resuming."""
+        d = Path(directory)
+        if not is_batch_store(d):
+            raise OutputExistsError(f"{d}: no batch results to resume here (no {DEFINITION})")
+        store = cls(d)
+        store._clean_staging()
+        if (d / INDEX).is_file():
+            try:
+                document = json.loads((d / INDEX).read_text(encoding="utf-8"))
+                store.entries = {e["id"]: e for e in document["variants"]}
+            except (ValueError, KeyError, TypeError) as exc:
+                raise RunError(f"{d / INDEX}: unreadable batch index ({exc})") from None
+        if (d / TIMING).is_file():
+            try:
+                store.timing = json.loads((d / TIMING).read_text(encoding="utf-8"))["variants"]
+            except (ValueError, KeyError, TypeError):
+                store.timing = {}  # timing is informative only
+        return store
+
+    def _clean_staging(self) -> None:
+        # Leftovers of variant directories a killed run was building.
+        folder = self.directory / VARIANTS
+        if folder.is_dir():
+            for leftover in folder.glob(".*.staging.*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+            for leftover in folder.glob(".*.old.*"):
+                shutil.rmtree(leftover, ignore_errors=True)
+
+    # --- writing -------------------------------------------------------------------
+    def write_definition(self, text: str) -> None:
+        """Write the resolved batch definition."""
+        write_text_atomic(self.directory / DEFINITION, text)
+
+    def variant_dir(self, variant_id: str) -> Path:
+        """Directory of one variant's outputs."""
+        return self.directory / VARIANTS / variant_id
+
+    def record(self, entry: dict[str, Any], outcome: VariantOutcome,
+               scenario_yaml: str | None = None) -> None:
+        """Store one variant's outputs, then list it in the index."""
+        entry = {k: entry[k] for k in INDEX_FIELDS}
+        with staged_output_dir(self.variant_dir(outcome.id), overwrite=True) as stage:
+            write_text_atomic(stage / RECORD, _json({**entry, "metrics": outcome.metrics}))
+            if outcome.arrays:
+                write_bytes_atomic(stage / ARRAYS, arrays_to_npz(outcome.arrays))
+            for name, rows in outcome.tables.items():
+                # Tables are for reading; the arrays keep every digit.
+                write_text_atomic(stage / f"{name}.csv", _csv(rows, digits=6))
+            if scenario_yaml is not None:
+                write_text_atomic(stage / "scenario.yaml", scenario_yaml)
+        self.entries[outcome.id] = entry
+        self.timing[outcome.id] = {"seconds": round(outcome.seconds, 6),
+                                   "worker": outcome.worker}
+        self.write_index()
+
+    def forget(self, variant_ids: list[str]) -> None:
+        """Drop variants that are no longer part of the batch."""
+        for variant_id in variant_ids:
+            self.entries.pop(variant_id, None)
+            self.timing.pop(variant_id, None)
+            shutil.rmtree(self.variant_dir(variant_id), ignore_errors=True)
+        self.write_index()
+
+    def write_index(self) -> None:
+        """Rewrite ``index.json`` (variants in batch order) and ``timing.json``."""
+        ordered = sorted(self.entries.values(), key=lambda e: e["index"])
+        document = {
+            "format": FORMAT,
+            "variants": ordered,
+            "counts": {"ok": sum(e["status"] == "ok" for e in ordered),
+                       "error": sum(e["status"] == "error" for e in ordered)},
+        }
+        write_text_atomic(self.directory / INDEX, _json(document))
+        timing = {k: self.timing[k] for k in sorted(self.timing)}
+        write_text_atomic(self.directory / TIMING, _json({"variants": timing}))
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Write a batch-level file (results.csv, summaries) atomically."""
+        return write_text_atomic(self.directory / name, text)
+
+    # --- reading -------------------------------------------------------------------
+    def is_complete(self, variant_id: str, fingerprint: str) -> bool:
+        """True when the variant finished ok with this fingerprint and its outputs exist."""
+        entry = self.entries.get(variant_id)
+        return (entry is not None and entry["status"] == "ok"
+                and entry["fingerprint"] == fingerprint
+                and (self.variant_dir(variant_id) / RECORD).is_file())
+
+    def load_outcome(self, variant_id: str) -> VariantOutcome:
+        """A stored variant's outcome (tables are left on disk)."""
+        folder = self.variant_dir(variant_id)
+        try:
+            record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+            arrays = npz_to_arrays(folder / ARRAYS) if (folder / ARRAYS).is_file() else {}
+        except (OSError, ValueError, KeyError) as exc:
+            raise RunError(f"{folder}: unreadable variant results ({exc}); rerun with "
+                           "--overwrite") from None
+        timing = self.timing.get(variant_id, {})
+        return VariantOutcome(
+            id=variant_id, status=record["status"], error=record["error"],
+            metrics=record.get("metrics", {}), arrays=arrays,
+            seconds=float(timing.get("seconds", 0.0)), worker=str(timing.get("worker", "")),
+        )
+
+
+def records_to_csv(rows: list[dict[str, Any]]) -> str:
+    """CSV text of records whose keys may differ (the union of keys, in order first seen).
+
+    Floats are written with ``repr`` so that the file holds every digit.
+
+    Examples
+    --------
+    >>> print(records_to_csv([{"a": 1, "b": 0.1}, {"a": 2, "c": None}]), end="")
+    a,b,c
+    1,0.1,
+    2,,
+    """
+    return _csv(rows)

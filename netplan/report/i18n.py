@@ -1,0 +1,119 @@
+"""Chinese and English labels for reports and figures.
+
+Every label has both languages; :func:`t` looks one up. Text from input files (node names,
+scenario titles) is never translated here: it is shown as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from netplan.errors import NetplanError
+
+#: The languages a report can be written in.
+LANGS: tuple[str, ...] = ("zh", "en")
+
+_LABELS: dict[str, dict[str, str]] = {
+    # page chrome
+    "report.contents": {"zh": "目录", "en": "Contents"},
+    "report.fingerprint": {"zh": "输入与随机种子指纹", "en": "Fingerprint of inputs and seed"},
+    "report.generated": {"zh": "生成时间", "en": "Generated"},
+    "report.estimates": {"zh": "估算说明", "en": "Estimates"},
+    "report.estimates_default": {
+        "zh": "输入文件中标注为估算（estimate）的数值是假设；由这些数值算出的结果同样是估算。",
+        "en": "Inputs marked as estimates in the input files are assumptions; results computed "
+        "from them are estimates too.",
+    },
+    "report.estimates_list": {"zh": "以下数值为估算：", "en": "These numbers are estimates:"},
+    "report.offline": {
+        "zh": "本报告是独立文件：图表库与地图边界均已内嵌，查看时无需联网。",
+        "en": "This report is a self-contained file: the chart library and the map outlines "
+        "are embedded, so it needs no network access.",
+    },
+    "report.repeat": {
+        "zh": "相同的输入与随机种子会得到相同的指纹和相同的结果。",
+        "en": "The same inputs and seed give the same fingerprint and the same results.",
+    },
+    "report.empty_table": {"zh": "（无数据）", "en": "(no rows)"},
+    "report.yes": {"zh": "是", "en": "yes"},
+    "report.no": {"zh": "否", "en": "no"},
+    # node kinds
+    "kind.district": {"zh": "区县节点", "en": "District node"},
+    "kind.core": {"zh": "市级核心节点", "en": "Municipal core"},
+    "kind.aggregation": {"zh": "汇聚节点", "en": "Aggregation node"},
+    "kind.data_centre": {"zh": "数据中心", "en": "Data centre"},
+    "kind.internet_exit": {"zh": "互联网出口", "en": "Internet exit"},
+    "kind.national_uplink": {"zh": "国家政务外网上联", "en": "National uplink"},
+    # planes
+    "plane.extranet": {"zh": "政务外网", "en": "Extranet"},
+    "plane.intranet": {"zh": "政务内网", "en": "Intranet"},
+    # the network map
+    "map.title": {"zh": "重庆电子政务网络", "en": "Chongqing e-government networks"},
+    "map.districts": {"zh": "区县边界", "en": "District boundaries"},
+    "map.municipality": {"zh": "重庆市界", "en": "Municipal boundary"},
+    "map.link": {"zh": "链路", "en": "Link"},
+    "map.id": {"zh": "编号", "en": "ID"},
+    "map.plane": {"zh": "网络", "en": "Plane"},
+    "map.value": {"zh": "数值", "en": "Value"},
+    "map.cause": {"zh": "原因", "en": "Cause"},
+    "map.district_value": {"zh": "区县数值", "en": "District value"},
+    "map.no_value": {"zh": "无数据", "en": "no value"},
+    "map.worst_utilisation": {"zh": "最高利用率", "en": "Worst utilisation"},
+}
+
+#: Every label, read-only: ``LABELS[key][lang]``.
+LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {key: MappingProxyType(value) for key, value in _LABELS.items()}
+)
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if reports can be written in it, else raise :class:`NetplanError`.
+
+    Examples
+    --------
+    >>> check_lang("en")
+    'en'
+    >>> check_lang("fr")
+    Traceback (most recent call last):
+    ...
+    netplan.errors.NetplanError: unknown language 'fr': use one of zh, en
+    """
+    if lang not in LANGS:
+        raise NetplanError(f"unknown language {lang!r}: use one of {', '.join(LANGS)}")
+    return lang
+
+
+def t(key: str, lang: str = "zh") -> str:
+    """The label ``key`` in ``lang`` (``"zh"`` or ``"en"``).
+
+    Raises
+    ------
+    NetplanError
+        Unknown language or unknown key.
+
+    Examples
+    --------
+    >>> t("plane.extranet", "zh"), t("plane.extranet", "en")
+    ('政务外网', 'Extranet')
+    """
+    check_lang(lang)
+    try:
+        return _LABELS[key][lang]
+    except KeyError:
+        raise NetplanError(f"no label {key!r}") from None
+
+
+def display_name(name: str | None, name_zh: str | None, lang: str = "zh") -> str:
+    """The name to show for a node in ``lang``: Chinese if given and asked for, else English.
+
+    Examples
+    --------
+    >>> display_name("Yuzhong District", "渝中区", "zh"), display_name("Yuzhong District", "", "zh")
+    ('渝中区', 'Yuzhong District')
+    """
+    check_lang(lang)
+    if lang == "zh" and name_zh:
+        return name_zh
+    return name or name_zh or ""
