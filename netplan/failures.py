@@ -24,10 +24,9 @@ from netplan.graph import PlaneGraph
 from netplan.routing import (
     Routing,
     _distances_many,
-    _distances_to,
     _expand,
-    _group_by_dest,
     _od_arrays,
+    _route_columns,
     _solve_pairs,
 )
 
@@ -93,8 +92,14 @@ def failure_states(graph: PlaneGraph, policy: str | Sequence[str]) -> tuple[Fail
     bad = [p for p in policies if p not in POLICIES]
     if bad:
         raise ValidationError(
-            [Problem(graph.source, "failure_policy",
-                     f"unknown policy {p!r}; choose from {', '.join(POLICIES)}") for p in bad]
+            [
+                Problem(
+                    graph.source,
+                    "failure_policy",
+                    f"unknown policy {p!r}; choose from {', '.join(POLICIES)}",
+                )
+                for p in bad
+            ]
         )
     out = [FailureState("none", "none")]
     seen = {((), ())}
@@ -208,8 +213,13 @@ def _check_demand(demand, n_od: int, source: str):
         demand = np.asarray(demand, dtype=np.float64)[None, :]
     if demand.ndim != 2 or demand.shape[1] != n_od:
         raise ValidationError(
-            [Problem(source, "demand_gbps",
-                     f"expected shape (n_samples, {n_od}), got {tuple(demand.shape)}")]
+            [
+                Problem(
+                    source,
+                    "demand_gbps",
+                    f"expected shape (n_samples, {n_od}), got {tuple(demand.shape)}",
+                )
+            ]
         )
     return demand
 
@@ -219,8 +229,13 @@ def _bad_demand(chunk: np.ndarray, offset: int, source: str) -> None:
     if bad.any():
         s, o = np.argwhere(bad)[0]
         raise ValidationError(
-            [Problem(source, f"demand_gbps[{offset + s}, {o}]",
-                     f"must be finite and >= 0, got {chunk[s, o]}")]
+            [
+                Problem(
+                    source,
+                    f"demand_gbps[{offset + s}, {o}]",
+                    f"must be finite and >= 0, got {chunk[s, o]}",
+                )
+            ]
         )
 
 
@@ -235,24 +250,12 @@ class _Base:
 
 def _base(graph: PlaneGraph, src: np.ndarray, dst: np.ndarray) -> _Base:
     active = np.ones(graph.n_arcs, dtype=bool)
-    cols = np.arange(src.size)
-    dests, groups = _group_by_dest(dst, cols)
-    dist = _distances_to(graph, active, dests)
-    res = _solve_pairs(
-        graph, active[None, :], np.zeros(dests.size, dtype=np.int64), dests, dist, groups, src
-    )
-    n_od = src.size
-    split = sp.csr_matrix((res.val, (res.arc, res.col)), shape=(graph.n_arcs, n_od))
-    reachable = np.zeros(n_od, dtype=bool)
-    latency = np.full(n_od, np.inf)
-    hops = np.full(n_od, -1, dtype=np.int32)
-    reachable[res.slot_col] = res.slot_reachable
-    latency[res.slot_col] = res.slot_latency_ms
-    hops[res.slot_col] = res.slot_hops
+    split, reachable, latency, hops = _route_columns(graph, active, src, dst, np.arange(src.size))
     for arr in (reachable, latency, hops):
         arr.setflags(write=False)
     uses = split.T.tocsr()
     uses.data[:] = 1.0
+    dests = np.unique(dst)
     return _Base(
         routing=Routing(split, reachable, latency, hops, src, dst),
         split_csc=split.tocsc(),
@@ -271,7 +274,10 @@ class _Batch:
 
 
 def _route_batch(
-    graph: PlaneGraph, base: _Base, states: Sequence[FailureState], src: np.ndarray,
+    graph: PlaneGraph,
+    base: _Base,
+    states: Sequence[FailureState],
+    src: np.ndarray,
     dst: np.ndarray,
 ) -> _Batch:
     m, n_od = graph.n_arcs, src.size
@@ -281,8 +287,9 @@ def _route_batch(
     for b, state in enumerate(states):
         link_down[b, list(state.links)] = True
         node_down[b, list(state.nodes)] = True
-    active = ~(link_down[:, graph.arc_link] | node_down[:, graph.arc_src]
-               | node_down[:, graph.arc_dst])
+    active = ~(
+        link_down[:, graph.arc_link] | node_down[:, graph.arc_src] | node_down[:, graph.arc_dst]
+    )
     # Only ods whose routes use a failed link, or enter a failed node, need new routes: an
     # od whose DAG avoids every failed element keeps its distances and DAG (arcs leaving a
     # failed node only carried that node's own traffic, which is dropped).
@@ -296,21 +303,22 @@ def _route_batch(
     n_t = max(base.dests.size, 1)
     key = aff_row * n_t + base.od_dest[aff_col]
     order = np.argsort(key, kind="stable")
-    key, aff_col_sorted = key[order], aff_col[order]
+    key, slot_cols = key[order], aff_col[order].astype(np.int64)
     cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, int)
-    slots = np.split(aff_col_sorted, cut[1:]) if key.size else []
+    slot_ptr = np.r_[cut, key.size].astype(np.int64)
     pair_row = key[cut] // n_t
     pair_dest = base.dests[key[cut] % n_t]
     dist = _distances_many(graph, active, pair_row, pair_dest)
-    res = _solve_pairs(graph, active, pair_row, pair_dest, dist, slots, src)
+    res = _solve_pairs(graph, active, pair_row, pair_dest, dist, slot_ptr, slot_cols, src)
+    slot_row = np.repeat(pair_row, np.diff(slot_ptr))
 
     # the old split of every changed column, to subtract
     changed = dropped | affected
     ch_row, ch_col = np.nonzero(changed)
     csc = base.split_csc
     owner, e = _expand(csc.indptr[ch_col], np.diff(csc.indptr)[ch_col])
-    rows = np.r_[csc.indices[e] + ch_row[owner] * m, res.arc + pair_row[res.pair] * m]
-    cols = np.r_[ch_col[owner], res.col]
+    rows = np.r_[csc.indices[e] + ch_row[owner] * m, res.arc + slot_row[res.slot] * m]
+    cols = np.r_[ch_col[owner], slot_cols[res.slot]]
     vals = np.r_[-csc.data[e], res.val]
     delta = sp.csr_matrix((vals, (rows, cols)), shape=(n_b * m, n_od))
     delta.sum_duplicates()
@@ -320,9 +328,8 @@ def _route_batch(
     lat = np.repeat(base.routing.latency_ms[None, :], n_b, axis=0)
     reach[dropped] = False
     lat[dropped] = np.inf
-    slot_row = np.repeat(pair_row, [c.size for c in slots])
-    reach[slot_row, res.slot_col] = res.slot_reachable
-    lat[slot_row, res.slot_col] = res.slot_latency_ms
+    reach[slot_row, slot_cols] = res.slot_reachable
+    lat[slot_row, slot_cols] = res.slot_latency_ms
     return _Batch(delta=delta, active=active, reachable=reach, latency_ms=lat)
 
 
@@ -357,7 +364,10 @@ def sweep_failures(
     sample_chunk : int, optional
         Samples per chunk (default: sized from ``max_block_elements``).
     max_block_elements : int, optional
-        Target size, in float64 elements, of the (states x arcs x samples) work array.
+        Working-memory target in float64 elements (default 4M, 32 MB): it sizes the chunk
+        of demand rows read at a time, the block of changed-arc loads over that chunk, and
+        the split changes held for one batch of states. Memory stays near a few times this
+        however many samples there are; only ``base_load_gbps`` grows with them.
 
     Returns
     -------
@@ -398,12 +408,13 @@ def sweep_failures(
         per_state = m + 2 * split0.nnz + n_od
         batch_size = max_block_elements // max(per_state, 1)
     batch_size = int(max(1, min(batch_size, n_states)))
-    first_chunk = sample_chunk or max(1, max_block_elements // max(m, 1))
+    # a chunk holds (samples x ods) of demand and (samples x arcs) of loads
+    first_chunk = sample_chunk or max(1, max_block_elements // (m + n_od + 1))
     first_chunk = int(max(1, min(first_chunk, max(n_samples, 1))))
 
     # pass 1: validate demand; peak demand per od; no-failure loads and their worst case
     peak = np.zeros(n_od)
-    base_load = np.zeros((n_samples, m))
+    base_load_t = np.zeros((m, n_samples))  # arc-major: loads of one arc are contiguous
     base_best = np.zeros(m)
     base_arg = np.zeros(m, dtype=np.int64)
     for lo in range(0, n_samples, first_chunk):
@@ -411,9 +422,9 @@ def sweep_failures(
         chunk = _demand_rows(demand, lo, hi)
         _bad_demand(chunk, lo, graph.source)
         np.maximum(peak, chunk.max(axis=0), out=peak)
-        load = (split0 @ np.ascontiguousarray(chunk.T)).T
-        base_load[lo:hi] = load
-        top, where = load.max(axis=0), load.argmax(axis=0) + lo
+        load = split0 @ np.ascontiguousarray(chunk.T)
+        base_load_t[:, lo:hi] = load
+        top, where = load.max(axis=1), load.argmax(axis=1) + lo
         better = (top > base_best) | (lo == 0)
         base_best[better], base_arg[better] = top[better], where[better]
 
@@ -437,12 +448,12 @@ def sweep_failures(
             arc_of = live % m
             top_all = np.full(live.size, -np.inf)
             arg_all = np.zeros(live.size, dtype=np.int64)
-            step = sample_chunk or max(1, max_block_elements // live.size)
+            step = sample_chunk or max(1, max_block_elements // (live.size + n_od))
             for lo in range(0, n_samples, step):
                 hi = min(lo + step, n_samples)
                 chunk_t = np.ascontiguousarray(_demand_rows(demand, lo, hi).T)
                 load = np.asarray(sub @ chunk_t)
-                load += base_load[lo:hi, arc_of].T
+                load += base_load_t[arc_of, lo:hi]
                 top, where = load.max(axis=1), load.argmax(axis=1) + lo
                 better = top > top_all
                 top_all[better], arg_all[better] = top[better], where[better]
@@ -491,12 +502,16 @@ def sweep_failures(
         reachable=reachable,
         latency_ms=latency,
         peak_demand_gbps=peak,
-        base_load_gbps=base_load,
+        base_load_gbps=base_load_t.T,
     )
     for arr in out.values():
         arr.setflags(write=False)
     return FailureSweep(
-        states=states, od_src=src, od_dst=dst, n_samples=n_samples, base_routing=base.routing,
+        states=states,
+        od_src=src,
+        od_dst=dst,
+        n_samples=n_samples,
+        base_routing=base.routing,
         **out,
     )
 

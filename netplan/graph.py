@@ -81,7 +81,9 @@ def _unique_ids(ids, field_name: str, source: str, problems: list[Problem]) -> t
     for i, value in enumerate(out):
         if value in seen:
             problems.append(
-                Problem(source, f"{field_name}[{i}]", f"duplicate id {value!r} (first at {seen[value]})")
+                Problem(
+                    source, f"{field_name}[{i}]", f"duplicate id {value!r} (first at {seen[value]})"
+                )
             )
         else:
             seen[value] = i
@@ -226,8 +228,9 @@ class PlaneGraph:
         )
         if weight is None:
             wgt_in = np.ones(n_links) if latency_ms is None else lat
-            wgt = _numbers(wgt_in, n_links, "weight (from latency_ms)", source, problems,
-                           positive=True)
+            wgt = _numbers(
+                wgt_in, n_links, "weight (from latency_ms)", source, problems, positive=True
+            )
         else:
             wgt = _numbers(weight, n_links, "weight", source, problems, positive=True)
         groups = cls._srlgs(srlgs, n_links, source, problems)
@@ -284,8 +287,18 @@ class PlaneGraph:
         (2, [0, 1], [1.0, 2.0])
         """
         undirected = cls.from_links(
-            name, node_ids, arc_ids, src, dst, capacity_gbps, weight, latency_ms, srlgs,
-            node_lat, node_lon, source=source,
+            name,
+            node_ids,
+            arc_ids,
+            src,
+            dst,
+            capacity_gbps,
+            weight,
+            latency_ms,
+            srlgs,
+            node_lat,
+            node_lon,
+            source=source,
         )
         keep = np.arange(0, undirected.n_arcs, 2)
         return cls(
@@ -318,7 +331,9 @@ class PlaneGraph:
             else:
                 groups.append(tuple(str(g) for g in item))
         if len(groups) != n_links:
-            problems.append(Problem(source, "srlgs", f"expected {n_links} entries, got {len(groups)}"))
+            problems.append(
+                Problem(source, "srlgs", f"expected {n_links} entries, got {len(groups)}")
+            )
         return tuple(groups)
 
     @staticmethod
@@ -444,7 +459,9 @@ class PlaneGraph:
         if arr.size and arr.dtype.kind in "iu":
             for i in np.flatnonzero((arr < 0) | (arr >= self.n_links)):
                 problems.append(
-                    Problem(self.source, f"{field_name}[{i}]", f"link index {arr[i]} is out of range")
+                    Problem(
+                        self.source, f"{field_name}[{i}]", f"link index {arr[i]} is out of range"
+                    )
                 )
             out = arr.astype(np.int64)
         else:
@@ -466,7 +483,10 @@ class PlaneGraph:
         if self.node_lat is None or self.node_lon is None:
             return math.nan
         return haversine_km(
-            self.node_lat[node_a], self.node_lon[node_a], self.node_lat[node_b], self.node_lon[node_b]
+            self.node_lat[node_a],
+            self.node_lon[node_a],
+            self.node_lat[node_b],
+            self.node_lon[node_b],
         )
 
 

@@ -98,7 +98,11 @@ def min_max_utilisation(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValidationError(
-            [Problem(graph.source, f"demand_gbps[{i}]", f"must be finite and >= 0, got {demand[i]}")]
+            [
+                Problem(
+                    graph.source, f"demand_gbps[{i}]", f"must be finite and >= 0, got {demand[i]}"
+                )
+            ]
         )
     links, _ = _failure_indices(graph, failed_links, ())
     active = _active_arcs(graph, links, ())
@@ -129,33 +133,46 @@ def min_max_utilisation(
     commodity = np.repeat(np.arange(k), ma)
     arc_of_var = np.tile(arcs, k)
     var = np.arange(k * ma)
-    rows = np.r_[commodity * n + graph.arc_src[arc_of_var], commodity * n + graph.arc_dst[arc_of_var]]
+    rows = np.r_[
+        commodity * n + graph.arc_src[arc_of_var], commodity * n + graph.arc_dst[arc_of_var]
+    ]
     vals = np.r_[np.ones(k * ma), -np.ones(k * ma)]
     a_eq = sp.csr_matrix((vals, (rows, np.r_[var, var])), shape=(k * n, k * ma + 1))
     # capacity: sum over commodities of the arc flow <= capacity * U
     col_u = np.full(ma, k * ma)
     a_ub = sp.csr_matrix(
-        (np.r_[np.ones(k * ma), -graph.arc_capacity_gbps[arcs]],
-         (np.r_[np.tile(np.arange(ma), k), np.arange(ma)], np.r_[var, col_u])),
+        (
+            np.r_[np.ones(k * ma), -graph.arc_capacity_gbps[arcs]],
+            (np.r_[np.tile(np.arange(ma), k), np.arange(ma)], np.r_[var, col_u]),
+        ),
         shape=(ma, k * ma + 1),
     )
     b_ub = np.zeros(ma)
     cost = np.zeros(k * ma + 1)
     cost[-1] = 1.0
-    res = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=supply.ravel(),
-                  bounds=(0, None), method="highs")
+    res = linprog(
+        cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=supply.ravel(), bounds=(0, None), method="highs"
+    )
     if res.status != 0:
         raise RunError(f"{graph.name}: min-max-utilisation LP failed: {res.message}")
     mlu = float(res.x[-1])
     # second pass: among optimal routings take the least total flow (no cycles)
     cost2 = np.r_[np.ones(k * ma), 0.0]
     upper = mlu * (1 + 1e-9) + 1e-12
-    res2 = linprog(cost2, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=supply.ravel(),
-                   bounds=[(0, None)] * (k * ma) + [(0, upper)], method="highs")
+    res2 = linprog(
+        cost2,
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=a_eq,
+        b_eq=supply.ravel(),
+        bounds=[(0, None)] * (k * ma) + [(0, upper)],
+        method="highs",
+    )
     x = res2.x if res2.status == 0 else res.x
     if res2.status != 0:
-        log.warning("%s: flow clean-up LP failed (%s); keeping the first solution",
-                    graph.name, res2.message)
+        log.warning(
+            "%s: flow clean-up LP failed (%s); keeping the first solution", graph.name, res2.message
+        )
     flow = np.zeros(m)
     flow[arcs] = x[:-1].reshape(k, ma).sum(axis=0)
     flow.setflags(write=False)

@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from netplan.errors import Problem, ValidationError
+from netplan.errors import Problem, RunError, ValidationError
 from netplan.graph import PlaneGraph
 
 __all__ = [
@@ -94,10 +94,6 @@ class _Prep:
         self.pair_dst = (skey[self.starts] % max(n, 1)).astype(np.int32)
         self.has_parallel = self.starts.size < graph.n_arcs
         self.rev_order = np.lexsort((self.pair_src, self.pair_dst))
-        self.pair_of_arc = np.empty(graph.n_arcs, dtype=np.int64)
-        self.pair_of_arc[self.order] = np.repeat(
-            np.arange(self.starts.size), np.diff(np.r_[self.starts, graph.n_arcs])
-        )
 
     def matrix(self, graph: PlaneGraph, active: np.ndarray, *, reverse: bool) -> sp.csr_matrix:
         """Weighted adjacency (cheapest active arc per node pair), optionally reversed."""
@@ -190,72 +186,19 @@ def _active_arcs(graph: PlaneGraph, failed_links, failed_nodes) -> np.ndarray:
 # ---------------------------------------------------------------------- the ECMP engine
 @dataclass
 class _PairResult:
-    """Routes of a batch of (state, destination) pairs; ``slots`` name od columns.
+    """Routes of the slots (od columns) of many (state, destination) pairs.
 
-    Split entries are (arc, pair, col, val); per-slot arrays list the pairs' slots in order.
+    Split entries are (arc, slot, val): slot ``i`` is the i-th entry of the flat slot list.
     """
 
-    arc: np.ndarray  # split entries: arc index
-    pair: np.ndarray  # split entries: pair index
-    col: np.ndarray  # split entries: od column
-    val: np.ndarray  # split entries: fraction
-    slot_col: np.ndarray  # (n_slots,) od column of every slot
+    arc: np.ndarray
+    slot: np.ndarray
+    val: np.ndarray
     slot_reachable: np.ndarray
     slot_latency_ms: np.ndarray
     slot_hops: np.ndarray
-    dag: np.ndarray | None  # (n_pairs, n_arcs) when requested
 
-    FIELDS = ("arc", "pair", "col", "val", "slot_col", "slot_reachable", "slot_latency_ms",
-              "slot_hops")
-
-
-def _solve_pairs(
-    graph: PlaneGraph,
-    active_rows: np.ndarray,
-    pair_row: np.ndarray,
-    pair_dest: np.ndarray,
-    dist: np.ndarray,
-    slots: list[np.ndarray],
-    od_src: np.ndarray,
-    *,
-    want_dag: bool = False,
-) -> _PairResult:
-    """Per-hop ECMP splits, worst latencies and hops for many (state, destination) pairs.
-
-    Parameters
-    ----------
-    active_rows : (n_rows, n_arcs) bool
-        Arc availability per failure state; ``pair_row`` picks the row of every pair.
-    pair_dest : (n_pairs,) destination node of every pair.
-    dist : (n_pairs, n_nodes) distance of every node to the pair's destination.
-    slots : list of arrays, one per pair: the od columns routed in that pair.
-    """
-    n_pairs = pair_dest.size
-    n, m = graph.n_nodes, graph.n_arcs
-    counts = np.array([s.size for s in slots], dtype=np.int64)
-    width = max(int(counts.max()), 1) if n_pairs else 1
-    take = max(1, _BLOCK_ELEMENTS // (4 * m + 3 * n + width))
-    parts: list[_PairResult] = []
-    dag_all = np.zeros((n_pairs, m), dtype=bool) if want_dag else None
-    for lo in range(0, n_pairs, take):
-        hi = min(lo + take, n_pairs)
-        res = _solve_chunk(
-            graph, active_rows[pair_row[lo:hi]], pair_dest[lo:hi], dist[lo:hi], slots[lo:hi],
-            width, od_src,
-        )
-        res.pair += lo
-        if dag_all is not None:
-            dag_all[lo:hi] = res.dag
-        res.dag = None
-        parts.append(res)
-    if not parts:
-        e = np.zeros(0)
-        ei = np.zeros(0, dtype=np.int64)
-        return _PairResult(ei, ei, ei, e, ei, np.zeros(0, bool), e, ei.astype(np.int32), dag_all)
-    return _PairResult(
-        *(np.concatenate([getattr(p, f) for p in parts]) for f in _PairResult.FIELDS),
-        dag=dag_all,
-    )
+    FIELDS = ("arc", "slot", "val", "slot_reachable", "slot_latency_ms", "slot_hops")
 
 
 def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -265,122 +208,124 @@ def _expand(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndar
     return owner, starts[owner] + offset
 
 
+def _solve_pairs(
+    graph: PlaneGraph,
+    active_rows: np.ndarray,
+    pair_row: np.ndarray,
+    pair_dest: np.ndarray,
+    dist: np.ndarray,
+    slot_ptr: np.ndarray,
+    slot_cols: np.ndarray,
+    od_src: np.ndarray,
+) -> _PairResult:
+    """Per-hop ECMP splits, worst latencies and hops for many (state, destination) pairs.
+
+    Parameters
+    ----------
+    active_rows : (n_rows, n_arcs) bool
+        Arc availability per failure state; ``pair_row`` picks the row of every pair.
+    pair_dest : (n_pairs,) destination node of every pair.
+    dist : (n_pairs, n_nodes) distance of every node to the pair's destination.
+    slot_ptr, slot_cols : the od columns of pair ``p`` are
+        ``slot_cols[slot_ptr[p]:slot_ptr[p + 1]]``.
+    """
+    n_pairs = pair_dest.size
+    take = max(1, _BLOCK_ELEMENTS // (4 * graph.n_arcs + 3 * graph.n_nodes))
+    parts: list[_PairResult] = []
+    for lo in range(0, n_pairs, take):
+        hi = min(lo + take, n_pairs)
+        s_lo, s_hi = slot_ptr[lo], slot_ptr[hi]
+        res = _solve_chunk(
+            graph,
+            active_rows[pair_row[lo:hi]],
+            pair_dest[lo:hi],
+            dist[lo:hi],
+            slot_ptr[lo : hi + 1] - s_lo,
+            slot_cols[s_lo:s_hi],
+            od_src,
+        )
+        res.slot += s_lo
+        parts.append(res)
+    if not parts:
+        e, ei = np.zeros(0), np.zeros(0, dtype=np.int64)
+        return _PairResult(ei, ei, e, np.zeros(0, bool), e, np.zeros(0, np.int32))
+    return _PairResult(
+        *(np.concatenate([getattr(p, f) for p in parts]) for f in _PairResult.FIELDS)
+    )
+
+
 def _solve_chunk(
     graph: PlaneGraph,
     active: np.ndarray,
     dest: np.ndarray,
     dist: np.ndarray,
-    slots: list[np.ndarray],
-    width: int,
+    slot_ptr: np.ndarray,
+    slot_cols: np.ndarray,
     od_src: np.ndarray,
 ) -> _PairResult:
-    n_p = dest.size
-    n = graph.n_nodes
+    n_p, n = dest.size, graph.n_nodes
     src, dst = graph.arc_src, graph.arc_dst
-    rows = np.arange(n_p)
-    # slot table: od column per (pair, slot), -1 for padding
-    slot_col = np.full((n_p, width), -1, dtype=np.int64)
-    for p, cols in enumerate(slots):
-        slot_col[p, : cols.size] = cols
-    pp, jj = np.nonzero(slot_col >= 0)
-    slot_node = od_src[slot_col[pp, jj]]
+    size = n_p * n  # one block of nodes per pair
 
-    # shortest-path DAG towards each pair's destination, arcs grouped by (pair, tail)
+    # shortest-path DAG towards each pair's destination
     d_head = dist[:, dst]
-    through = graph.arc_weight + d_head
-    dag = active & np.isfinite(d_head) & (dist[:, src] >= through * (1.0 - _RTOL))
+    dag = active & np.isfinite(d_head) & (dist[:, src] >= (graph.arc_weight + d_head) * (1 - _RTOL))
     p_e, a_e = np.nonzero(dag)
-    key = p_e * n + src[a_e]
-    by_tail = np.argsort(key, kind="stable")
-    arc_t = a_e[by_tail]
-    head_t = dst[arc_t]
-    lat_t = graph.arc_latency_ms[arc_t]
-    outdeg = np.bincount(key, minlength=n_p * n).reshape(n_p, n)
-    first = np.r_[0, np.cumsum(outdeg.ravel())[:-1]].reshape(n_p, n)
+    tail = p_e * n + src[a_e]
+    head = p_e * n + dst[a_e]
+    outdeg = np.bincount(tail, minlength=size)
+    share = 1.0 / outdeg[tail]  # per-hop ECMP: equal shares over the DAG arcs leaving a node
 
-    # topological order per pair: farthest from the destination first. Traffic is pushed
-    # node by node in that order; a node's inflow is complete when its turn comes because
-    # every DAG arc leads to a strictly nearer node.
-    topo = np.argsort(-dist, axis=1, kind="stable")
-    rank = np.empty((n_p, n), dtype=np.int64)
-    rank[rows[:, None], topo] = np.arange(n)[None, :]
-
-    # pending inflow per rank: (pair, slot, fraction, worst latency so far, most hops)
-    pending: list[list[tuple[np.ndarray, ...]]] = [[] for _ in range(n)]
-
-    slot_lat = np.full((n_p, width), np.inf)
-    slot_hops = np.full((n_p, width), -1, dtype=np.int32)
-    start_rank = rank[pp, slot_node]
-    _bucket(pending, start_rank, pp, jj, np.ones(pp.size), np.zeros(pp.size), np.zeros(pp.size))
-
-    out_arc, out_pair, out_slot, out_val = [], [], [], []
-    for k in range(n):
-        if not pending[k]:
-            continue
-        parts = pending[k]
-        pending[k] = []
-        p_k, j_k, f_k, l_k, h_k = (np.concatenate([q[i] for q in parts]) for i in range(5))
-        # merge inflows of the same (pair, slot): sum fractions, keep the worst latency
-        keys = p_k * width + j_k
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
-        cut = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        f = np.add.reduceat(f_k[order], cut)
-        lat = np.maximum.reduceat(l_k[order], cut)
-        hop = np.maximum.reduceat(h_k[order], cut)
-        p = keys[cut] // width
-        j = keys[cut] % width
-        u = topo[p, k]
-        arrived = u == dest[p]
-        slot_lat[p[arrived], j[arrived]] = lat[arrived]
-        slot_hops[p[arrived], j[arrived]] = hop[arrived].astype(np.int32)
-        deg = outdeg[p, u]
-        go = deg > 0
-        if not go.any():
-            continue
-        p, j, u, f, lat, hop, deg = p[go], j[go], u[go], f[go], lat[go], hop[go], deg[go]
-        owner, e = _expand(first[p, u], deg)
-        share = (f / deg)[owner]
-        p_r, j_r = p[owner], j[owner]
-        out_arc.append(arc_t[e])
-        out_pair.append(p_r)
-        out_slot.append(j_r)
-        out_val.append(share)
-        head = head_t[e]
-        _bucket(pending, rank[p_r, head], p_r, j_r, share, lat[owner] + lat_t[e], hop[owner] + 1)
-
-    reach = np.isfinite(dist[pp, slot_node])
-    if out_arc:
-        pair_all = np.concatenate(out_pair)
-        slot_all = np.concatenate(out_slot)
-        arc_all = np.concatenate(out_arc).astype(np.int64)
-        val_all = np.concatenate(out_val)
+    # node-visit fractions: F = X0 (I + T + T^2 + ...), where T moves one hop down the DAG;
+    # the series ends because the DAG is acyclic (every arc gets strictly nearer)
+    step = sp.csr_matrix((share, (tail, head)), shape=(size, size))
+    n_s = slot_cols.size
+    slot_pair = np.repeat(np.arange(n_p), np.diff(slot_ptr))
+    start = slot_pair * n + od_src[slot_cols]
+    wave = sp.csr_matrix((np.ones(n_s), (np.arange(n_s), start)), shape=(n_s, size))
+    visits = wave
+    for _ in range(n):
+        wave = wave @ step
+        if wave.nnz == 0:
+            break
+        visits = visits + wave
     else:
-        pair_all = slot_all = arc_all = np.zeros(0, dtype=np.int64)
-        val_all = np.zeros(0)
+        raise RunError(
+            f"{graph.name}: the shortest-path graph has a cycle; are some arc weights close "
+            "to 0 relative to path lengths?"
+        )
+    # arc fraction = visit fraction at its tail x its share
+    leave = sp.csr_matrix((share, (tail, np.arange(tail.size))), shape=(size, tail.size))
+    split = (visits @ leave).tocoo()
+
+    # worst latency and most hops from every node to the destination (longest DAG paths)
+    lat = np.full(size, -np.inf)
+    hop = np.full(size, -np.inf)
+    lat[np.arange(n_p) * n + dest] = 0.0
+    hop[np.arange(n_p) * n + dest] = 0.0
+    if tail.size:
+        by_tail = np.argsort(tail, kind="stable")
+        t_sorted, h_sorted = tail[by_tail], head[by_tail]
+        lat_arc = graph.arc_latency_ms[a_e[by_tail]]
+        cut = np.flatnonzero(np.r_[True, t_sorted[1:] != t_sorted[:-1]])
+        tails = t_sorted[cut]
+        for _ in range(n + 1):
+            new_lat = np.maximum.reduceat(lat_arc + lat[h_sorted], cut)
+            new_hop = np.maximum.reduceat(1.0 + hop[h_sorted], cut)
+            if np.array_equal(new_lat, lat[tails]) and np.array_equal(new_hop, hop[tails]):
+                break
+            lat[tails] = new_lat
+            hop[tails] = new_hop
+
+    reach = np.isfinite(dist[slot_pair, od_src[slot_cols]])
     return _PairResult(
-        arc=arc_all,
-        pair=pair_all.astype(np.int64),
-        col=slot_col[pair_all, slot_all],
-        val=val_all,
-        slot_col=slot_col[pp, jj],
+        arc=a_e[split.col].astype(np.int64),
+        slot=split.row.astype(np.int64),
+        val=split.data,
         slot_reachable=reach,
-        slot_latency_ms=np.where(reach, slot_lat[pp, jj], np.inf),
-        slot_hops=np.where(reach, slot_hops[pp, jj], -1).astype(np.int32),
-        dag=dag,
+        slot_latency_ms=np.where(reach, lat[start], np.inf),
+        slot_hops=np.where(reach, hop[start], -1).astype(np.int32),
     )
-
-
-def _bucket(pending: list, rank_of: np.ndarray, *columns: np.ndarray) -> None:
-    """File inflow records under the topological rank of the node they enter."""
-    if rank_of.size == 0:
-        return
-    order = np.argsort(rank_of, kind="stable")
-    ranks = rank_of[order]
-    cut = np.flatnonzero(np.r_[True, ranks[1:] != ranks[:-1], True])
-    cols = [c[order] for c in columns]
-    for lo, hi in zip(cut[:-1], cut[1:], strict=True):
-        pending[int(ranks[lo])].append(tuple(c[lo:hi] for c in cols))
 
 
 # ---------------------------------------------------------------------- input checks
@@ -395,8 +340,11 @@ def _od_arrays(graph: PlaneGraph, od_src, od_dst) -> tuple[np.ndarray, np.ndarra
     else:
         for i in np.flatnonzero(src == dst)[:20]:
             problems.append(
-                Problem(graph.source, f"od[{i}]",
-                        f"source and destination are both {graph.node_ids[src[i]]!r}")
+                Problem(
+                    graph.source,
+                    f"od[{i}]",
+                    f"source and destination are both {graph.node_ids[src[i]]!r}",
+                )
             )
     if problems:
         raise ValidationError(problems)
@@ -409,19 +357,46 @@ def _failure_indices(graph: PlaneGraph, failed_links, failed_nodes):
     return links, nodes
 
 
-def _group_by_dest(od_dst: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Unique destinations of the given od columns and the columns of each."""
-    if cols.size == 0:
-        return np.zeros(0, dtype=np.int64), []
+def _group_by_dest(
+    od_dst: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unique destinations of the given od columns, and the columns of each (flat + pointers)."""
     d = od_dst[cols]
     order = np.argsort(d, kind="stable")
-    cols_sorted, d_sorted = cols[order], d[order]
-    cut = np.flatnonzero(np.r_[True, np.diff(d_sorted) != 0])
-    groups = np.split(cols_sorted, cut[1:])
-    return d_sorted[cut].astype(np.int64), groups
+    slot_cols, d_sorted = cols[order], d[order]
+    cut = np.flatnonzero(np.r_[True, d_sorted[1:] != d_sorted[:-1]]) if cols.size else cols
+    slot_ptr = np.r_[cut, cols.size].astype(np.int64)
+    return d_sorted[cut].astype(np.int64), slot_ptr, slot_cols.astype(np.int64)
 
 
 # ---------------------------------------------------------------------- public API
+def _route_columns(
+    graph: PlaneGraph, active: np.ndarray, src: np.ndarray, dst: np.ndarray, cols: np.ndarray
+) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+    """Split matrix, reachability, latency and hops of the given od columns in one state."""
+    n_od = src.size
+    dests, slot_ptr, slot_cols = _group_by_dest(dst, cols)
+    dist = _distances_to(graph, active, dests)
+    res = _solve_pairs(
+        graph,
+        active[None, :],
+        np.zeros(dests.size, dtype=np.int64),
+        dests,
+        dist,
+        slot_ptr,
+        slot_cols,
+        src,
+    )
+    split = sp.csr_matrix((res.val, (res.arc, slot_cols[res.slot])), shape=(graph.n_arcs, n_od))
+    reachable = np.zeros(n_od, dtype=bool)
+    latency = np.full(n_od, np.inf)
+    hops = np.full(n_od, -1, dtype=np.int32)
+    reachable[slot_cols] = res.slot_reachable
+    latency[slot_cols] = res.slot_latency_ms
+    hops[slot_cols] = res.slot_hops
+    return split, reachable, latency, hops
+
+
 def ecmp_routing(
     graph: PlaneGraph,
     od_src,
@@ -467,18 +442,7 @@ def ecmp_routing(
     n_od = src.size
     dropped = np.isin(src, nodes) | np.isin(dst, nodes)
     live = np.flatnonzero(~dropped)
-    dests, groups = _group_by_dest(dst, live)
-    dist = _distances_to(graph, active, dests)
-    res = _solve_pairs(
-        graph, active[None, :], np.zeros(dests.size, dtype=np.int64), dests, dist, groups, src
-    )
-    split = sp.csr_matrix((res.val, (res.arc, res.col)), shape=(graph.n_arcs, n_od))
-    reachable = np.zeros(n_od, dtype=bool)
-    latency = np.full(n_od, np.inf)
-    hops = np.full(n_od, -1, dtype=np.int32)
-    reachable[res.slot_col] = res.slot_reachable
-    latency[res.slot_col] = res.slot_latency_ms
-    hops[res.slot_col] = res.slot_hops
+    split, reachable, latency, hops = _route_columns(graph, active, src, dst, live)
     n_lost = int(n_od - reachable.sum())
     if n_lost:
         log.debug("%s: %d of %d ods unreachable", graph.name, n_lost, n_od)

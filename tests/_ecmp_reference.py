@@ -26,9 +26,7 @@ def arc_lists(graph):
 def failed_arcs(graph, failed_links=(), failed_nodes=()):
     src, dst, _, _, link = arc_lists(graph)
     links, nodes = set(failed_links), set(failed_nodes)
-    return {
-        a for a in range(len(src)) if link[a] in links or src[a] in nodes or dst[a] in nodes
-    }
+    return {a for a in range(len(src)) if link[a] in links or src[a] in nodes or dst[a] in nodes}
 
 
 def ecmp_fractions(graph, od_src, od_dst, failed_links=(), failed_nodes=()):
@@ -53,8 +51,10 @@ def ecmp_fractions(graph, od_src, od_dst, failed_links=(), failed_nodes=()):
             dist = nx.single_source_dijkstra_path_length(rev, t, weight="weight")
             dag = nx.MultiDiGraph()
             for u, v, a in g.edges(keys=True):
-                if u in dist and v in dist and math.isclose(
-                    dist[u], w[a] + dist[v], rel_tol=1e-12, abs_tol=0.0
+                if (
+                    u in dist
+                    and v in dist
+                    and math.isclose(dist[u], w[a] + dist[v], rel_tol=1e-12, abs_tol=0.0)
                 ):
                     dag.add_edge(u, v, key=a)
             cache[t] = (dist, dag)

@@ -27,16 +27,24 @@ def test_help_and_version():
 
 
 def test_python_dash_m_works():
-    proc = subprocess.run([sys.executable, "-m", "netplan", "--help"], capture_output=True,
-                          text=True, cwd=ROOT, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "netplan", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert proc.returncode == 0 and "validate" in proc.stdout
 
 
 def test_cli_imports_only_click_at_top():
-    code = ("import sys, netplan.cli; heavy = [m for m in ('numpy', 'scipy', 'pydantic', "
-            "'networkx', 'plotly', 'yaml', 'simpy') if m in sys.modules]; print(heavy)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                          timeout=60)
+    code = (
+        "import sys, netplan.cli; heavy = [m for m in ('numpy', 'scipy', 'pydantic', "
+        "'networkx', 'plotly', 'yaml', 'simpy') if m in sys.modules]; print(heavy)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
     assert proc.stdout.strip() == "[]"
 
 
@@ -62,8 +70,13 @@ def test_validate_bad_input_exits_2_without_traceback(tmp_path):
 def test_validate_exit_codes_on_garbage(tmp_path, content):
     bad = tmp_path / "bad.yaml"
     bad.write_text(content)
-    proc = subprocess.run([sys.executable, "-m", "netplan", "validate", str(bad)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "netplan", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and str(bad) in proc.stderr
 
@@ -110,8 +123,13 @@ def test_schema_validates_shipped_files_in_an_editor_sense():
 
 def test_demand_writes_outputs_and_refuses_to_overwrite(tmp_path):
     out = tmp_path / "demand"
-    args = ["demand", str(ROOT / "tests/data/small/topology.yaml"),
-            str(ROOT / "tests/data/small/scenario.yaml"), "-o", str(out)]
+    args = [
+        "demand",
+        str(ROOT / "tests/data/small/topology.yaml"),
+        str(ROOT / "tests/data/small/scenario.yaml"),
+        "-o",
+        str(out),
+    ]
     result = run(*args)
     assert result.exit_code == 0, result.output
     assert {"demand.csv", "demand.npz", "busy_hour.csv"} <= {p.name for p in out.iterdir()}

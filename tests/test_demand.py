@@ -90,8 +90,10 @@ def test_removed_link_is_gone_and_added_link_present(small):
     data = scenario.model_dump()
     data["overrides"] = [
         {"action": "remove_link", "link": "d1-c1"},
-        {"action": "add_link", "link": {"id": "d1-dc", "a": "d1", "b": "dc",
-                                        "plane": "extranet", "tier": "10G"}},
+        {
+            "action": "add_link",
+            "link": {"id": "d1-dc", "a": "d1", "b": "dc", "plane": "extranet", "tier": "10G"},
+        },
         {"action": "set_tier", "link": "d2-c1", "tier": "10G", "modules": 2},
     ]
     changed = apply_overrides(topo, netplan.build_scenario(data, topo)).topology
@@ -113,8 +115,7 @@ def test_dc_failover_moves_services():
     assert not np.any(after.od_dst == cloud) and not np.any(after.od_src == cloud)
     si = after.services.index("citizen_services")
     moved = after.gbps[si][..., after.od_src == dr].sum()
-    assert moved == pytest.approx(
-        before.gbps[si][..., before.od_src == cloud].sum(), rel=1e-12)
+    assert moved == pytest.approx(before.gbps[si][..., before.od_src == cloud].sum(), rel=1e-12)
     assert after.gbps[after.services.index("dc_replication")].sum() == 0
 
 

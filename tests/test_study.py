@@ -54,7 +54,9 @@ def test_worst_case_names_a_cause_for_every_link(small):
     for row in rows:
         assert row["cause_failure"] and row["cause_year"] in (2026, 2027, 2028)
         assert 0 <= row["cause_hour"] < 24
-        assert row["worst_load_gbps"] == pytest.approx(row["worst_utilisation"] * row["capacity_gbps"])
+        assert row["worst_load_gbps"] == pytest.approx(
+            row["worst_utilisation"] * row["capacity_gbps"]
+        )
 
 
 def test_permanently_failed_node_traffic_is_lost(small):
@@ -62,30 +64,56 @@ def test_permanently_failed_node_traffic_is_lost(small):
     data = scenario.model_dump()
     data["overrides"] = [{"action": "fail_node", "node": "d3"}]
     study = analyze(topo, netplan.build_scenario(data, topo), failures="none")
-    lost = {(r["origin"], r["destination"]) for r in study.lost_demand() if r["plane"] == "extranet"}
+    lost = {
+        (r["origin"], r["destination"]) for r in study.lost_demand() if r["plane"] == "extranet"
+    }
     assert ("d3", "dc") in lost and ("exit", "d3") in lost
     assert not any("d1" in pair for pair in lost)
 
 
 def test_analyze_cli_on_the_default_network(tmp_path):
     out = tmp_path / "out"
-    result = CliRunner().invoke(cli, [
-        "analyze", str(netplan.default_topology_path()),
-        str(netplan.default_scenario_path("n-1-audit")), "-o", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "analyze",
+            str(netplan.default_topology_path()),
+            str(netplan.default_scenario_path("n-1-audit")),
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     names = {p.name for p in out.iterdir()}
     assert {"worst_case.csv", "sla_violations.csv", "lost_demand.csv", "summary.json"} <= names
     with open(out / "worst_case.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows and all(r["cause_failure"] for r in rows)
-    assert set(rows[0]) >= {"link", "plane", "capacity_gbps", "worst_load_gbps",
-                            "worst_utilisation", "cause_failure", "cause_hour", "cause_year",
-                            "cause_scenario"}
+    assert set(rows[0]) >= {
+        "link",
+        "plane",
+        "capacity_gbps",
+        "worst_load_gbps",
+        "worst_utilisation",
+        "cause_failure",
+        "cause_hour",
+        "cause_year",
+        "cause_scenario",
+    }
 
 
 def test_analyze_cli_rejects_bad_policy(tmp_path):
-    result = CliRunner().invoke(cli, [
-        "analyze", str(SMALL / "topology.yaml"), str(SMALL / "scenario.yaml"),
-        "--failures", "n-7", "-o", str(tmp_path / "x")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "analyze",
+            str(SMALL / "topology.yaml"),
+            str(SMALL / "scenario.yaml"),
+            "--failures",
+            "n-7",
+            "-o",
+            str(tmp_path / "x"),
+        ],
+    )
     assert result.exit_code == 2 and "unknown policy" in result.output
     assert not (tmp_path / "x").exists()

@@ -20,47 +20,94 @@ def _link(data, link_id):
 
 
 TOPOLOGY_CASES = {
-    "unknown node": (lambda d: _link(d, "d1-c1").update(b="nowhere"),
-                     "links[4].b", "unknown node 'nowhere'"),
-    "duplicate node id": (lambda d: d["nodes"].append(dict(_node(d, "d1"))),
-                          "nodes[7].id", "duplicate id 'd1'"),
-    "duplicate link id": (lambda d: d["links"].append(dict(_link(d, "d1-c1"))),
-                          "links[16].id", "duplicate id 'd1-c1'"),
-    "link between planes": (lambda d: _link(d, "c1-exit").update(plane="intranet"),
-                            "links[3].plane", "intranet has no Internet edge"),
-    "node outside the plane": (lambda d: _node(d, "d3").update(planes=["extranet"]),
-                               "links[15].plane", "not in plane 'intranet'"),
-    "internet exit in intranet": (lambda d: _node(d, "exit").update(planes=["extranet", "intranet"]),
-                                  "nodes[3].planes", "internet exit cannot be in the intranet"),
-    "disconnected plane": (lambda d: d.update(links=[lk for lk in d["links"]
-                                                     if lk["id"] not in ("d3-c1", "d3-c2")]),
-                           "links", "plane 'extranet' is disconnected"),
-    "unknown tier": (lambda d: _link(d, "d1-c1").update(tier="7G"),
-                     "links[4].tier", "unknown tier '7G'"),
-    "zero capacity": (lambda d: _link(d, "d1-c1").update(capacity_gbps=0),
-                      "links[4].capacity_gbps", "greater than 0"),
-    "negative capacity": (lambda d: d["tiers"][0].update(capacity_gbps=-1),
-                          "tiers[0].capacity_gbps", "greater than 0"),
-    "latitude out of range": (lambda d: _node(d, "d1").update(lat=95),
-                              "nodes[4].lat", "less than or equal to 90"),
-    "longitude out of range": (lambda d: _node(d, "d1").update(lon=-200),
-                               "nodes[4].lon", "greater than or equal to -180"),
-    "wrong type": (lambda d: _node(d, "d1").update(population="many"),
-                   "nodes[4].population", "valid integer"),
-    "unknown field": (lambda d: _node(d, "d1").update(colour="red"),
-                      "nodes[4].colour", "unknown field"),
-    "missing field": (lambda d: _node(d, "d1").pop("kind"),
-                      "nodes[4].kind", "required field is missing"),
-    "bad kind": (lambda d: _node(d, "d1").update(kind="town"),
-                 "nodes[4].kind", "'district'"),
-    "self loop": (lambda d: _link(d, "d1-c1").update(b="d1"),
-                  "links[4].b", "to itself"),
-    "racks over limit": (lambda d: d["data_centres"][0].update(racks=50),
-                         "data_centres[0].racks", "exceed racks_max"),
-    "dc on unknown node": (lambda d: d["data_centres"][0].update(node="ghost"),
-                           "data_centres[0].node", "unknown node 'ghost'"),
-    "nan": (lambda d: _node(d, "d1").update(lat=float("nan")),
-            "nodes[4].lat", "finite number"),
+    "unknown node": (
+        lambda d: _link(d, "d1-c1").update(b="nowhere"),
+        "links[4].b",
+        "unknown node 'nowhere'",
+    ),
+    "duplicate node id": (
+        lambda d: d["nodes"].append(dict(_node(d, "d1"))),
+        "nodes[7].id",
+        "duplicate id 'd1'",
+    ),
+    "duplicate link id": (
+        lambda d: d["links"].append(dict(_link(d, "d1-c1"))),
+        "links[16].id",
+        "duplicate id 'd1-c1'",
+    ),
+    "link between planes": (
+        lambda d: _link(d, "c1-exit").update(plane="intranet"),
+        "links[3].plane",
+        "intranet has no Internet edge",
+    ),
+    "node outside the plane": (
+        lambda d: _node(d, "d3").update(planes=["extranet"]),
+        "links[15].plane",
+        "not in plane 'intranet'",
+    ),
+    "internet exit in intranet": (
+        lambda d: _node(d, "exit").update(planes=["extranet", "intranet"]),
+        "nodes[3].planes",
+        "internet exit cannot be in the intranet",
+    ),
+    "disconnected plane": (
+        lambda d: d.update(links=[lk for lk in d["links"] if lk["id"] not in ("d3-c1", "d3-c2")]),
+        "links",
+        "plane 'extranet' is disconnected",
+    ),
+    "unknown tier": (
+        lambda d: _link(d, "d1-c1").update(tier="7G"),
+        "links[4].tier",
+        "unknown tier '7G'",
+    ),
+    "zero capacity": (
+        lambda d: _link(d, "d1-c1").update(capacity_gbps=0),
+        "links[4].capacity_gbps",
+        "greater than 0",
+    ),
+    "negative capacity": (
+        lambda d: d["tiers"][0].update(capacity_gbps=-1),
+        "tiers[0].capacity_gbps",
+        "greater than 0",
+    ),
+    "latitude out of range": (
+        lambda d: _node(d, "d1").update(lat=95),
+        "nodes[4].lat",
+        "less than or equal to 90",
+    ),
+    "longitude out of range": (
+        lambda d: _node(d, "d1").update(lon=-200),
+        "nodes[4].lon",
+        "greater than or equal to -180",
+    ),
+    "wrong type": (
+        lambda d: _node(d, "d1").update(population="many"),
+        "nodes[4].population",
+        "valid integer",
+    ),
+    "unknown field": (
+        lambda d: _node(d, "d1").update(colour="red"),
+        "nodes[4].colour",
+        "unknown field",
+    ),
+    "missing field": (
+        lambda d: _node(d, "d1").pop("kind"),
+        "nodes[4].kind",
+        "required field is missing",
+    ),
+    "bad kind": (lambda d: _node(d, "d1").update(kind="town"), "nodes[4].kind", "'district'"),
+    "self loop": (lambda d: _link(d, "d1-c1").update(b="d1"), "links[4].b", "to itself"),
+    "racks over limit": (
+        lambda d: d["data_centres"][0].update(racks=50),
+        "data_centres[0].racks",
+        "exceed racks_max",
+    ),
+    "dc on unknown node": (
+        lambda d: d["data_centres"][0].update(node="ghost"),
+        "data_centres[0].node",
+        "unknown node 'ghost'",
+    ),
+    "nan": (lambda d: _node(d, "d1").update(lat=float("nan")), "nodes[4].lat", "finite number"),
 }
 
 
@@ -94,7 +141,9 @@ def test_line_numbers_point_at_the_field(tmp_path):
     path = tmp_path / "topology.yaml"
     path.write_text(text, encoding="utf-8")
     (tmp_path / "links.csv").write_text(
-        (Path(__file__).parent / "data/small/links.csv").read_text(encoding="utf-8"), encoding="utf-8")
+        (Path(__file__).parent / "data/small/links.csv").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
     with pytest.raises(ValidationError) as err:
         netplan.load_topology(path)
     (problem,) = err.value.problems
@@ -158,37 +207,76 @@ def test_bom_and_windows_line_endings_are_fine(tmp_path, small_dir):
 
 
 SCENARIO_CASES = {
-    "profile of 23 values": (lambda s: s["profiles"].update(flat=[1.0] * 23),
-                             "profiles.flat", "24 hourly values, got 23"),
-    "profile above 1": (lambda s: s["profiles"].update(flat=[2.0] * 24),
-                        "profiles.flat", "between 0 and 1"),
-    "unknown profile": (lambda s: s["services"][0].update(profile="night"),
-                        "services[0].profile", "unknown profile 'night'"),
-    "unknown far end": (lambda s: s["services"][0].update(far_end="mars"),
-                        "services[0].far_end", "unknown node or data centre 'mars'"),
-    "far end not in plane": (lambda s: s["services"][2].update(far_end="exit"),
-                             "services[2].far_end", "not in plane 'intranet'"),
-    "duplicate service": (lambda s: s["services"].append(dict(s["services"][0])),
-                          "services[3].id", "duplicate id 'oa'"),
-    "negative growth below -100 %": (lambda s: s["services"][0].update(growth_per_year=-1.5),
-                                     "services[0].growth_per_year", "greater than -1"),
-    "unknown failure policy": (lambda s: s.update(failure_policy=["n-3"]),
-                               "failure_policy[0]", "'n-1'"),
-    "override of unknown link": (lambda s: s.update(overrides=[{"action": "remove_link",
-                                                                "link": "zz"}]),
-                                 "overrides[0].link", "unknown link 'zz'"),
-    "override of unknown tier": (lambda s: s.update(overrides=[{"action": "set_tier",
-                                                                "link": "d1-c1", "tier": "3G"}]),
-                                 "overrides[0].tier", "unknown tier '3G'"),
-    "unknown override action": (lambda s: s.update(overrides=[{"action": "explode"}]),
-                                "overrides[0]", "action"),
-    "scale unknown service": (lambda s: s.update(overrides=[{"action": "scale_service",
-                                                             "service": "tv", "factor": 2}]),
-                              "overrides[0].service", "unknown service 'tv'"),
-    "base year out of range": (lambda s: s.update(base_year=1900),
-                               "base_year", "greater than or equal to 2000"),
-    "stream without bandwidth": (lambda s: s["services"][0].update(session={"kind": "stream"}),
-                                 "services[0].session.session_mbps", "needs session_mbps"),
+    "profile of 23 values": (
+        lambda s: s["profiles"].update(flat=[1.0] * 23),
+        "profiles.flat",
+        "24 hourly values, got 23",
+    ),
+    "profile above 1": (
+        lambda s: s["profiles"].update(flat=[2.0] * 24),
+        "profiles.flat",
+        "between 0 and 1",
+    ),
+    "unknown profile": (
+        lambda s: s["services"][0].update(profile="night"),
+        "services[0].profile",
+        "unknown profile 'night'",
+    ),
+    "unknown far end": (
+        lambda s: s["services"][0].update(far_end="mars"),
+        "services[0].far_end",
+        "unknown node or data centre 'mars'",
+    ),
+    "far end not in plane": (
+        lambda s: s["services"][2].update(far_end="exit"),
+        "services[2].far_end",
+        "not in plane 'intranet'",
+    ),
+    "duplicate service": (
+        lambda s: s["services"].append(dict(s["services"][0])),
+        "services[3].id",
+        "duplicate id 'oa'",
+    ),
+    "negative growth below -100 %": (
+        lambda s: s["services"][0].update(growth_per_year=-1.5),
+        "services[0].growth_per_year",
+        "greater than -1",
+    ),
+    "unknown failure policy": (
+        lambda s: s.update(failure_policy=["n-3"]),
+        "failure_policy[0]",
+        "'n-1'",
+    ),
+    "override of unknown link": (
+        lambda s: s.update(overrides=[{"action": "remove_link", "link": "zz"}]),
+        "overrides[0].link",
+        "unknown link 'zz'",
+    ),
+    "override of unknown tier": (
+        lambda s: s.update(overrides=[{"action": "set_tier", "link": "d1-c1", "tier": "3G"}]),
+        "overrides[0].tier",
+        "unknown tier '3G'",
+    ),
+    "unknown override action": (
+        lambda s: s.update(overrides=[{"action": "explode"}]),
+        "overrides[0]",
+        "action",
+    ),
+    "scale unknown service": (
+        lambda s: s.update(overrides=[{"action": "scale_service", "service": "tv", "factor": 2}]),
+        "overrides[0].service",
+        "unknown service 'tv'",
+    ),
+    "base year out of range": (
+        lambda s: s.update(base_year=1900),
+        "base_year",
+        "greater than or equal to 2000",
+    ),
+    "stream without bandwidth": (
+        lambda s: s["services"][0].update(session={"kind": "stream"}),
+        "services[0].session.session_mbps",
+        "needs session_mbps",
+    ),
 }
 
 
@@ -218,7 +306,8 @@ def test_extends_missing_and_cyclic(small_dir):
 
 def test_extends_overrides_fields(small_dir):
     (small_dir / "grown.yaml").write_text(
-        "kind: scenario\nextends: scenario.yaml\nname: grown\nhorizon_years: 5\n")
+        "kind: scenario\nextends: scenario.yaml\nname: grown\nhorizon_years: 5\n"
+    )
     grown = netplan.load_scenario(small_dir / "grown.yaml")
     base = netplan.load_scenario(small_dir / "scenario.yaml")
     assert grown.horizon_years == 5 and grown.name == "grown"

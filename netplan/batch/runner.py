@@ -365,8 +365,8 @@ def run(
     workers : int, optional
         Processes of the default pool (default: every core).
     max_in_flight : int, optional
-        Variants submitted at once (default: four per worker, at least 16), which bounds
-        memory for very large batches.
+        Variants submitted and not yet finished at any time (default: 256, or four per
+        worker if more), which bounds memory for very large batches.
     summary : bool
         Write ``results.csv`` and the summaries into ``output_dir`` at the end.
 
@@ -444,9 +444,13 @@ def _execute(batch: Batch, stage: Stage, options: dict[str, Any], blob: Topology
              store: ResultsStore | None, progress: Callable[[Progress], None] | None,
              skipped: int, max_in_flight: int | None,
              workers: int | None) -> dict[str, VariantOutcome]:
-    from netplan.io.yamlfile import dump_yaml
-
-    window = max_in_flight or max(16, 4 * (workers or os.cpu_count() or 1))
+    if max_in_flight:
+        window = max_in_flight
+    elif isinstance(executor, SerialExecutor):
+        window = 1  # it runs at submission: record each variant before starting the next
+    else:
+        # Enough to keep a large cluster busy; tasks are small (tens of kB), so memory holds.
+        window = max(256, 4 * (workers or os.cpu_count() or 1))
     queue = iter(pending)
     by_future: dict[cf.Future, Variant] = {}
     outcomes: dict[str, VariantOutcome] = {}
@@ -476,8 +480,7 @@ def _execute(batch: Batch, stage: Stage, options: dict[str, Any], blob: Topology
                 outcomes[variant.id] = outcome
                 failed += not outcome.ok
                 if store is not None:
-                    store.record(_entry(variant, prints[variant.id], outcome), outcome,
-                                 dump_yaml(variant.scenario))
+                    store.record(_entry(variant, prints[variant.id], outcome), outcome)
                 if progress is not None:
                     n = len(outcomes)
                     elapsed = time.perf_counter() - start
@@ -489,6 +492,9 @@ def _execute(batch: Batch, stage: Stage, options: dict[str, Any], blob: Topology
         for future in by_future:
             future.cancel()
         raise
+    finally:
+        if store is not None:
+            store.flush()
     return outcomes
 
 

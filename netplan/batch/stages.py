@@ -162,8 +162,14 @@ def check_options(stage: str, options: dict[str, Any]) -> list[tuple[tuple, str]
     try:
         _REGISTRY[stage].parse_options(options)
     except pydantic.ValidationError as exc:
-        return [(("options", *error["loc"]), error["msg"]) for error in exc.errors()]
+        return [(("options", *error["loc"]), _with_input(error)) for error in exc.errors()]
     return []
+
+
+def _with_input(error: dict[str, Any]) -> str:
+    if error.get("type") in ("extra_forbidden", "missing") or "input" not in error:
+        return error["msg"]
+    return f"{error['msg']} (got {error['input']!r})"
 
 
 # ---------------------------------------------------------------------- demand

@@ -9,12 +9,13 @@ Layout::
     DIR/variants/<id>/record.json  the index entry plus the stage's metrics
     DIR/variants/<id>/arrays.npz   the stage's arrays with their axes and labels
     DIR/variants/<id>/<table>.csv  the stage's tables
-    DIR/variants/<id>/scenario.yaml  the resolved scenario (rerun one variant on its own)
     DIR/results.csv, summary files written when the batch ends
 
-A variant's directory is built beside its final place and swapped in whole; the index is
-rewritten (atomically) after each variant, so a batch killed at any moment leaves complete
-variants and an index that lists only complete variants.
+A variant's directory is built beside its final place and swapped in whole
+(:func:`netplan.atomic.staged_output_dir`), so a batch killed at any moment leaves only
+complete variants. Each ``record.json`` is the authority on its variant: the index is
+rewritten atomically at most once a second while the batch runs (and when it ends), and a
+resumed batch rebuilds it from the records.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ import json
 import logging
 import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from netplan.atomic import staged_output_dir, write_bytes_atomic, write_text_atomic
+from netplan.atomic import staged_output_dir, write_text_atomic
 from netplan.batch.stages import LabelledArray
 from netplan.errors import OutputExistsError, RunError
 
@@ -68,6 +70,13 @@ class VariantOutcome:
     def ok(self) -> bool:
         """True when the variant ran to the end."""
         return self.status == "ok"
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def is_batch_store(directory: str | os.PathLike) -> bool:
@@ -138,10 +147,13 @@ def npz_to_arrays(data: bytes | os.PathLike) -> dict[str, LabelledArray]:
 class ResultsStore:
     """A batch's results directory (see the module docstring for its layout)."""
 
-    def __init__(self, directory: str | os.PathLike):
+    def __init__(self, directory: str | os.PathLike, index_interval_s: float = 1.0):
         self.directory = Path(directory)
         self.entries: dict[str, dict[str, Any]] = {}
         self.timing: dict[str, dict[str, Any]] = {}
+        self.index_interval_s = index_interval_s
+        self._index_written = -float("inf")
+        self._index_dirty = False
 
     # --- opening -------------------------------------------------------------------
     @classmethod
@@ -179,16 +191,19 @@ class ResultsStore:
             raise OutputExistsError(f"{d}: no batch results to resume here (no {DEFINITION})")
         store = cls(d)
         store._clean_staging()
-        if (d / INDEX).is_file():
+        folder = d / VARIANTS
+        for record in sorted(folder.glob(f"*/{RECORD}")) if folder.is_dir() else ():
             try:
-                document = json.loads((d / INDEX).read_text(encoding="utf-8"))
-                store.entries = {e["id"]: e for e in document["variants"]}
-            except (ValueError, KeyError, TypeError) as exc:
-                raise RunError(f"{d / INDEX}: unreadable batch index ({exc})") from None
+                data = json.loads(record.read_text(encoding="utf-8"))
+                store.entries[data["id"]] = {k: data[k] for k in INDEX_FIELDS}
+            except (OSError, ValueError, KeyError, TypeError):
+                log.warning("%s: unreadable; the variant will run again", record)
+                shutil.rmtree(record.parent, ignore_errors=True)
         if (d / TIMING).is_file():
             try:
-                store.timing = json.loads((d / TIMING).read_text(encoding="utf-8"))["variants"]
-            except (ValueError, KeyError, TypeError):
+                timing = json.loads((d / TIMING).read_text(encoding="utf-8"))["variants"]
+                store.timing = {k: v for k, v in timing.items() if k in store.entries}
+            except (ValueError, KeyError, TypeError, AttributeError):
                 store.timing = {}  # timing is informative only
         return store
 
@@ -210,23 +225,24 @@ class ResultsStore:
         """Directory of one variant's outputs."""
         return self.directory / VARIANTS / variant_id
 
-    def record(self, entry: dict[str, Any], outcome: VariantOutcome,
-               scenario_yaml: str | None = None) -> None:
+    def record(self, entry: dict[str, Any], outcome: VariantOutcome) -> None:
         """Store one variant's outputs, then list it in the index."""
         entry = {k: entry[k] for k in INDEX_FIELDS}
+        # The staging directory is swapped in whole, so its files need no temp-file dance
+        # of their own; each is flushed to disk before the swap.
         with staged_output_dir(self.variant_dir(outcome.id), overwrite=True) as stage:
-            write_text_atomic(stage / RECORD, _json({**entry, "metrics": outcome.metrics}))
+            _write_synced(stage / RECORD, _json({**entry, "metrics": outcome.metrics}).encode())
             if outcome.arrays:
-                write_bytes_atomic(stage / ARRAYS, arrays_to_npz(outcome.arrays))
+                _write_synced(stage / ARRAYS, arrays_to_npz(outcome.arrays))
             for name, rows in outcome.tables.items():
                 # Tables are for reading; the arrays keep every digit.
-                write_text_atomic(stage / f"{name}.csv", _csv(rows, digits=6))
-            if scenario_yaml is not None:
-                write_text_atomic(stage / "scenario.yaml", scenario_yaml)
+                _write_synced(stage / f"{name}.csv", _csv(rows, digits=6).encode())
         self.entries[outcome.id] = entry
         self.timing[outcome.id] = {"seconds": round(outcome.seconds, 6),
                                    "worker": outcome.worker}
-        self.write_index()
+        self._index_dirty = True
+        if time.monotonic() - self._index_written >= self.index_interval_s:
+            self.write_index()
 
     def forget(self, variant_ids: list[str]) -> None:
         """Drop variants that are no longer part of the batch."""
@@ -248,6 +264,13 @@ class ResultsStore:
         write_text_atomic(self.directory / INDEX, _json(document))
         timing = {k: self.timing[k] for k in sorted(self.timing)}
         write_text_atomic(self.directory / TIMING, _json({"variants": timing}))
+        self._index_written = time.monotonic()
+        self._index_dirty = False
+
+    def flush(self) -> None:
+        """Write the index if variants were recorded since it was last written."""
+        if self._index_dirty:
+            self.write_index()
 
     def write_text(self, name: str, text: str) -> Path:
         """Write a batch-level file (results.csv, summaries) atomically."""

@@ -256,8 +256,8 @@ def exceedance_figure(rows: list[dict[str, Any]], top: int = 30):
     Examples
     --------
     >>> fig = exceedance_figure([{"link": "a", "year": 2026, "p_over_target": 0.25}])
-    >>> fig.data[0].z
-    ((0.25,),)
+    >>> [list(row) for row in fig.data[0].z]
+    [[0.25]]
     """
     import plotly.graph_objects as go
 

@@ -57,8 +57,9 @@ def _section(
     head = lines[i].split()
     if len(head) != 2 or head[0] != keyword or not head[1].isdigit():
         problems.append(
-            Problem(file, keyword, f"expected '{keyword} <count>', got {lines[i].strip()!r}",
-                    line=i + 1)
+            Problem(
+                file, keyword, f"expected '{keyword} <count>', got {lines[i].strip()!r}", line=i + 1
+            )
         )
         return [], len(lines)
     count = int(head[1])
@@ -69,8 +70,12 @@ def _section(
         if fields:
             if len(fields) != columns:
                 problems.append(
-                    Problem(file, f"{keyword.lower()}[{len(rows)}]",
-                            f"expected {columns} fields, got {len(fields)}", line=i + 1)
+                    Problem(
+                        file,
+                        f"{keyword.lower()}[{len(rows)}]",
+                        f"expected {columns} fields, got {len(fields)}",
+                        line=i + 1,
+                    )
                 )
             rows.append((i + 1, fields))
         elif rows:
@@ -78,8 +83,9 @@ def _section(
         i += 1
     if len(rows) != count:
         problems.append(
-            Problem(file, keyword, f"header announces {count} rows, found {len(rows)}",
-                    line=start + 1)
+            Problem(
+                file, keyword, f"header announces {count} rows, found {len(rows)}", line=start + 1
+            )
         )
     return rows, i
 
@@ -90,7 +96,11 @@ def _number(
     try:
         value = kind(text)
     except ValueError:
-        problems.append(Problem(file, field, f"{text!r} is not {'an integer' if kind is int else 'a number'}", line))
+        problems.append(
+            Problem(
+                file, field, f"{text!r} is not {'an integer' if kind is int else 'a number'}", line
+            )
+        )
         return None
     if kind is float and not np.isfinite(value):
         problems.append(Problem(file, field, f"{text!r} is not finite", line))

@@ -89,8 +89,10 @@ def _parse(path: Path) -> _GraphML:
         if name == "data" and data_key[0] is not None and current[0] is not None:
             current[0].data[data_key[0]] = "".join(text).strip()
             data_key[0] = None
-        elif name in ("node", "edge") and current[0] is not None and not (
-            set(stack) & {"node", "edge"}
+        elif (
+            name in ("node", "edge")
+            and current[0] is not None
+            and not (set(stack) & {"node", "edge"})
         ):
             current[0] = None
 
@@ -108,8 +110,14 @@ def _parse(path: Path) -> _GraphML:
         raise ValidationError([Problem(str(path), "", f"cannot read file: {exc}")]) from exc
     except expat.ExpatError as exc:
         raise ValidationError(
-            [Problem(str(path), "", f"not well-formed GraphML: {expat.ErrorString(exc.code)}",
-                     line=exc.lineno)]
+            [
+                Problem(
+                    str(path),
+                    "",
+                    f"not well-formed GraphML: {expat.ErrorString(exc.code)}",
+                    line=exc.lineno,
+                )
+            ]
         ) from exc
     return doc
 
@@ -221,9 +229,12 @@ def read_topology_zoo(
             problems.append(Problem(file, f"node[{k}].id", f"duplicate node id {nid!r}", el.line))
         seen.setdefault(nid, k)
         node_ids.append(nid)
-        y = _float(_attr(doc, el, "node", "Latitude"), file, f"node[{k}].Latitude", el.line, problems)
-        x = _float(_attr(doc, el, "node", "Longitude"), file, f"node[{k}].Longitude", el.line,
-                   problems)
+        y = _float(
+            _attr(doc, el, "node", "Latitude"), file, f"node[{k}].Latitude", el.line, problems
+        )
+        x = _float(
+            _attr(doc, el, "node", "Longitude"), file, f"node[{k}].Longitude", el.line, problems
+        )
         if y is not None and abs(y) > 90:
             problems.append(Problem(file, f"node[{k}].Latitude", f"{y} is out of range", el.line))
             y = None
@@ -243,10 +254,17 @@ def read_topology_zoo(
         bad_end = False
         for end, label in ((s, "source"), (t, "target")):
             if end not in seen:
-                problems.append(Problem(file, f"edge[{k}].{label}", f"unknown node {end!r}", el.line))
+                problems.append(
+                    Problem(file, f"edge[{k}].{label}", f"unknown node {end!r}", el.line)
+                )
                 bad_end = True
-        speed = _float(_attr(doc, el, "edge", "LinkSpeedRaw"), file, f"edge[{k}].LinkSpeedRaw",
-                       el.line, problems)
+        speed = _float(
+            _attr(doc, el, "edge", "LinkSpeedRaw"),
+            file,
+            f"edge[{k}].LinkSpeedRaw",
+            el.line,
+            problems,
+        )
         if speed is not None and speed <= 0:
             problems.append(
                 Problem(file, f"edge[{k}].LinkSpeedRaw", f"must be > 0 bit/s, got {speed}", el.line)
@@ -279,8 +297,12 @@ def read_topology_zoo(
     if problems:
         raise ValidationError(problems)
     if n_default:
-        log.warning("%s: %d edges without LinkSpeedRaw get %g Gbit/s", file, n_default,
-                    default_capacity_gbps)
+        log.warning(
+            "%s: %d edges without LinkSpeedRaw get %g Gbit/s",
+            file,
+            n_default,
+            default_capacity_gbps,
+        )
     if n_selfloop:
         log.info("%s: skipped %d self-loops", file, n_selfloop)
 
@@ -292,8 +314,12 @@ def read_topology_zoo(
     latency = np.maximum(length_km * route_factor / FIBRE_KM_PER_MS, MIN_LATENCY_MS)
     latency[unknown] = missing_latency_ms
     if unknown.any():
-        log.warning("%s: %d links lack end coordinates; latency set to %g ms", file,
-                    int(unknown.sum()), missing_latency_ms)
+        log.warning(
+            "%s: %d links lack end coordinates; latency set to %g ms",
+            file,
+            int(unknown.sum()),
+            missing_latency_ms,
+        )
     cap_arr = np.asarray(cap, dtype=np.float64)
     if weight == "latency":
         wgt = latency

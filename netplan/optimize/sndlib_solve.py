@@ -191,6 +191,11 @@ class SndlibResult:
     design: DesignResult
     sndlib_network: SndlibNetwork
 
+    @property
+    def has_design(self) -> bool:
+        """True when a feasible design was found."""
+        return self.design.has_design
+
     def to_solution(self) -> SndlibSolution:
         """The design as an SNDlib solution (write it with
         :func:`netplan.io.sndlib.write_solution`)."""

@@ -60,6 +60,22 @@ _LABELS: dict[str, dict[str, str]] = {
     "map.district_value": {"zh": "区县数值", "en": "District value"},
     "map.no_value": {"zh": "无数据", "en": "no value"},
     "map.worst_utilisation": {"zh": "最高利用率", "en": "Worst utilisation"},
+    # analysis figures
+    "fig.cause": {"zh": "原因", "en": "cause"},
+    "fig.no_failure": {"zh": "无故障时", "en": "No failure"},
+    "fig.worst_any_failure": {"zh": "任一故障下最坏", "en": "Worst under any failure"},
+    "fig.worst_case_title": {"zh": "链路最坏利用率及其原因", "en": "Worst link utilisation and its cause"},
+    "fig.utilisation": {"zh": "利用率", "en": "Utilisation"},
+    "fig.hour": {"zh": "时段（时）", "en": "Hour of day"},
+    "fig.heatmap_title": {"zh": "链路 × 时段利用率（无故障）", "en": "Link × hour utilisation (no failure)"},
+    "fig.failure": {"zh": "故障", "en": "Failure"},
+    "fig.impact_title": {"zh": "故障影响矩阵：哪种故障使哪条链路过载",
+                         "en": "Failure impact: which failure overloads which link"},
+    "fig.lost_gbps": {"zh": "中断的需求（Gbit/s）", "en": "Demand cut off (Gbit/s)"},
+    "fig.lost_title": {"zh": "故障导致中断的需求", "en": "Demand cut off by each failure"},
+    "fig.demand_gbps": {"zh": "需求（Gbit/s，估算）", "en": "Demand (Gbit/s, estimate)"},
+    "fig.demand_title": {"zh": "各业务全天需求", "en": "Demand per service over the day"},
+    "fig.population": {"zh": "常住人口", "en": "Population"},
 }
 
 #: Every label, read-only: ``LABELS[key][lang]``.

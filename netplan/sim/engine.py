@@ -45,7 +45,7 @@ import itertools
 import logging
 from bisect import bisect_right
 from collections import deque
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 
 import numpy as np
 import simpy
@@ -81,6 +81,18 @@ class _Draws:
         v = self._buf[self._i]
         self._i += 1
         return v
+
+
+def substreams(seed_seq: np.random.SeedSequence) -> tuple:
+    """Arrival, failure and in-run seeds of one replication.
+
+    Derived from the sequence's entropy and spawn key without spawning, so calling this
+    twice on one object (engine and reference on the same seed) gives the same streams.
+    """
+    return tuple(
+        np.random.SeedSequence(seed_seq.entropy, spawn_key=(*seed_seq.spawn_key, k))
+        for k in range(3)
+    )
 
 
 def _pick(paths: list, cum: list | None, u: float):
@@ -137,7 +149,7 @@ def run_replication(
     >>> bool(0.0 < out["blocking"][0] < 0.06)
     True
     """
-    ss_arrivals, ss_failures, ss_misc = seed_seq.spawn(3)
+    ss_arrivals, ss_failures, ss_misc = substreams(seed_seq)
     warm = float(warmup_s)
     end = warm + float(duration_s)
     if sample_interval_s is None:
@@ -162,8 +174,9 @@ def run_replication(
     failures_n = [0] * n_links
     resp: list[list[float]] = [[] for _ in range(n_cls)]
 
-    # streams: session id -> (class, path, kbit/s)
+    # streams: session id -> (class, path, kbit/s), kept only when links can fail
     active: dict = {}
+    tracking = cm.failures is not None
     sid_counter = itertools.count()
 
     # elastic flows: id -> [path, bottleneck link, tag, version, class, t0, owner, multi]
@@ -174,6 +187,7 @@ def run_replication(
     el_multi = [set() for _ in range(n_links)]
     foreign: list = [{} for _ in range(n_links)]  # bottleneck link -> flows here limited there
     at_paths: list = [{} for _ in range(n_links)]  # path -> flows limited at this link
+    fmax = [0.0] * n_links  # upper bound of the rates of flows here limited elsewhere
     share = [0.0] * n_links  # Mbit/s each elastic flow on the link may take
     vt = [0.0] * n_links  # virtual clock value at vt_t
     vt_t = [0.0] * n_links
@@ -199,6 +213,7 @@ def run_replication(
     route_cum = cm.route_cum
     route_dest = cm.route_dest
     pool_svc = cm.pool_service_s
+    pool_det = [p.dist == "deterministic" for p in cm.pools]
 
     rng_misc = np.random.default_rng(ss_misc)
     uni = _Draws(rng_misc, exponential=False)
@@ -223,6 +238,7 @@ def run_replication(
     f_i = 0
     f_n = 0
     f_total = 0
+    next_at = -_INF  # time of the next arrival not yet handled
 
     # ---------------------------------------------------------------- elastic sharing
     def el_before(links, t: float) -> None:
@@ -233,10 +249,11 @@ def run_replication(
 
     def el_after(links, t: float, new=None) -> None:
         """New shares on ``links``; move flows whose bottleneck changed; re-arm."""
+        olds = []
         for k in links:
             n = el_n[k]
+            olds.append(share[k])
             share[k] = free[k] * 0.001 / n if n else 0.0
-        rearm = set(links)
         if new is not None:
             f = new
             b = -1
@@ -247,20 +264,33 @@ def run_replication(
                     b = k
             f[1] = b
             f[2] = vt[b] + f[2]  # f[2] held the size; vt[b] is current (b is in links)
-            heappush(lheap[b], (f[2], 0, f[8]))
+            heappush(lheap[b], (f[2], 0, f[8], f))
             if f[7]:
                 el_register(f, b, 1)
-        for k in links:
-            # Only scan the flows of k when one could change bottleneck: a flow limited
-            # elsewhere faster than k's new share, or one limited at k with a slower
-            # alternative. The groups are few (bottleneck links, paths), the flows many.
+        for k, old in zip(links, olds, strict=True):
             s_k = share[k]
+            if s_k > old:  # keep fmax an upper bound of the rates of flows limited at k
+                for p in at_paths[k]:
+                    for j in p:
+                        if fmax[j] < s_k and j != k:
+                            fmax[j] = s_k
+        moved: list = []
+        for k, old in zip(links, olds, strict=True):
+            s_k = share[k]
+            # Only scan the flows of k when one could change bottleneck. A lower share can
+            # only attract flows limited elsewhere at a higher rate (bounded by fmax[k]);
+            # a higher share can only release flows limited here that have a slower
+            # alternative. The groups checked are few; the flows may be many.
             scan = False
-            for b in foreign[k]:
-                if share[b] > s_k:
-                    scan = True
-                    break
-            if not scan:
+            if new is not None or s_k < old:
+                if s_k < fmax[k]:
+                    top = 0.0
+                    for b in foreign[k]:
+                        if share[b] > top:
+                            top = share[b]
+                    fmax[k] = top
+                    scan = s_k < top
+            elif s_k > old:
                 for p in at_paths[k]:
                     for j in p:
                         if j != k and share[j] < s_k:
@@ -268,28 +298,39 @@ def run_replication(
                             break
                     if scan:
                         break
-            if not scan:
-                continue
-            for fid in list(el_multi[k]):
-                f = flows[fid]
-                b = f[1]
-                sb = share[b]
-                nb = b
-                for j in f[0]:
-                    if share[j] < sb:
-                        sb = share[j]
-                        nb = j
-                if nb != b:
-                    remaining = f[2] - (vt[b] + share[b] * (t - vt_t[b]))
-                    el_register(f, b, -1)
-                    f[1] = nb
-                    f[3] += 1
-                    f[2] = vt[nb] + share[nb] * (t - vt_t[nb]) + remaining
-                    el_register(f, nb, 1)
-                    heappush(lheap[nb], (f[2], f[3], fid))
-                    rearm.add(b)
-                    rearm.add(nb)
-        for k in rearm:
+            if scan:
+                for fid in list(el_multi[k]):
+                    f = flows[fid]
+                    b = f[1]
+                    sb = share[b]
+                    nb = b
+                    for j in f[0]:
+                        if share[j] < sb:
+                            sb = share[j]
+                            nb = j
+                    if nb != b:
+                        remaining = f[2] - (vt[b] + share[b] * (t - vt_t[b]))
+                        el_register(f, b, -1)
+                        f[1] = nb
+                        f[3] += 1
+                        f[2] = vt[nb] + share[nb] * (t - vt_t[nb]) + remaining
+                        el_register(f, nb, 1)
+                        heappush(lheap[nb], (f[2], f[3], fid, f))
+                        moved.append(b)
+                        moved.append(nb)
+            # re-arm k: the time its first bottlenecked flow finishes
+            h = lheap[k]
+            while h:
+                top_entry = h[0]
+                g = top_entry[3]
+                if g[3] != top_entry[1] or g[1] != k:
+                    heappop(h)
+                    continue
+                break
+            lver[k] += 1
+            if h and s_k > 0.0:
+                heappush(gheap, (t + (h[0][0] - vt[k]) / s_k, lver[k], k))
+        for k in moved:
             link_arm(k, t)
         el_arm()
 
@@ -297,9 +338,9 @@ def run_replication(
         """Queue the time the first flow bottlenecked at link ``k`` will finish."""
         h = lheap[k]
         while h:
-            tag, ver, fid = h[0]
-            f = flows.get(fid)
-            if f is None or f[3] != ver or f[1] != k:
+            top = h[0]
+            g = top[3]
+            if g[3] != top[1] or g[1] != k:
                 heappop(h)
                 continue
             break
@@ -311,6 +352,9 @@ def run_replication(
     def el_arm() -> None:
         """Keep one calendar event at (or before) the earliest elastic completion."""
         nonlocal el_token, el_at
+        if len(gheap) > 8 * n_links + 1024:  # drop superseded entries now and then
+            gheap[:] = [e for e in gheap if e[1] == lver[e[2]]]
+            heapify(gheap)
         while gheap:
             when, ver, k = gheap[0]
             if ver != lver[k]:
@@ -319,7 +363,9 @@ def run_replication(
             if when < el_at:
                 el_at = when
                 el_token += 1
-                Timeout(env, when - env.now, el_token).callbacks.append(el_fire)
+                delay = when - env.now
+                # a flow that is all but done can come out a rounding error in the past
+                Timeout(env, delay if delay > 0.0 else 0.0, el_token).callbacks.append(el_fire)
             return
 
     def el_register(f: list, b: int, d: int) -> None:
@@ -335,9 +381,12 @@ def run_replication(
                 groups[key] = v
             else:
                 del groups[key]
+            if d > 0 and k != b and fmax[k] < share[b]:
+                fmax[k] = share[b]
 
     def el_detach(fid: int, f: list) -> None:
         del flows[fid]
+        f[3] = -1  # its heap entries are now stale
         for k in f[0]:
             el_n[k] -= 1
         if f[7]:
@@ -361,7 +410,8 @@ def run_replication(
     def el_fire(ev) -> None:
         nonlocal el_at
         if ev.value != el_token:
-            drain()
+            if next_at < env.peek():
+                drain()
             return
         el_at = _INF
         t = env.now
@@ -378,9 +428,8 @@ def run_replication(
             v_lim = vt[k] + 1e-9 * (1.0 + abs(vt[k]))
             first = True
             while h:
-                tag, fver, fid = h[0]
-                f = flows.get(fid)
-                if f is None or f[3] != fver or f[1] != k:
+                tag, fver, fid, f = h[0]
+                if f[3] != fver or f[1] != k:
                     heappop(h)
                     continue
                 # the first valid flow is the one this event was scheduled for
@@ -389,12 +438,13 @@ def run_replication(
                 heappop(h)
                 first = False
                 finished.append(f)
-                flows[fid] = None  # stays attached until the clocks are advanced
+                f[3] = -2  # finished: later heap entries are stale; detached below
         if not finished:
             el_arm()
-            drain()
+            if next_at < env.peek():
+                drain()
             return
-        touched = {k for f in finished for k in f[0]}
+        touched = finished[0][0] if len(finished) == 1 else {k for f in finished for k in f[0]}
         el_before(touched, t)
         for f in finished:
             el_detach(f[8], f)
@@ -408,11 +458,14 @@ def run_replication(
                     resp[c].append(t - f[5])
             else:
                 request_done(owner, f[0], t)
-        drain()
+        if next_at < env.peek():
+            drain()
 
     # ---------------------------------------------------------------- streams
     def depart(ev) -> None:
-        rec = active.pop(ev.value, None)
+        # with failures modelled the event carries a session id (a cut session is gone
+        # from ``active``); without, it carries the session itself
+        rec = active.pop(ev.value, None) if tracking else ev.value
         if rec is not None:
             c, path, bw = rec
             done[c] += 1
@@ -428,11 +481,13 @@ def run_replication(
                     for k in path:
                         free[k] += bw
                     el_after(busy_links, t)
-                    drain()
+                    if next_at < env.peek():
+                        drain()
                     return
             for k in path:
                 free[k] += bw
-        drain()
+        if next_at < env.peek():
+            drain()
 
     # ---------------------------------------------------------------- pools
     def p_touch(p: int, t: float) -> None:
@@ -479,11 +534,14 @@ def run_replication(
             j = bisect_right(cum, uni())
             if j < len(cum):
                 dest = route_dest[p][j]
-                pool_enter(req, dest, t, expo() * pool_svc[dest])
-                drain()
+                draw = 1.0 if pool_det[dest] else expo()
+                pool_enter(req, dest, t, draw * pool_svc[dest])
+                if next_at < env.peek():
+                    drain()
                 return
         respond(req, t)
-        drain()
+        if next_at < env.peek():
+            drain()
 
     def respond(req: list, t: float) -> None:
         c = req[0]
@@ -520,7 +578,7 @@ def run_replication(
 
     def drain() -> None:
         """Handle every arrival earlier than the calendar's next event, in time order."""
-        nonlocal f_i
+        nonlocal f_i, next_at
         peek = env.peek
         nxt = peek()
         i = f_i
@@ -530,11 +588,13 @@ def run_replication(
             if i >= f_n:
                 f_i = i
                 if not load():
+                    next_at = _INF
                     return
                 i = 0
                 times = f_t
             t = times[i]
             if t >= nxt:
+                next_at = t
                 break
             c = f_c[i]
             arrived[c] += 1
@@ -555,10 +615,13 @@ def run_replication(
                             blocked[c] += 1
                             break
                     else:
-                        s = next(sid_counter)
-                        active[s] = (c, path, bw)
                         leave = t + f_x[i]
-                        Timeout(env, leave - now, s).callbacks.append(depart)
+                        if tracking:
+                            s = next(sid_counter)
+                            active[s] = (c, path, bw)
+                            Timeout(env, leave - now, s).callbacks.append(depart)
+                        else:
+                            Timeout(env, leave - now, (c, path, bw)).callbacks.append(depart)
                         busy_links = None
                         if flows:
                             for link in path:
@@ -762,7 +825,7 @@ def run_replication(
     with np.errstate(invalid="ignore", divide="ignore"):
         wait_mean = np.asarray(wait_sum) / np.asarray(wait_n, dtype=float)
         soj_mean = np.asarray(soj_sum) / np.asarray(soj_n, dtype=float)
-    log.debug("replication done: %d arrivals", f_total)
+    log.debug("replication done: %d arrivals, %d generated", sum(arrived), f_total)
     return {
         "offered": offered,
         "blocked": n_blocked,
@@ -784,5 +847,5 @@ def run_replication(
         "pool_mean_sojourn_s": soj_mean,
         "pool_queue_length_sampled_mean": q_mean,
         "pool_queue_length_sampled_max": q_max,
-        "_arrivals": f_total,
+        "_arrivals": sum(arrived),
     }

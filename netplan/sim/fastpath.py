@@ -252,7 +252,7 @@ def analytic(
             response_m[c] = pool_method + ("+processor_sharing" if cm.mean_y[c] > 0 else "")
             blocking[c], blocking_m[c] = 0.0, "route_availability"
 
-    util = np.where(cap > 0, (stream_mbps + elastic_mbps) / np.where(cap > 0, cap, 1.0), np.nan)
+    util = np.where(cap > 0, (stream_mbps + elastic_mbps) / np.where(cap > 0, cap, 1.0), 0.0)
     values = {
         "blocking": (blocking, blocking_m),
         "response_mean_s": (response, response_m),

@@ -273,6 +273,9 @@ class ServerPool:
     service_s : float, optional
         Mean service time of a visit routed here from another pool (and the default for
         classes that target this pool without their own ``service_s``).
+    dist : {"exponential", "deterministic"}
+        Distribution of the service time of visits routed here from another pool (a class's
+        first visit follows the class's ``dist``).
 
     Examples
     --------
@@ -283,9 +286,16 @@ class ServerPool:
     id: str
     servers: int
     service_s: float | None = None
+    dist: str = "exponential"
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
+        if self.dist not in DISTRIBUTIONS:
+            problems.append(
+                Problem(
+                    "", f"pools[{self.id!r}].dist", f"must be one of {', '.join(DISTRIBUTIONS)}"
+                )
+            )
         s = self.servers
         if isinstance(s, bool) or not isinstance(s, int | np.integer) or s < 1:
             problems.append(Problem("", f"pools[{self.id!r}].servers", "must be an integer >= 1"))

@@ -17,7 +17,7 @@ import simpy
 from netplan.errors import NetplanError
 from netplan.sim.arrivals import ArrivalSource
 from netplan.sim.compiled import Compiled
-from netplan.sim.engine import _pick
+from netplan.sim.engine import _pick, substreams
 
 __all__ = ["run_reference"]
 
@@ -56,7 +56,7 @@ def run_reference(
     """
     if cm.failures is not None or cm.pool_routing is not None:
         raise NetplanError("the reference model supports neither failures nor pool routing")
-    ss_arrivals, _, _ = seed_seq.spawn(3)
+    ss_arrivals, _, _ = substreams(seed_seq)
     warm = float(warmup_s)
     end = warm + float(duration_s)
     env = simpy.Environment()
@@ -97,7 +97,7 @@ def run_reference(
             started = env.now
             try:
                 if rate > 0:
-                    yield env.timeout(remaining / rate)
+                    yield env.timeout(max(remaining, 0.0) / rate)
                     break
                 yield env.event()  # stalled until a share changes
             except simpy.Interrupt:
@@ -156,12 +156,10 @@ def run_reference(
         end,
         batch_target,
     )
-    total = [0]
 
     def generator():
         fid = 0
         for batch in source:
-            total[0] += len(batch.time_s)
             for t, c, u, x, y in zip(
                 batch.time_s, batch.cls, batch.u, batch.x, batch.y, strict=True
             ):
@@ -196,5 +194,5 @@ def run_reference(
         "blocking": blocking,
         "completed": np.asarray(done, float) - np.asarray(snap["done"], float),
         "response_times_s": resp,
-        "_arrivals": total[0],
+        "_arrivals": sum(arrived),
     }

@@ -1,0 +1,349 @@
+"""Tier sizing across years: the cheapest never-shrinking upgrade path of every link.
+
+With routing fixed, each link needs a known capacity in every planning year (the worst-case
+load divided by the target utilisation). Capacity is bought in modules of a catalogue tier
+(1G, 10G, 100G circuits …). For every link and year choose a tier and a module count that
+covers the requirement, such that
+
+* capacity never shrinks from one year to the next (nor below what is installed today);
+* staying on a tier and adding modules buys only the added modules;
+* changing tier buys all modules of the new tier (the old ones are retired);
+* every installed module costs its opex every year;
+
+and the discounted total cost, Σ_y (capex_y + opex_y) / (1 + r)^y with the first planning
+year undiscounted, is least. A dynamic programme over years whose state is (tier, modules)
+finds the exact optimum, vectorised over links.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from netplan.errors import Problem, ValidationError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SizingResult", "TierCatalogue", "size_tiers"]
+
+_CHUNK_ELEMENTS = 4_000_000  # links × states² per DP step, bounds the memory of one step
+
+
+@dataclass(frozen=True, eq=False)
+class TierCatalogue:
+    """Circuit tiers that can be bought per link, costs per module.
+
+    Parameters
+    ----------
+    name : sequence of str
+    capacity_gbps : (T,) float
+    capex_cny : (T,) float
+        One-off cost per module.
+    opex_cny_per_year : (T,) float
+        Running cost per module and year.
+    capex_cny_per_km, opex_cny_per_km_year : (T,) float, optional
+        Length-dependent terms per module (per km of the link), zero by default.
+    max_modules : int or (T,) int
+        Most modules of a tier on one link (parallel circuits), 1 by default.
+
+    Examples
+    --------
+    >>> cat = TierCatalogue(["1G", "10G"], [1, 10], [1e4, 5e4], [2e3, 6e3], max_modules=4)
+    >>> cat.max_capacity_gbps
+    40.0
+    """
+
+    name: tuple[str, ...]
+    capacity_gbps: np.ndarray
+    capex_cny: np.ndarray
+    opex_cny_per_year: np.ndarray
+    capex_cny_per_km: np.ndarray | None = None
+    opex_cny_per_km_year: np.ndarray | None = None
+    max_modules: np.ndarray | int = 1
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        T = len(self.name)
+        set_(self, "name", tuple(str(x) for x in self.name))
+        problems: list[Problem] = []
+        for fld in (
+            "capacity_gbps",
+            "capex_cny",
+            "opex_cny_per_year",
+            "capex_cny_per_km",
+            "opex_cny_per_km_year",
+        ):
+            v = getattr(self, fld)
+            arr = np.zeros(T) if v is None else np.asarray(v, dtype=float).reshape(-1)
+            set_(self, fld, arr)
+            if arr.size != T:
+                problems.append(
+                    Problem("", f"tiers.{fld}", f"has {arr.size} entries, expected {T}")
+                )
+            elif not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                problems.append(Problem("", f"tiers.{fld}", "must be finite and >= 0"))
+        mm = np.broadcast_to(np.asarray(self.max_modules), (T,)).astype(float)
+        if np.any(mm < 1) or np.any(mm != np.round(mm)):
+            problems.append(Problem("", "tiers.max_modules", "must be integers >= 1"))
+        set_(self, "max_modules", mm.astype(np.int64))
+        if T == 0:
+            problems.append(Problem("", "tiers", "the catalogue is empty"))
+        elif self.capacity_gbps.size == T and np.any(self.capacity_gbps <= 0):
+            problems.append(Problem("", "tiers.capacity_gbps", "must be > 0"))
+        if problems:
+            raise ValidationError(problems)
+
+    @property
+    def max_capacity_gbps(self) -> float:
+        """The largest capacity one link can get."""
+        return float((self.capacity_gbps * self.max_modules).max())
+
+
+@dataclass(frozen=True, eq=False)
+class SizingResult:
+    """Tier, modules and cost per link and year (arrays of shape (L, Y)).
+
+    ``tier`` is an index into the catalogue (``-1``: nothing installed); ``purchase`` marks
+    the years in which modules are bought; ``shortfall_gbps`` is the requirement above the
+    largest possible capacity (zero when the catalogue suffices). Money is undiscounted
+    except ``discounted_cost_cny`` (per link) and ``total_discounted_cost_cny``.
+    """
+
+    tier: np.ndarray
+    modules: np.ndarray
+    capacity_gbps: np.ndarray
+    capex_cny: np.ndarray
+    opex_cny: np.ndarray
+    purchase: np.ndarray
+    shortfall_gbps: np.ndarray
+    discount_factor: np.ndarray
+    discounted_cost_cny: np.ndarray
+    tier_names: tuple[str, ...]
+
+    @property
+    def total_discounted_cost_cny(self) -> float:
+        return float(self.discounted_cost_cny.sum())
+
+    @property
+    def feasible(self) -> np.ndarray:
+        """Per link: True when every year's requirement is covered."""
+        return ~(self.shortfall_gbps > 0).any(axis=1)
+
+    def to_records(self, link_ids=None, years=None) -> list[dict]:
+        """One dict per link and year."""
+        L, Y = self.tier.shape
+        link_ids = list(range(L)) if link_ids is None else list(link_ids)
+        years = list(range(Y)) if years is None else list(years)
+        out = []
+        for i in range(L):
+            for y in range(Y):
+                t = int(self.tier[i, y])
+                out.append(
+                    {
+                        "link": link_ids[i],
+                        "year": years[y],
+                        "tier": self.tier_names[t] if t >= 0 else "",
+                        "modules": int(self.modules[i, y]),
+                        "capacity_gbps": float(self.capacity_gbps[i, y]),
+                        "capex_cny": float(self.capex_cny[i, y]),
+                        "opex_cny": float(self.opex_cny[i, y]),
+                        "purchase": bool(self.purchase[i, y]),
+                        "shortfall_gbps": float(self.shortfall_gbps[i, y]),
+                    }
+                )
+        return out
+
+
+def _states(cat: TierCatalogue) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """State 0 is 'nothing installed'; then (tier, n) for n = 1..max_modules."""
+    tier = [-1]
+    n = [0]
+    for t, m in enumerate(cat.max_modules):
+        tier += [t] * int(m)
+        n += list(range(1, int(m) + 1))
+    tier_a, n_a = np.asarray(tier), np.asarray(n)
+    cap = np.where(tier_a >= 0, cat.capacity_gbps[np.maximum(tier_a, 0)] * n_a, 0.0)
+    return tier_a, n_a, cap
+
+
+def size_tiers(
+    required_gbps,
+    catalogue: TierCatalogue,
+    *,
+    discount_rate: float,
+    length_km=None,
+    initial_tier=None,
+    initial_modules=None,
+) -> SizingResult:
+    """Choose per link and year a tier and module count, exactly, at least discounted cost.
+
+    Parameters
+    ----------
+    required_gbps : (L, Y) float
+        Capacity each link needs in each planning year.
+    catalogue : TierCatalogue
+    discount_rate : float
+        Yearly rate ``r``; year ``y`` (0-based) is weighted ``1 / (1 + r)**y``.
+    length_km : (L,) float, optional
+        Link lengths for the per-km cost terms (zero if omitted).
+    initial_tier, initial_modules : (L,) int, optional
+        What is installed before the first year (``-1`` / ``0``: nothing). It is already
+        paid for, costs opex while kept, and capacity never drops below it.
+
+    Returns
+    -------
+    SizingResult
+
+    Examples
+    --------
+    One link needing 3, 8 then 15 Gbit/s; 10G modules cost 100 each, 1G modules 30, opex
+    zero, no discounting. Buying 10G once (100) beats 3 × 1G then a switch to 10G:
+
+    >>> cat = TierCatalogue(["1G", "10G"], [1, 10], [30, 100], [0, 0], max_modules=[8, 2])
+    >>> r = size_tiers([[3, 8, 15]], cat, discount_rate=0.0)
+    >>> r.tier.tolist(), r.modules.tolist(), r.capex_cny.tolist()
+    ([[1, 1, 1]], [[1, 1, 2]], [[100.0, 0.0, 100.0]])
+    """
+    req = np.asarray(required_gbps, dtype=float)
+    if req.ndim == 1:
+        req = req[:, None]
+    problems: list[Problem] = []
+    if req.ndim != 2:
+        problems.append(Problem("", "required_gbps", "must be a (links, years) array"))
+    elif not np.all(np.isfinite(req)) or np.any(req < 0):
+        problems.append(Problem("", "required_gbps", "must be finite and >= 0"))
+    if not (0.0 <= float(discount_rate) < 1.0):
+        problems.append(Problem("", "discount_rate", f"must be in [0, 1), got {discount_rate}"))
+    if problems:
+        raise ValidationError(problems)
+    L, Y = req.shape
+    length = np.zeros(L) if length_km is None else np.asarray(length_km, float).reshape(-1)
+    if length.size != L or not np.all(np.isfinite(length)) or np.any(length < 0):
+        raise ValidationError([Problem("", "length_km", f"must be {L} finite values >= 0")])
+
+    s_tier, s_n, s_cap = _states(catalogue)
+    S = s_tier.size
+    init = _initial_states(L, catalogue, s_tier, s_n, initial_tier, initial_modules)
+
+    max_cap = catalogue.max_capacity_gbps
+    shortfall = np.maximum(req - max_cap, 0.0)
+    if np.any(shortfall > 0):
+        bad = np.flatnonzero(shortfall.max(axis=1) > 0)
+        log.warning(
+            "%d link(s) need more than the largest tier allows (%.6g Gbit/s), e.g. link %d "
+            "by %.6g Gbit/s",
+            bad.size,
+            max_cap,
+            int(bad[0]),
+            float(shortfall[bad[0]].max()),
+        )
+    need = np.minimum(req, max_cap)
+    # Capacity never below what is already installed.
+    need = np.maximum(need, s_cap[init][:, None])
+
+    t_idx = np.maximum(s_tier, 0)
+    unit_capex = (
+        catalogue.capex_cny[None, :] + catalogue.capex_cny_per_km[None, :] * length[:, None]
+    )
+    unit_opex = (
+        catalogue.opex_cny_per_year[None, :]
+        + catalogue.opex_cny_per_km_year[None, :] * length[:, None]
+    )
+    # Per link and state: opex of the state, and capex of buying its modules from scratch.
+    opex_state = np.where(s_tier >= 0, s_n * unit_opex[:, t_idx], 0.0)  # (L, S)
+    capex_state = np.where(s_tier >= 0, s_n * unit_capex[:, t_idx], 0.0)  # (L, S)
+    same_tier = (s_tier[:, None] == s_tier[None, :]) & (s_tier[:, None] >= 0)
+    grow = s_cap[None, :] >= s_cap[:, None] - 1e-9  # never shrink: (prev, new)
+    grow &= ~same_tier | (s_n[None, :] >= s_n[:, None])
+    grow &= (s_tier[None, :] >= 0) | (s_tier[:, None] < 0)  # 'nothing' only after nothing
+
+    df = (1.0 + float(discount_rate)) ** -np.arange(Y, dtype=float)
+    V = np.full((L, S), np.inf)
+    V[np.arange(L), init] = 0.0
+    back = np.zeros((Y, L, S), dtype=np.int32)
+    chunk = max(1, _CHUNK_ELEMENTS // (S * S))
+    for y in range(Y):
+        feas = s_cap[None, :] >= need[:, y : y + 1] - 1e-9  # (L, S)
+        V_new = np.empty_like(V)
+        for lo in range(0, L, chunk):
+            hi = min(L, lo + chunk)
+            capex = _transition_capex(lo, hi, capex_state, unit_capex, s_tier, s_n, same_tier)
+            step = capex + opex_state[lo:hi, None, :]
+            cand = V[lo:hi, :, None] + df[y] * step
+            cand = np.where(grow[None, :, :] & feas[lo:hi, None, :], cand, np.inf)
+            arg = np.argmin(cand, axis=1)
+            back[y, lo:hi] = arg
+            V_new[lo:hi] = np.take_along_axis(cand, arg[:, None, :], axis=1)[:, 0, :]
+        V = V_new
+
+    if not np.all(np.isfinite(V.min(axis=1))):
+        raise AssertionError("sizing DP found no path although requirements were clipped")
+    path = np.empty((L, Y), dtype=np.int64)
+    path[:, Y - 1] = np.argmin(V, axis=1)
+    for y in range(Y - 1, 0, -1):
+        path[:, y - 1] = back[y, np.arange(L), path[:, y]]
+    prev = np.concatenate([init[:, None], path[:, :-1]], axis=1)
+
+    rows = np.arange(L)[:, None]
+    tier = s_tier[path]
+    modules = s_n[path]
+    capacity = s_cap[path]
+    opex = opex_state[rows, path]
+    same = (s_tier[prev] == tier) & (tier >= 0)
+    bought = np.where(same, modules - s_n[prev], modules)
+    capex = np.where(tier >= 0, bought * unit_capex[rows, np.maximum(tier, 0)], 0.0)
+    purchase = path != prev
+    discounted = ((capex + opex) * df[None, :]).sum(axis=1)
+    return SizingResult(
+        tier=tier,
+        modules=modules,
+        capacity_gbps=capacity,
+        capex_cny=capex,
+        opex_cny=opex,
+        purchase=purchase,
+        shortfall_gbps=shortfall,
+        discount_factor=df,
+        discounted_cost_cny=discounted,
+        tier_names=catalogue.name,
+    )
+
+
+def _transition_capex(lo, hi, capex_state, unit_capex, s_tier, s_n, same_tier) -> np.ndarray:
+    """Capex of moving from each state to each state, for links lo..hi: (l, prev, new)."""
+    t_idx = np.maximum(s_tier, 0)
+    full = np.broadcast_to(capex_state[lo:hi, None, :], (hi - lo, s_tier.size, s_tier.size))
+    added = (s_n[None, :] - s_n[:, None]).clip(min=0)  # (prev, new)
+    extra = added[None, :, :] * unit_capex[lo:hi][:, t_idx][:, None, :]
+    return np.where(same_tier[None, :, :], extra, full)
+
+
+def _initial_states(L, cat, s_tier, s_n, initial_tier, initial_modules) -> np.ndarray:
+    if initial_tier is None and initial_modules is None:
+        return np.zeros(L, dtype=np.int64)
+    it = np.broadcast_to(np.asarray(-1 if initial_tier is None else initial_tier), (L,))
+    im = np.broadcast_to(np.asarray(0 if initial_modules is None else initial_modules), (L,))
+    out = np.zeros(L, dtype=np.int64)
+    problems = []
+    for i in range(L):
+        t, n = int(it[i]), int(im[i])
+        if t < 0 or n == 0:
+            if (t < 0) != (n == 0):
+                problems.append(
+                    Problem("", f"initial_tier[{i}]", "tier and module count must both be set")
+                )
+            continue
+        if t >= len(cat.name) or n < 0 or n > cat.max_modules[t]:
+            problems.append(
+                Problem(
+                    "",
+                    f"initial_modules[{i}]",
+                    f"tier {t} with {n} modules is outside the catalogue",
+                )
+            )
+            continue
+        out[i] = int(np.flatnonzero((s_tier == t) & (s_n == n))[0])
+    if problems:
+        raise ValidationError(problems)
+    return out

@@ -1,0 +1,264 @@
+"""Figures of a worst-case study: pure functions from results to ``plotly`` figures.
+
+Each function takes result objects (or plain records), computes nothing beyond picking and
+arranging what the results hold, does no I/O, and returns a ``plotly.graph_objects.Figure``
+that a notebook can show or the report can embed. Text from input files passes through
+:func:`netplan.report.html.plain_text` so it is shown, never interpreted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from netplan.report.html import plain_text
+from netplan.report.i18n import t
+
+
+def _go():
+    import plotly.graph_objects as go
+
+    return go
+
+
+def _layout(fig, title: str, height_px: int = 480):
+    fig.update_layout(
+        title={"text": plain_text(title), "x": 0.01},
+        template="plotly_white",
+        height=height_px,
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        font={"family": "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"},
+    )
+    return fig
+
+
+def worst_case_bars(
+    rows: Sequence[Mapping[str, Any]],
+    lang: str = "zh",
+    *,
+    top_n: int = 25,
+    target_normal: float = 0.7,
+    target_failure: float = 0.9,
+):
+    """Horizontal bars of the most loaded links' worst utilisation, labelled with the cause.
+
+    Parameters
+    ----------
+    rows : sequence of mappings
+        ``Study.worst_case()`` records (``link``, ``plane``, ``worst_utilisation``,
+        ``cause_failure``, ``cause_year``, ``cause_hour``, ``normal_utilisation``).
+    lang : {"zh", "en"}
+    top_n : int
+        How many links to show (the most loaded first).
+    target_normal, target_failure : float
+        Drawn as vertical lines.
+
+    Examples
+    --------
+    >>> rows = [{"link": "a-b", "plane": "extranet", "worst_utilisation": 0.95,
+    ...          "normal_utilisation": 0.5, "cause_failure": "link:c-d", "cause_year": 2026,
+    ...          "cause_hour": 10}]
+    >>> fig = worst_case_bars(rows, "en")
+    >>> fig.data[0].x[0], fig.data[1].x[0]
+    (0.5, 0.95)
+    """
+    go = _go()
+    chosen = sorted(rows, key=lambda r: -r["worst_utilisation"])[:top_n][::-1]
+    labels = [plain_text(f"{r['link']} ({t('plane.' + r['plane'], lang)})") for r in chosen]
+    hover = [
+        plain_text(
+            f"{r['link']}: {r['worst_utilisation']:.0%} — {t('fig.cause', lang)} "
+            f"{r['cause_failure']}, {r['cause_year']} {r['cause_hour']:02d}:00"
+        )
+        for r in chosen
+    ]
+    fig = go.Figure()
+    fig.add_bar(
+        y=labels, x=[r.get("normal_utilisation", 0.0) for r in chosen], orientation="h",
+        name=t("fig.no_failure", lang), marker_color="#4c78a8",
+        hovertemplate="%{x:.0%}<extra></extra>",
+    )
+    fig.add_bar(
+        y=labels, x=[r["worst_utilisation"] for r in chosen], orientation="h",
+        name=t("fig.worst_any_failure", lang), marker_color="#e45756",
+        text=[plain_text(r["cause_failure"]) for r in chosen], textposition="outside",
+        hovertext=hover, hoverinfo="text",
+    )
+    for value, dash in ((target_normal, "dot"), (target_failure, "dash")):
+        fig.add_vline(x=value, line_dash=dash, line_color="#555")
+    fig.update_layout(barmode="overlay", xaxis_tickformat=".0%",
+                      xaxis_title=t("map.worst_utilisation", lang))
+    return _layout(fig, t("fig.worst_case_title", lang), height_px=max(380, 22 * len(chosen) + 120))
+
+
+def utilisation_heatmap(study, lang: str = "zh", *, plane: str = "extranet", top_n: int = 30):
+    """Link × hour utilisation without failures, in the busiest year, for the busiest links.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.study import analyze
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> fig = utilisation_heatmap(analyze(topo, s, failures="none"), "en")
+    >>> len(fig.data[0].x)
+    24
+    """
+    go = _go()
+    best = None
+    for ps in study.planes:
+        if ps.plane != plane:
+            continue
+        g, sw = ps.graph, ps.sweep
+        years = len(ps.demand.years)
+        arc_util = sw.base_load_gbps / g.arc_capacity_gbps[None, :]
+        link_util = np.zeros((arc_util.shape[0], g.n_links))
+        np.maximum.at(link_util.T, g.arc_link, arc_util.T)
+        per_year = link_util.reshape(years, 24, g.n_links)
+        year = int(np.argmax(per_year.max(axis=(1, 2))))
+        grid = per_year[year].T  # [link, hour]
+        peak = grid.max()
+        if best is None or peak > best[0]:
+            best = (peak, grid, g.link_ids, ps.demand.years[year], ps.scenario)
+    fig = go.Figure()
+    if best is None:
+        return _layout(fig, t("fig.heatmap_title", lang))
+    _, grid, link_ids, year, scenario = best
+    order = np.argsort(-grid.max(axis=1), kind="stable")[:top_n][::-1]
+    fig.add_heatmap(
+        z=grid[order], x=[f"{h:02d}" for h in range(24)],
+        y=[plain_text(link_ids[i]) for i in order],
+        colorscale="RdYlGn_r", zmin=0, zmax=max(1.0, float(grid.max())),
+        colorbar={"title": t("fig.utilisation", lang), "tickformat": ".0%"},
+        hovertemplate="%{y} %{x}:00 — %{z:.0%}<extra></extra>",
+    )
+    fig.update_layout(xaxis_title=t("fig.hour", lang))
+    title = f"{t('fig.heatmap_title', lang)} — {plain_text(scenario)} {year}"
+    return _layout(fig, title, height_px=max(380, 18 * len(order) + 140))
+
+
+def failure_impact(study, lang: str = "zh", *, top_states: int = 30, top_links: int = 30):
+    """Which failure overloads which link: worst utilisation per (failure state, link).
+
+    Shows the failure states and links with the highest utilisation across all plane studies.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.study import analyze
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> fig = failure_impact(analyze(topo, s, failures="n-1"), "en")
+    >>> fig.data[0].type
+    'heatmap'
+    """
+    go = _go()
+    columns: list[str] = []
+    values: dict[str, dict[str, float]] = {}
+    for ps in study.planes:
+        impact = ps.sweep.impact_utilisation
+        for si, state in enumerate(ps.sweep.states):
+            row = values.setdefault(f"{ps.scenario}: {state.name}", {})
+            for li, link_id in enumerate(ps.graph.link_ids):
+                row[link_id] = max(row.get(link_id, 0.0), float(impact[si, li]))
+        columns += [lid for lid in ps.graph.link_ids if lid not in columns]
+    states = sorted(values, key=lambda k: -max(values[k].values(), default=0))[:top_states]
+    link_peak = {lid: max(values[s].get(lid, 0.0) for s in states) for lid in columns}
+    links = sorted(columns, key=lambda lid: -link_peak[lid])[:top_links]
+    z = [[values[s].get(lid, 0.0) for lid in links] for s in states]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[plain_text(lid) for lid in links], y=[plain_text(s) for s in states],
+        colorscale="RdYlGn_r", zmin=0, zmax=max(1.0, max((max(r) for r in z), default=1.0)),
+        colorbar={"title": t("fig.utilisation", lang), "tickformat": ".0%"},
+        hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>",
+    ))
+    fig.update_layout(xaxis_title=t("map.link", lang), yaxis_title=t("fig.failure", lang),
+                      xaxis_tickangle=-60)
+    return _layout(fig, t("fig.impact_title", lang), height_px=max(420, 18 * len(states) + 200))
+
+
+def lost_demand_bars(rows: Sequence[Mapping[str, Any]], lang: str = "zh", *, top_n: int = 20):
+    """Demand each failure disconnects (sum over origin-destination pairs), largest first.
+
+    Examples
+    --------
+    >>> fig = lost_demand_bars([{"scenario": "s", "plane": "extranet", "failure": "node:x",
+    ...                          "origin": "x", "destination": "y", "lost_gbps": 1.5}], "en")
+    >>> float(fig.data[0].x[0])
+    1.5
+    """
+    go = _go()
+    totals: dict[str, float] = {}
+    for r in rows:
+        key = f"{r['scenario']}: {r['failure']} ({t('plane.' + r['plane'], lang)})"
+        totals[key] = totals.get(key, 0.0) + float(r["lost_gbps"])
+    chosen = sorted(totals.items(), key=lambda kv: -kv[1])[:top_n][::-1]
+    fig = go.Figure(go.Bar(
+        y=[plain_text(k) for k, _ in chosen], x=[v for _, v in chosen], orientation="h",
+        marker_color="#b279a2", hovertemplate="%{y}: %{x:.3f} Gbit/s<extra></extra>",
+    ))
+    fig.update_layout(xaxis_title=t("fig.lost_gbps", lang))
+    return _layout(fig, t("fig.lost_title", lang), height_px=max(320, 22 * len(chosen) + 120))
+
+
+def demand_by_service(demand, lang: str = "zh", *, plane: str = "extranet", year_index: int = 0):
+    """Stacked daily profile of total demand per service for one plane and year.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.demand import build_demand
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> fig = demand_by_service(build_demand(topo, s), "en")
+    >>> len(fig.data) == len(build_demand(topo, s).planes["extranet"].services)
+    True
+    """
+    go = _go()
+    pd = demand.planes[plane]
+    fig = go.Figure()
+    hours = [f"{h:02d}" for h in range(24)]
+    for si, service in enumerate(pd.services):
+        fig.add_scatter(
+            x=hours, y=pd.gbps[si, year_index].sum(axis=-1), name=plain_text(service),
+            stackgroup="one", mode="lines",
+            hovertemplate=plain_text(service) + " %{x}:00 — %{y:.2f} Gbit/s<extra></extra>",
+        )
+    fig.update_layout(xaxis_title=t("fig.hour", lang), yaxis_title=t("fig.demand_gbps", lang))
+    title = f"{t('fig.demand_title', lang)} — {t('plane.' + plane, lang)} {pd.years[year_index]}"
+    return _layout(fig, title)
+
+
+def worst_case_map(topology, rows: Sequence[Mapping[str, Any]], lang: str = "zh",
+                   district_values: Mapping[str, float] | None = None):
+    """The network map with links coloured by worst utilisation and the cause in the hover.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> rows = [{"link": topo.links[0].id, "worst_utilisation": 0.5, "cause_failure": "none",
+    ...          "cause_year": 2026, "cause_hour": 10, "worst_load_gbps": 5.0}]
+    >>> fig = worst_case_map(topo, rows, "en")
+    >>> fig.data[0].type
+    'scattergeo'
+    """
+    from netplan.report.mapfig import network_map
+
+    values = {r["link"]: r["worst_utilisation"] for r in rows}
+    hover = {
+        r["link"]: plain_text(
+            f"{r.get('worst_load_gbps', 0):.2f} Gbit/s; {t('fig.cause', lang)}: "
+            f"{r['cause_failure']}, {r['cause_year']} {r['cause_hour']:02d}:00"
+        )
+        for r in rows
+    }
+    links = [link for link in topology.links if not link.candidate]
+    return network_map(
+        topology.nodes, links, lang, link_values=values, link_hover=hover,
+        district_values=district_values, value_label=t("map.worst_utilisation", lang),
+        value_format=".0%", value_range=(0.0, max(1.0, max(values.values(), default=1.0))),
+        district_label=t("fig.population", lang),
+    )
