@@ -42,20 +42,32 @@ def make_batch(n: int, stage: str):
     import netplan
     from netplan.batch import build_batch
 
-    return build_batch({
-        "name": f"bench-{stage}",
-        "scenario": str(netplan.default_scenario_path("baseline")),
-        "stage": stage,
-        "options": {"failures": ["n-1"]} if stage == "analyze" else {},
-        "seed": 1,
-        "monte_carlo": {"draws": n, "parameters": {
-            "scale.internet_access": {"dist": "triangular", "low": 0.8, "mode": 1.0,
-                                      "high": 1.6},
-            "scale.video_surveillance": {"dist": "lognormal", "mu": 0.0, "sigma": 0.25},
-            "services.video_conference.active_fraction": {"dist": "uniform", "low": 0.3,
-                                                          "high": 0.7},
-        }},
-    })
+    return build_batch(
+        {
+            "name": f"bench-{stage}",
+            "scenario": str(netplan.default_scenario_path("baseline")),
+            "stage": stage,
+            "options": {"failures": ["n-1"]} if stage == "analyze" else {},
+            "seed": 1,
+            "monte_carlo": {
+                "draws": n,
+                "parameters": {
+                    "scale.internet_access": {
+                        "dist": "triangular",
+                        "low": 0.8,
+                        "mode": 1.0,
+                        "high": 1.6,
+                    },
+                    "scale.video_surveillance": {"dist": "lognormal", "mu": 0.0, "sigma": 0.25},
+                    "services.video_conference.active_fraction": {
+                        "dist": "uniform",
+                        "low": 0.3,
+                        "high": 0.7,
+                    },
+                },
+            },
+        }
+    )
 
 
 def naive_loop(batch, limit: int | None = None) -> tuple[float, int]:
@@ -91,8 +103,13 @@ def part_a(n: int, dask: bool) -> list[dict]:
     batch = make_batch(n, "demand")
     naive_s, _ = naive_loop(batch)
     rows = [{"executor": "naive loop (reference)", "workers": 1, "wall_s": naive_s}]
-    rows.append({"executor": "serial (in-process)", "workers": 1,
-                 "wall_s": timed_run(batch, SerialExecutor())})
+    rows.append(
+        {
+            "executor": "serial (in-process)",
+            "workers": 1,
+            "wall_s": timed_run(batch, SerialExecutor()),
+        }
+    )
     with ProcessPoolExecutor(max_workers=2) as pool:
         pool.submit(int).result()  # start the workers outside the timing
         rows.append({"executor": "process pool", "workers": 2, "wall_s": timed_run(batch, pool)})
@@ -100,13 +117,23 @@ def part_a(n: int, dask: bool) -> list[dict]:
         from distributed import Client, LocalCluster
 
         start = time.perf_counter()
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
             startup = time.perf_counter() - start
             executor = client.get_executor(pure=False)
             executor.submit(int).result()
-            rows.append({"executor": "dask LocalCluster", "workers": 2,
-                         "wall_s": timed_run(batch, executor), "startup_s": startup})
+            rows.append(
+                {
+                    "executor": "dask LocalCluster",
+                    "workers": 2,
+                    "wall_s": timed_run(batch, executor),
+                    "startup_s": startup,
+                }
+            )
     for row in rows:
         row["per_variant_ms"] = 1000 * row["wall_s"] / n
         row["overhead_ms"] = 1000 * (row["wall_s"] - naive_s / row["workers"]) / n
@@ -157,24 +184,35 @@ def part_c(nodes: int, degree: float, sample_states: int) -> dict:
         sample = all_states[::step][:sample_states]
         t0 = time.perf_counter()
         for state in sample:
-            routing = ecmp_routing(graph, ps.sweep.od_src, ps.sweep.od_dst, state.links,
-                                   state.nodes)
+            routing = ecmp_routing(
+                graph, ps.sweep.od_src, ps.sweep.od_dst, state.links, state.nodes
+            )
             loads = routing.split @ ps.demand.total_gbps.reshape(-1, ps.sweep.od_src.size).T
             loads.max(axis=1)
         ref_s += (time.perf_counter() - t0) / len(sample) * len(all_states)
     return {
-        "nodes": nodes, "links": len(topo.links), "mean_degree": degree,
-        "failure_states": states, "ods": ods, "analyze_s": seconds,
-        "tracemalloc_peak_mb": peak / 2**20, "rss_peak_mb": rss_peak / 1024,
-        "rss_before_mb": rss_before / 1024, "reference_s": ref_s,
+        "nodes": nodes,
+        "links": len(topo.links),
+        "mean_degree": degree,
+        "failure_states": states,
+        "ods": ods,
+        "analyze_s": seconds,
+        "tracemalloc_peak_mb": peak / 2**20,
+        "rss_peak_mb": rss_peak / 1024,
+        "rss_before_mb": rss_before / 1024,
+        "reference_s": ref_s,
     }
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", type=int, default=1000)
-    parser.add_argument("--naive-variants", type=int, default=100,
-                        help="variants the naive analyze loop is timed on")
+    parser.add_argument(
+        "--naive-variants",
+        type=int,
+        default=100,
+        help="variants the naive analyze loop is timed on",
+    )
     parser.add_argument("--nodes", type=int, default=1000)
     parser.add_argument("--degree", type=float, default=4.0)
     parser.add_argument("--sample-states", type=int, default=20)
@@ -192,38 +230,65 @@ def main(argv: list[str] | None = None) -> None:
         rows = part_a(args.variants, not args.no_dask)
         results["overhead"] = rows
         print(f"\nA. Executor overhead: {args.variants} variants, demand stage, default network")
-        print(f"{'executor':26s} {'workers':>7s} {'wall s':>8s} {'ms/variant':>11s} "
-              f"{'overhead ms':>12s}")
+        print(
+            f"{'executor':26s} {'workers':>7s} {'wall s':>8s} {'ms/variant':>11s} "
+            f"{'overhead ms':>12s}"
+        )
         for row in rows:
             extra = f"  (cluster start-up {row['startup_s']:.1f} s)" if "startup_s" in row else ""
-            print(f"{row['executor']:26s} {row['workers']:7d} {row['wall_s']:8.1f} "
-                  f"{row['per_variant_ms']:11.1f} {row['overhead_ms']:12.1f}{extra}")
+            print(
+                f"{row['executor']:26s} {row['workers']:7d} {row['wall_s']:8.1f} "
+                f"{row['per_variant_ms']:11.1f} {row['overhead_ms']:12.1f}{extra}"
+            )
     if "b" not in args.skip:
         b = part_b(args.variants, args.naive_variants)
         results["speedup"] = b
         print(f"\nB. Speed-up: {args.variants} variants, analyze stage (n-1), default network")
-        print(f"naive loop: {b['naive_per_variant_s'] * 1000:.0f} ms/variant "
-              f"(timed on {b['naive_counted']}), {b['naive_estimate_s']:.0f} s for all")
+        print(
+            f"naive loop: {b['naive_per_variant_s'] * 1000:.0f} ms/variant "
+            f"(timed on {b['naive_counted']}), {b['naive_estimate_s']:.0f} s for all"
+        )
         print(f"process pool, 1 worker:  {b['pool1_s']:8.1f} s")
-        print(f"process pool, 2 workers: {b['pool2_s']:8.1f} s   speed-up 1 -> 2: "
-              f"{b['speedup_1_to_2']:.2f}x; vs naive loop: "
-              f"{b['naive_estimate_s'] / b['pool2_s']:.2f}x")
+        print(
+            f"process pool, 2 workers: {b['pool2_s']:8.1f} s   speed-up 1 -> 2: "
+            f"{b['speedup_1_to_2']:.2f}x; vs naive loop: "
+            f"{b['naive_estimate_s'] / b['pool2_s']:.2f}x"
+        )
     if "c" not in args.skip:
         proc = subprocess.run(
-            [sys.executable, __file__, "--part-c", "--nodes", str(args.nodes), "--degree",
-             str(args.degree), "--sample-states", str(args.sample_states)],
-            capture_output=True, text=True, cwd=ROOT, check=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            [
+                sys.executable,
+                __file__,
+                "--part-c",
+                "--nodes",
+                str(args.nodes),
+                "--degree",
+                str(args.degree),
+                "--sample-states",
+                str(args.sample_states),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         c = json.loads(proc.stdout.strip().splitlines()[-1])
         results["synthetic"] = c
-        print(f"\nC. Analysis core (n-1) on a synthetic network: {c['nodes']} sites, "
-              f"{c['links']} links, failure states {c['failure_states']}, ods {c['ods']}")
-        print(f"analyze: {c['analyze_s']:.1f} s; peak traced memory "
-              f"{c['tracemalloc_peak_mb']:.0f} MB; peak RSS {c['rss_peak_mb']:.0f} MB "
-              f"({c['rss_before_mb']:.0f} MB before)")
-        print(f"reference (every state routed from scratch, scaled from "
-              f"{args.sample_states} per plane): {c['reference_s']:.1f} s -> ratio "
-              f"{c['reference_s'] / c['analyze_s']:.2f}x")
+        print(
+            f"\nC. Analysis core (n-1) on a synthetic network: {c['nodes']} sites, "
+            f"{c['links']} links, failure states {c['failure_states']}, ods {c['ods']}"
+        )
+        print(
+            f"analyze: {c['analyze_s']:.1f} s; peak traced memory "
+            f"{c['tracemalloc_peak_mb']:.0f} MB; peak RSS {c['rss_peak_mb']:.0f} MB "
+            f"({c['rss_before_mb']:.0f} MB before)"
+        )
+        print(
+            f"reference (every state routed from scratch, scaled from "
+            f"{args.sample_states} per plane): {c['reference_s']:.1f} s -> ratio "
+            f"{c['reference_s'] / c['analyze_s']:.2f}x"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

@@ -30,6 +30,7 @@ from netplan.sim.compiled import compile_model  # noqa: E402
 from netplan.sim.engine import run_replication  # noqa: E402
 from netplan.sim.model import ServerPool, SimNetwork, TrafficClass  # noqa: E402
 from netplan.sim.reference import run_reference  # noqa: E402
+from netplan.sim.stats import simulate  # noqa: E402
 
 
 def synthetic_model(seed: int = 2024):
@@ -44,9 +45,11 @@ def synthetic_model(seed: int = 2024):
         links.append((f"{a}-{b}", mbps))
 
     districts = [f"d{i:02d}" for i in range(n_d)]
-    for d in districts:
-        add(d, "core1", 1000.0)
-        add(d, "core2", 1000.0)
+    # access circuits of mixed size, so the smaller districts see some blocking
+    access = rng.choice([500.0, 1000.0, 2500.0], size=n_d)
+    for d, mbps in zip(districts, access, strict=True):
+        add(d, "core1", float(mbps))
+        add(d, "core2", float(mbps))
     add("core1", "core2", 10000.0)
     for core in ("core1", "core2"):
         add(core, "dc", 10000.0)
@@ -137,11 +140,14 @@ def bench(
     reference_sessions: int = 100_000,
     seed: int = 1,
     pool_routing=None,
+    workers: int = 2,
 ) -> dict:
     """Time both simulators on one model; return and print sessions/s and the ratio.
 
     The simulated horizon is chosen from the model's mean arrival rate so that about
     ``sessions`` sessions arrive; the reference runs a horizon for ``reference_sessions``.
+    The engine is timed in one process and then as ``workers`` independent replications
+    of ``sessions / workers`` sessions each, run side by side by :func:`simulate`.
     """
     cm = compile_model(network, classes, pools, pool_routing=pool_routing)
     rate = float(cm.rate_per_s.mean(axis=1).sum())
@@ -157,6 +163,20 @@ def bench(
     t0, c0 = time.perf_counter(), time.process_time()
     ref = run_reference(cm, seq, warmup_s=0.0, duration_s=ref_horizon)
     t_ref, c_ref = time.perf_counter() - t0, time.process_time() - c0
+
+    t0 = time.perf_counter()
+    par = simulate(
+        network,
+        classes,
+        pools,
+        seed=seed,
+        replications=workers,
+        warmup_s=0.0,
+        duration_s=horizon / workers,
+        pool_routing=pool_routing,
+        workers=workers,
+    )
+    t_par = time.perf_counter() - t0
 
     n_fast, n_ref = fast["_arrivals"], ref["_arrivals"]
     fast_rate, ref_rate = n_fast / t_fast, n_ref / t_ref
@@ -176,6 +196,9 @@ def bench(
         "reference_scaled_s": scaled_ref_s,
         "speedup": fast_rate / ref_rate,
         "speedup_cpu": (n_fast / c_fast) / (n_ref / c_ref),
+        "parallel_workers": workers,
+        "parallel_sessions": par.sessions,
+        "parallel_s": t_par,
     }
     print(
         f"model: {cm.n_links} links, {cm.n_classes} classes, {cm.n_pools} pools; "
@@ -194,7 +217,13 @@ def bench(
         f"            the reference ran fewer sessions; scaled linearly to {n_fast:,d} "
         f"sessions it would take {scaled_ref_s:.1f} s"
     )
-    print(f"speed-up  : {out['speedup']:.1f}x wall, {out['speedup_cpu']:.1f}x CPU")
+    print(
+        f"engine x{workers} : {par.sessions:>9,d} sessions in {t_par:7.2f} s wall "
+        f"({workers} replications side by side) = {par.sessions / t_par:>8,.0f} sessions/s"
+    )
+    print(
+        f"speed-up  : {out['speedup']:.1f}x wall, {out['speedup_cpu']:.1f}x CPU (one process each)"
+    )
     print(
         f"blocking  : engine {np.nansum(fast['blocked']) / n_fast:.4f}, "
         f"reference {np.nansum(ref['blocked']) / n_ref:.4f} (different horizons, same seed)"
@@ -227,8 +256,13 @@ def main(argv=None) -> int:
             reference_sessions=args.reference_sessions,
             seed=args.seed,
         )
-        verdict = "met" if out["engine_s"] < 7.0 and out["speedup"] >= 5.0 else "NOT met"
-        print(f"target (< 7 s wall for 1,000,000 sessions and >= 5x the reference): {verdict}")
+        fast_enough = out["speedup"] >= 5.0
+        for label, secs in (
+            ("one process", out["engine_s"]),
+            (f"{out['parallel_workers']} processes", out["parallel_s"]),
+        ):
+            verdict = "met" if secs < 7.0 and fast_enough else "NOT met"
+            print(f"target < 7 s and >= 5x the reference, {label}: {verdict}")
     return 0
 
 

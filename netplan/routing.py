@@ -369,7 +369,6 @@ def _group_by_dest(
     return d_sorted[cut].astype(np.int64), slot_ptr, slot_cols.astype(np.int64)
 
 
-# ---------------------------------------------------------------------- public API
 def _route_columns(
     graph: PlaneGraph, active: np.ndarray, src: np.ndarray, dst: np.ndarray, cols: np.ndarray
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
@@ -397,6 +396,7 @@ def _route_columns(
     return split, reachable, latency, hops
 
 
+# ---------------------------------------------------------------------- public API
 def ecmp_routing(
     graph: PlaneGraph,
     od_src,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from netplan.analysis import lost_demand_records, sla_violation_records, worst_case_records
 from netplan.demand import HOURS, Demand, PlaneDemand, build_demand
 from netplan.failures import FailureState, FailureSweep, failure_states, sweep_failures
 from netplan.graph import PlaneGraph
@@ -36,9 +37,13 @@ class PlaneStudy:
     sweep: FailureSweep
     targets_ms: np.ndarray  # per od: tightest latency target of the services on it (inf: none)
 
-    def sample_label(self, sample: int) -> tuple[int, int]:
-        """(year, hour) of a flattened sample index."""
-        return self.demand.years[sample // HOURS], sample % HOURS
+    def sample_labels(self) -> dict[str, list[int]]:
+        """Year and hour of every flattened (year × hour) demand sample."""
+        years = self.demand.years
+        return {
+            "year": [years[i // HOURS] for i in range(len(years) * HOURS)],
+            "hour": [i % HOURS for i in range(len(years) * HOURS)],
+        }
 
 
 @dataclass(frozen=True)
@@ -59,27 +64,25 @@ class Study:
         """Per link (over every scenario): worst load and utilisation with its cause."""
         rows_by_link: dict[tuple[str, str], list[dict]] = {}
         for ps in self.planes:
-            sw, g = ps.sweep, ps.graph
+            sw = ps.sweep
             normal = sw.impact_utilisation[0]
             failed = sw.impact_utilisation[1:].max(axis=0) if len(sw.states) > 1 else 0 * normal
-            for li, link_id in enumerate(g.link_ids):
-                year, hour = ps.sample_label(int(sw.link_cause_sample[li]))
-                arc = int(np.flatnonzero(g.arc_link == li)[0])
-                rows_by_link.setdefault((ps.plane, link_id), []).append({
-                    "link": link_id,
+            labels = ps.sample_labels()
+            link_index = ps.graph.link_index
+            for record in worst_case_records(ps.graph, sw, labels):
+                li = link_index[record["link"]]
+                row = {key: record[key] for key in (
+                    "link", "a", "b", "capacity_gbps", "worst_load_gbps", "worst_utilisation",
+                    "cause_failure")}
+                row |= {
                     "plane": ps.plane,
-                    "a": g.node_ids[g.arc_src[arc]],
-                    "b": g.node_ids[g.arc_dst[arc]],
-                    "capacity_gbps": float(g.link_capacity_gbps[li]),
-                    "worst_load_gbps": float(sw.link_worst_load_gbps[li]),
-                    "worst_utilisation": float(sw.link_worst_utilisation[li]),
-                    "cause_failure": sw.states[int(sw.link_cause_state[li])].name,
-                    "cause_hour": hour,
-                    "cause_year": year,
+                    "cause_hour": record["hour"],
+                    "cause_year": record["year"],
                     "cause_scenario": ps.scenario,
                     "normal_utilisation": float(normal[li]),
                     "failure_utilisation": float(failed[li]),
-                })
+                }
+                rows_by_link.setdefault((ps.plane, row["link"]), []).append(row)
         out = []
         for rows in rows_by_link.values():
             # The worst scenario names the cause; the normal/failure columns cover them all.
@@ -95,35 +98,23 @@ class Study:
 
     def lost_demand(self) -> list[dict]:
         """Per scenario, plane, failure and od: the peak demand that failure disconnects."""
-        rows = []
-        for ps in self.planes:
-            lost = ps.sweep.lost_gbps
-            for si, oi in zip(*np.nonzero(lost > 0)):
-                rows.append({
-                    "scenario": ps.scenario, "plane": ps.plane,
-                    "failure": ps.sweep.states[si].name,
-                    "origin": ps.graph.node_ids[ps.sweep.od_src[oi]],
-                    "destination": ps.graph.node_ids[ps.sweep.od_dst[oi]],
-                    "lost_gbps": float(lost[si, oi]),
-                })
-        return rows
+        return [
+            {"scenario": ps.scenario, "plane": ps.plane} | record
+            for ps in self.planes
+            for record in lost_demand_records(ps.graph, ps.sweep)
+        ]
 
     def sla_violations(self) -> list[dict]:
-        """Per scenario, plane, failure and od: latency above the services' target."""
-        rows = []
-        for ps in self.planes:
-            lat = ps.sweep.latency_ms
-            over = np.isfinite(lat) & (lat > ps.targets_ms[None, :])
-            for si, oi in zip(*np.nonzero(over)):
-                rows.append({
-                    "scenario": ps.scenario, "plane": ps.plane,
-                    "failure": ps.sweep.states[si].name,
-                    "origin": ps.graph.node_ids[ps.sweep.od_src[oi]],
-                    "destination": ps.graph.node_ids[ps.sweep.od_dst[oi]],
-                    "latency_ms": float(lat[si, oi]),
-                    "target_ms": float(ps.targets_ms[oi]),
-                })
-        return rows
+        """Per scenario, plane, failure and od: latency above the services' target.
+
+        Pairs a failure disconnects are in :meth:`lost_demand` instead.
+        """
+        return [
+            {"scenario": ps.scenario, "plane": ps.plane} | record
+            for ps in self.planes
+            for record in sla_violation_records(ps.graph, ps.sweep, ps.targets_ms)
+            if record["reachable"]
+        ]
 
     def summary(self) -> dict:
         """Headline numbers for the run (JSON-ready)."""

@@ -366,3 +366,12 @@ def test_analytic_under_failure_uses_reroute():
     assert failed["blocking"].mean[0] == pytest.approx(erlang_b(5, 5.0))
     assert seen == [[True, False]]
     assert failed["link_utilisation_mean"].mean[0] == 0
+
+
+def test_parallel_replications_give_the_same_result():
+    net, classes, pools = mixed_model()
+    kw = dict(seed=8, replications=3, warmup_s=5, duration_s=20)
+    one = simulate(net, classes, pools, **kw)
+    two = simulate(net, classes, pools, workers=2, reroute=lambda m: [None] * 5, **kw)
+    for name, raw in one.per_replication.items():
+        np.testing.assert_array_equal(raw, two.per_replication[name], err_msg=name)

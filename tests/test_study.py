@@ -117,3 +117,30 @@ def test_analyze_cli_rejects_bad_policy(tmp_path):
     )
     assert result.exit_code == 2 and "unknown policy" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_analyze_imported_repetita_min_mlu(tmp_path):
+    """Repetita's published check: Abilene 0000 has a minimum max utilisation of 0.9."""
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "repetita"
+    out = tmp_path / "abilene"
+    result = CliRunner().invoke(cli, [
+        "analyze", "--topology", str(data / "Abilene.graph"),
+        "--demands", str(data / "Abilene.0000.demands"), "--routing", "min-mlu", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["max_utilisation"] == pytest.approx(0.9, abs=1e-3)
+    with open(out / "link_loads.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 28 and max(float(r["utilisation"]) for r in rows) == pytest.approx(0.9, abs=1e-3)
+
+
+def test_analyze_imported_needs_both_files(tmp_path):
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data" / "repetita"
+    result = CliRunner().invoke(cli, ["analyze", "--topology", str(data / "Abilene.graph"),
+                                      "-o", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "--demands" in result.output

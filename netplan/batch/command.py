@@ -38,8 +38,7 @@ class ProgressBar:
     '[##........] 5/20 variants, 1 failed, 3 done before | 00:10 elapsed, ~00:30 left'
     """
 
-    def __init__(self, stream: TextIO | None = None, width: int = 30,
-                 min_interval_s: float = 0.2):
+    def __init__(self, stream: TextIO | None = None, width: int = 30, min_interval_s: float = 0.2):
         self.stream = stream if stream is not None else sys.stderr
         self.width = width
         self.min_interval_s = min_interval_s
@@ -74,10 +73,16 @@ class ProgressBar:
             self._drawn = False
 
 
-def batch_main(batch_path: str | os.PathLike | None, output_dir: str | os.PathLike | None,
-               workers: int | None = None, dask_scheduler: str | None = None,
-               dask_local: bool = False, resume_dir: str | os.PathLike | None = None,
-               overwrite: bool = False, progress: bool = True) -> int:
+def batch_main(
+    batch_path: str | os.PathLike | None,
+    output_dir: str | os.PathLike | None,
+    workers: int | None = None,
+    dask_scheduler: str | None = None,
+    dask_local: bool = False,
+    resume_dir: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> int:
     """Run ``egov-netplan batch``; return the exit code (0 all ok, 1 some variants failed).
 
     Parameters
@@ -110,22 +115,29 @@ def batch_main(batch_path: str | os.PathLike | None, output_dir: str | os.PathLi
     from netplan.errors import Problem, ValidationError
 
     if dask_scheduler and dask_local:
-        raise ValidationError([Problem("", "--dask-scheduler", "give --dask-scheduler or "
-                                       "--dask-local, not both")])
+        raise ValidationError(
+            [Problem("", "--dask-scheduler", "give --dask-scheduler or --dask-local, not both")]
+        )
     if workers is not None and workers < 1:
         raise ValidationError([Problem("", "--workers", f"must be at least 1, got {workers}")])
     resume = resume_dir is not None
     if resume:
         if output_dir is not None and os.path.abspath(output_dir) != os.path.abspath(resume_dir):
-            raise ValidationError([Problem("", "--resume", "give the batch's directory once: "
-                                           "--resume DIR (without -o)")])
+            raise ValidationError(
+                [
+                    Problem(
+                        "", "--resume", "give the batch's directory once: --resume DIR (without -o)"
+                    )
+                ]
+            )
         output_dir = resume_dir
         batch_path = os.path.join(resume_dir, "batch.yaml")
         if not os.path.isfile(batch_path):
             raise RunError(f"{resume_dir}: no batch results to resume here (no batch.yaml)")
     elif batch_path is None or output_dir is None:
-        raise ValidationError([Problem("", "BATCH", "give a batch file and -o DIR, or "
-                                       "--resume DIR")])
+        raise ValidationError(
+            [Problem("", "BATCH", "give a batch file and -o DIR, or --resume DIR")]
+        )
     batch = load_batch(batch_path)
     bar = ProgressBar() if progress else None
     with ExitStack() as stack:
@@ -136,8 +148,15 @@ def batch_main(batch_path: str | os.PathLike | None, output_dir: str | os.PathLi
         else:
             executor = None  # run() starts a process pool over `workers` (default: all cores)
         try:
-            result = run(batch, executor=executor, output_dir=output_dir, resume=resume,
-                         progress=bar, overwrite=overwrite, workers=workers)
+            result = run(
+                batch,
+                executor=executor,
+                output_dir=output_dir,
+                resume=resume,
+                progress=bar,
+                overwrite=overwrite,
+                workers=workers,
+            )
         finally:
             if bar is not None:
                 bar.close()
@@ -146,7 +165,8 @@ def batch_main(batch_path: str | os.PathLike | None, output_dir: str | os.PathLi
     sys.stderr.write(
         f"batch {batch.name}: {len(result.variants)} variants ({ran} run now, "
         f"{len(result.variants) - ran} complete before), {len(failed)} failed; "
-        f"results in {result.directory}\n")
+        f"results in {result.directory}\n"
+    )
     for variant_id, message in list(failed.items())[:10]:
         first = message.splitlines()[0] if message else ""
         sys.stderr.write(f"  {variant_id}: {first}\n")

@@ -67,8 +67,9 @@ class SerialExecutor(cf.Executor):
 
 
 @contextmanager
-def dask_executor(scheduler: str | None = None, n_workers: int | None = None,
-                  threads_per_worker: int = 1) -> Iterator[cf.Executor]:
+def dask_executor(
+    scheduler: str | None = None, n_workers: int | None = None, threads_per_worker: int = 1
+) -> Iterator[cf.Executor]:
     """A ``concurrent.futures`` executor on a Dask cluster (needs ``netplan[dask]``).
 
     Parameters
@@ -89,9 +90,12 @@ def dask_executor(scheduler: str | None = None, n_workers: int | None = None,
         client = Client(scheduler)
         cluster = None
     else:
-        cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1,
-                               threads_per_worker=threads_per_worker, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=n_workers or os.cpu_count() or 1,
+            threads_per_worker=threads_per_worker,
+            processes=True,
+            dashboard_address=None,
+        )
         client = Client(cluster)
     try:
         # pure=False: two variants never share a result, even with equal inputs.
@@ -167,15 +171,24 @@ def canonical_json(data: Any) -> str:
     >>> canonical_json({"b": 1, "a": [1.5, None]})
     '{"a":[1.5,null],"b":1}'
     """
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
-def fingerprint(topology: TopologyBlob, scenario: dict[str, Any], stage: str,
-                options: dict[str, Any], seed: int) -> str:
+def fingerprint(
+    topology: TopologyBlob, scenario: dict[str, Any], stage: str, options: dict[str, Any], seed: int
+) -> str:
     """SHA-256 of everything a variant's result depends on."""
-    text = canonical_json({"topology": topology.fingerprint, "scenario": scenario,
-                           "stage": stage, "options": options, "seed": seed})
+    text = canonical_json(
+        {
+            "topology": topology.fingerprint,
+            "scenario": scenario,
+            "stage": stage,
+            "options": options,
+            "seed": seed,
+        }
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -201,21 +214,35 @@ def run_variant(task: VariantTask) -> VariantOutcome:
         options = task.stage.parse_options(task.options)
         output = task.stage.function(topology, scenario, task.seed, options)
     except NetplanError as exc:
-        return VariantOutcome(task.variant_id, "error", str(exc),
-                              seconds=time.perf_counter() - start, worker=worker)
+        return VariantOutcome(
+            task.variant_id, "error", str(exc), seconds=time.perf_counter() - start, worker=worker
+        )
     except Exception as exc:  # noqa: BLE001 - one failing variant must not stop the batch
         log.debug("variant %s failed", task.variant_id, exc_info=True)
-        return VariantOutcome(task.variant_id, "error", f"{type(exc).__name__}: {exc}",
-                              seconds=time.perf_counter() - start, worker=worker)
+        return VariantOutcome(
+            task.variant_id,
+            "error",
+            f"{type(exc).__name__}: {exc}",
+            seconds=time.perf_counter() - start,
+            worker=worker,
+        )
     metrics = {str(k): _plain_metric(v) for k, v in output.metrics.items()}
-    arrays = {k: LabelledArray(np.asarray(v.values), tuple(v.axes),
-                               tuple(tuple(_plain_metric(x) for x in lab) for lab in v.labels),
-                               v.unit)
-              for k, v in output.arrays.items()}
-    tables = {k: [{c: _plain_metric(x) for c, x in row.items()} for row in rows]
-              for k, rows in output.tables.items()}
-    return VariantOutcome(task.variant_id, "ok", "", metrics, arrays, tables,
-                          time.perf_counter() - start, worker)
+    arrays = {
+        k: LabelledArray(
+            np.asarray(v.values),
+            tuple(v.axes),
+            tuple(tuple(_plain_metric(x) for x in lab) for lab in v.labels),
+            v.unit,
+        )
+        for k, v in output.arrays.items()
+    }
+    tables = {
+        k: [{c: _plain_metric(x) for c, x in row.items()} for row in rows]
+        for k, rows in output.tables.items()
+    }
+    return VariantOutcome(
+        task.variant_id, "ok", "", metrics, arrays, tables, time.perf_counter() - start, worker
+    )
 
 
 # ---------------------------------------------------------------------- progress
@@ -272,16 +299,25 @@ class BatchResult:
     @property
     def failed(self) -> dict[str, str]:
         """Variant id → error message, for the variants that failed."""
-        return {v.id: self.outcomes[v.id].error for v in self.variants
-                if not self.outcomes[v.id].ok}
+        return {
+            v.id: self.outcomes[v.id].error for v in self.variants if not self.outcomes[v.id].ok
+        }
 
     def records(self) -> list[dict[str, Any]]:
         """One row per variant: id, status, error, seed, the parameters, then the metrics."""
         rows = []
         for v in self.variants:
             out = self.outcomes[v.id]
-            rows.append({"variant": v.id, "status": out.status, "error": out.error,
-                         "seed": v.seed, **v.parameters, **out.metrics})
+            rows.append(
+                {
+                    "variant": v.id,
+                    "status": out.status,
+                    "error": out.error,
+                    "seed": v.seed,
+                    **v.parameters,
+                    **out.metrics,
+                }
+            )
         return rows
 
     def to_csv(self) -> str:
@@ -317,17 +353,25 @@ class BatchResult:
         positions = [{label: p for p, label in enumerate(labels)} for labels in union]
         values = np.full((len(parts), *(len(u) for u in union)), np.nan)
         for n, part in enumerate(parts):
-            where = np.ix_(*[[positions[k][x] for x in labels]
-                             for k, labels in enumerate(part.labels)])
+            where = np.ix_(
+                *[[positions[k][x] for x in labels] for k, labels in enumerate(part.labels)]
+            )
             values[n][where] = part.values
-        return LabelledArray(values, ("variant", *axes),
-                             (tuple(ids), *(tuple(u) for u in union)), parts[0].unit)
+        return LabelledArray(
+            values, ("variant", *axes), (tuple(ids), *(tuple(u) for u in union)), parts[0].unit
+        )
 
 
 def _entry(variant: Variant, fp: str, outcome: VariantOutcome) -> dict[str, Any]:
-    return {"id": variant.id, "index": variant.index, "parameters": variant.parameters,
-            "seed": variant.seed, "fingerprint": fp, "status": outcome.status,
-            "error": outcome.error}
+    return {
+        "id": variant.id,
+        "index": variant.index,
+        "parameters": variant.parameters,
+        "seed": variant.seed,
+        "fingerprint": fp,
+        "status": outcome.status,
+        "error": outcome.error,
+    }
 
 
 # ---------------------------------------------------------------------- run
@@ -392,13 +436,15 @@ def run(
     stage = get_stage(batch.stage)
     options = batch.definition.options
     blob = TopologyBlob.of(batch.topology)
-    prints = {v.id: fingerprint(blob, v.scenario, stage.name, options, v.seed)
-              for v in variants}
+    prints = {v.id: fingerprint(blob, v.scenario, stage.name, options, v.seed) for v in variants}
 
     store: ResultsStore | None = None
     if output_dir is not None:
-        store = ResultsStore.open(output_dir) if resume else ResultsStore.create(
-            output_dir, overwrite=overwrite)
+        store = (
+            ResultsStore.open(output_dir)
+            if resume
+            else ResultsStore.create(output_dir, overwrite=overwrite)
+        )
         store.write_definition(batch.to_yaml())
         stale = [i for i in store.entries if i not in prints]
         if stale:
@@ -406,27 +452,49 @@ def run(
     elif resume:
         raise RunError("resume needs the output directory of the batch to continue")
 
-    pending = [v for v in variants
-               if store is None or not store.is_complete(v.id, prints[v.id])]
+    pending = [v for v in variants if store is None or not store.is_complete(v.id, prints[v.id])]
     skipped = len(variants) - len(pending)
-    log.info("batch %s: %d variants, %d to run, %d complete already", batch.name,
-             len(variants), len(pending), skipped)
+    log.info(
+        "batch %s: %d variants, %d to run, %d complete already",
+        batch.name,
+        len(variants),
+        len(pending),
+        skipped,
+    )
     outcomes: dict[str, VariantOutcome] = {}
     if pending:
         own = executor is None
         if own:
             executor = cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
         try:
-            outcomes = _execute(batch, stage, options, blob, pending, prints, executor, store,
-                                progress, skipped, max_in_flight, workers)
+            outcomes = _execute(
+                batch,
+                stage,
+                options,
+                blob,
+                pending,
+                prints,
+                executor,
+                store,
+                progress,
+                skipped,
+                max_in_flight,
+                workers,
+            )
         finally:
             if own:
                 executor.shutdown(wait=True, cancel_futures=True)
     for v in variants:
         if v.id not in outcomes:
             outcomes[v.id] = store.load_outcome(v.id)
-    result = BatchResult(batch, variants, outcomes, prints,
-                         store.directory if store else None, tuple(v.id for v in pending))
+    result = BatchResult(
+        batch,
+        variants,
+        outcomes,
+        prints,
+        store.directory if store else None,
+        tuple(v.id for v in pending),
+    )
     if store is not None and summary:
         store.write_text(RESULTS_CSV, result.to_csv())
         from netplan.batch.summary import write_summary
@@ -434,16 +502,26 @@ def run(
         write_summary(result, store.directory)
     failed = len(result.failed)
     if failed:
-        log.warning("batch %s: %d of %d variants failed (see index.json)", batch.name, failed,
-                    len(variants))
+        log.warning(
+            "batch %s: %d of %d variants failed (see index.json)", batch.name, failed, len(variants)
+        )
     return result
 
 
-def _execute(batch: Batch, stage: Stage, options: dict[str, Any], blob: TopologyBlob,
-             pending: list[Variant], prints: dict[str, str], executor: cf.Executor,
-             store: ResultsStore | None, progress: Callable[[Progress], None] | None,
-             skipped: int, max_in_flight: int | None,
-             workers: int | None) -> dict[str, VariantOutcome]:
+def _execute(
+    batch: Batch,
+    stage: Stage,
+    options: dict[str, Any],
+    blob: TopologyBlob,
+    pending: list[Variant],
+    prints: dict[str, str],
+    executor: cf.Executor,
+    store: ResultsStore | None,
+    progress: Callable[[Progress], None] | None,
+    skipped: int,
+    max_in_flight: int | None,
+    workers: int | None,
+) -> dict[str, VariantOutcome]:
     if max_in_flight:
         window = max_in_flight
     elif isinstance(executor, SerialExecutor):
@@ -475,8 +553,9 @@ def _execute(batch: Batch, stage: Stage, options: dict[str, Any], blob: Topology
                 try:
                     outcome = future.result()
                 except Exception as exc:  # noqa: BLE001 - a lost worker fails one variant
-                    outcome = VariantOutcome(variant.id, "error",
-                                             f"worker failed: {type(exc).__name__}: {exc}")
+                    outcome = VariantOutcome(
+                        variant.id, "error", f"worker failed: {type(exc).__name__}: {exc}"
+                    )
                 outcomes[variant.id] = outcome
                 failed += not outcome.ok
                 if store is not None:
@@ -485,8 +564,18 @@ def _execute(batch: Batch, stage: Stage, options: dict[str, Any], blob: Topology
                     n = len(outcomes)
                     elapsed = time.perf_counter() - start
                     eta = elapsed / n * (len(pending) - n)
-                    progress(Progress(n, len(pending), failed, skipped, elapsed, eta,
-                                      variant.id, outcome.status))
+                    progress(
+                        Progress(
+                            n,
+                            len(pending),
+                            failed,
+                            skipped,
+                            elapsed,
+                            eta,
+                            variant.id,
+                            outcome.status,
+                        )
+                    )
                 submit_next()
     except BaseException:
         for future in by_future:
@@ -508,8 +597,7 @@ def load_result(directory: str | os.PathLike) -> BatchResult:
     variants = batch.variants()
     blob = TopologyBlob.of(batch.topology)
     options = batch.definition.options
-    prints = {v.id: fingerprint(blob, v.scenario, batch.stage, options, v.seed)
-              for v in variants}
+    prints = {v.id: fingerprint(blob, v.scenario, batch.stage, options, v.seed) for v in variants}
     outcomes = {}
     for v in variants:
         if v.id in store.entries and (store.variant_dir(v.id) / "record.json").is_file():

@@ -38,8 +38,13 @@ DISTRIBUTIONS: tuple[str, ...] = ("uniform", "normal", "triangular", "lognormal"
 
 # Scenario fields a parameter may set directly (``horizon_years``) or one level down
 # (``targets.max_utilisation_normal``); services, growth and scaling have their own forms.
-_TOP_FIELDS = ("horizon_years", "base_year", "budget_cny_per_year", "discount_rate",
-               "failure_policy")
+_TOP_FIELDS = (
+    "horizon_years",
+    "base_year",
+    "budget_cny_per_year",
+    "discount_rate",
+    "failure_policy",
+)
 _NESTED_FIELDS = ("targets", "drivers", "simulation")
 _SERVICE_SUBMODELS = {"targets": ServiceTargets, "session": SessionModel}
 
@@ -79,13 +84,16 @@ class Distribution(Frozen):
             "choice": ("values",),
         }[self.dist]
         allowed = set(needs) | {"normal": {"low", "high"}, "choice": {"weights"}}.get(
-            self.dist, set())
+            self.dist, set()
+        )
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
             raise ValueError(f"a {self.dist} distribution needs {', '.join(missing)}")
-        extra = [name for name in ("low", "high", "mean", "sd", "mode", "mu", "sigma", "values",
-                                   "weights") if getattr(self, name) is not None
-                 and name not in allowed]
+        extra = [
+            name
+            for name in ("low", "high", "mean", "sd", "mode", "mu", "sigma", "values", "weights")
+            if getattr(self, name) is not None and name not in allowed
+        ]
         if extra:
             raise ValueError(f"a {self.dist} distribution takes no {', '.join(extra)}")
         if self.low is not None and self.high is not None and not self.low < self.high:
@@ -135,7 +143,8 @@ class BatchDefinition(Frozen):
     title: str = Field("", max_length=300)
     description: str = ""
     topology: str | None = Field(
-        None, description="Topology file; default: the one the scenario names.")
+        None, description="Topology file; default: the one the scenario names."
+    )
     scenario: str | None = Field(None, description="Scenario the parameters vary.")
     stage: str = Field("analyze", description="demand | analyze (later simulate, optimize, plan)")
     options: dict[str, Any] = Field(default_factory=dict, description="Options of the stage.")
@@ -212,8 +221,9 @@ def parse_target(name: str, scenario: Scenario, topology: Topology | None = None
 
     def known_service(service_id: str) -> None:
         if service_id not in services:
-            raise ValueError(f"unknown service {service_id!r} in {name!r}; services: "
-                             f"{', '.join(services)}")
+            raise ValueError(
+                f"unknown service {service_id!r} in {name!r}; services: {', '.join(services)}"
+            )
 
     head = parts[0]
     if head == "growth_per_year" and len(parts) == 2:
@@ -243,8 +253,9 @@ def parse_target(name: str, scenario: Scenario, topology: Topology | None = None
     if head in _TOP_FIELDS and len(parts) == 1:
         return Target(name, "field", parts)
     if head in _NESTED_FIELDS and len(parts) == 2:
-        model = {"targets": Targets, "drivers": DriverTotals,
-                 "simulation": SimulationSettings}[head]
+        model = {"targets": Targets, "drivers": DriverTotals, "simulation": SimulationSettings}[
+            head
+        ]
         if parts[1] not in model.model_fields:
             raise ValueError(f"{head} has no field {parts[1]!r}")
         return Target(name, "field", parts)
@@ -323,7 +334,6 @@ def load_batch(path: str | os.PathLike) -> Batch:
     Examples
     --------
     >>> import netplan
-    >>> from pathlib import Path
     >>> batch = load_batch(netplan.default_scenario_path("growth-video").with_suffix(
     ...     ".batch.yaml"))
     >>> batch.stage, len(batch.variants())
@@ -332,8 +342,9 @@ def load_batch(path: str | os.PathLike) -> Batch:
     return batch_from_document(load_yaml(path))
 
 
-def build_batch(data: dict[str, Any], base_dir: str | os.PathLike = ".",
-                name: str = "<code>") -> Batch:
+def build_batch(
+    data: dict[str, Any], base_dir: str | os.PathLike = ".", name: str = "<code>"
+) -> Batch:
     """Validate a batch built in code (a dict as in the YAML; paths relative to ``base_dir``).
 
     Examples
@@ -353,9 +364,16 @@ def batch_from_document(doc: Located, base_dir: Path | None = None) -> Batch:
     from netplan.batch.stages import check_options
 
     if isinstance(doc.data, dict) and doc.data.get("kind", "batch") != "batch":
-        raise ValidationError([Problem(
-            doc.file, "kind", f"this is a {doc.data.get('kind')!r} file, expected 'batch'",
-            doc.where(("kind",))[1])])
+        raise ValidationError(
+            [
+                Problem(
+                    doc.file,
+                    "kind",
+                    f"this is a {doc.data.get('kind')!r} file, expected 'batch'",
+                    doc.where(("kind",))[1],
+                )
+            ]
+        )
     definition = validate_model(BatchDefinition, doc)
     base = base_dir if base_dir is not None else Path(doc.file).resolve().parent
     problems: list[Problem] = []
@@ -371,11 +389,13 @@ def batch_from_document(doc: Located, base_dir: Path | None = None) -> Batch:
             return None
         return target
 
-    problems_before = len(problems)
-    scenario_path = existing(definition.scenario, ("scenario",), "scenario") \
-        if definition.scenario else None
-    list_paths = [existing(ref, ("scenarios", i), "scenario")
-                  for i, ref in enumerate(definition.scenarios or ())]
+    scenario_path = (
+        existing(definition.scenario, ("scenario",), "scenario") if definition.scenario else None
+    )
+    list_paths = [
+        existing(ref, ("scenarios", i), "scenario")
+        for i, ref in enumerate(definition.scenarios or ())
+    ]
     topology_path: Path | None = None
     if definition.topology:
         topology_path = existing(definition.topology, ("topology",), "topology")
@@ -385,10 +405,9 @@ def batch_from_document(doc: Located, base_dir: Path | None = None) -> Batch:
             topology_path = _scenario_topology_path(first)
             if topology_path is None:
                 problem(("topology",), f"give a topology: the scenario {str(first)!r} names none")
-    options_problems = check_options(definition.stage, definition.options)
-    for path, message in options_problems:
+    for path, message in check_options(definition.stage, definition.options):
         problem(path, message)
-    if len(problems) > problems_before:
+    if problems:  # files to load are missing, or the stage is wrong: stop here
         raise ValidationError(problems)
 
     from netplan.io.scenario_io import load_scenario
@@ -420,31 +439,45 @@ def batch_from_document(doc: Located, base_dir: Path | None = None) -> Batch:
                     problem(("grid", "remove_link", i), f"unknown built link {value!r}")
     mc = definition.monte_carlo
     if mc is not None and "remove_link" in targets:
-        problem(("monte_carlo", "parameters", "remove_link"),
-                "use link_failures for random link removals")
+        problem(
+            ("monte_carlo", "parameters", "remove_link"),
+            "use link_failures for random link removals",
+        )
     if mc is not None and mc.link_failures is not None and scenario is not None:
         pool = failure_pool(topology, scenario, mc.link_failures.plane)
         if mc.link_failures.count > len(pool):
-            problem(("monte_carlo", "link_failures", "count"),
-                    f"{mc.link_failures.count} links to remove but only {len(pool)} built links")
+            problem(
+                ("monte_carlo", "link_failures", "count"),
+                f"{mc.link_failures.count} links to remove but only {len(pool)} built links",
+            )
     if problems:
         raise ValidationError(problems)
 
-    resolved = definition.model_copy(update={
-        "topology": str(topology_path),
-        "scenario": str(scenario_path) if scenario_path else None,
-        "scenarios": [p for p, _ in listed] if definition.scenarios is not None else None,
-    })
-    return Batch(definition=resolved, source=doc.file, topology=topology, scenario=scenario,
-                 scenarios=listed, targets=targets)
+    resolved = definition.model_copy(
+        update={
+            "topology": str(topology_path),
+            "scenario": str(scenario_path) if scenario_path else None,
+            "scenarios": [p for p, _ in listed] if definition.scenarios is not None else None,
+        }
+    )
+    return Batch(
+        definition=resolved,
+        source=doc.file,
+        topology=topology,
+        scenario=scenario,
+        scenarios=listed,
+        targets=targets,
+    )
 
 
 def failure_pool(topology: Topology, scenario: Scenario, plane: str | None) -> list[str]:
     """Built links random link failures may remove: not candidates, not removed already."""
     removed = {o.link for o in scenario.overrides if o.action == "remove_link"}
-    return [link.id for link in topology.links
-            if not link.candidate and link.id not in removed
-            and (plane is None or link.plane == plane)]
+    return [
+        link.id
+        for link in topology.links
+        if not link.candidate and link.id not in removed and (plane is None or link.plane == plane)
+    ]
 
 
 def _scenario_topology_path(scenario_path: Path) -> Path | None:
@@ -461,9 +494,16 @@ def _scenario_topology_path(scenario_path: Path) -> Path | None:
         return None
     target = (scenario_path.parent / ref).resolve()
     if not target.is_file():
-        raise ValidationError([Problem(str(scenario_path), "topology",
-                                       f"topology file {str(target)!r} does not exist",
-                                       doc.where(("topology",))[1])])
+        raise ValidationError(
+            [
+                Problem(
+                    str(scenario_path),
+                    "topology",
+                    f"topology file {str(target)!r} does not exist",
+                    doc.where(("topology",))[1],
+                )
+            ]
+        )
     return target
 
 
@@ -478,6 +518,7 @@ def describe_batch_file(path: str | os.PathLike) -> str:
     batch 'growth-video': 9 variants (grid), stage analyze
     """
     batch = load_batch(path)
-    how = next(k for k in ("grid", "monte_carlo", "scenarios")
-               if getattr(batch.definition, k) is not None)
+    how = next(
+        k for k in ("grid", "monte_carlo", "scenarios") if getattr(batch.definition, k) is not None
+    )
     return f"batch {batch.name!r}: {len(batch.variants())} variants ({how}), stage {batch.stage}"

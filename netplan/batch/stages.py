@@ -52,8 +52,10 @@ class LabelledArray:
     def __post_init__(self) -> None:
         shape = tuple(len(labels) for labels in self.labels)
         if len(self.axes) != len(self.labels) or tuple(np.shape(self.values)) != shape:
-            raise ValueError(f"array of shape {np.shape(self.values)} does not fit axes "
-                             f"{self.axes} with {shape} labels")
+            raise ValueError(
+                f"array of shape {np.shape(self.values)} does not fit axes "
+                f"{self.axes} with {shape} labels"
+            )
 
     def axis_labels(self, axis: str) -> tuple[Any, ...]:
         """The labels of ``axis``."""
@@ -103,8 +105,9 @@ class Stage:
 _REGISTRY: dict[str, Stage] = {}
 
 
-def register_stage(name: str, *, options: type[pydantic.BaseModel] = NoOptions,
-                   description: str = "") -> Callable[[StageFunction], StageFunction]:
+def register_stage(
+    name: str, *, options: type[pydantic.BaseModel] = NoOptions, description: str = ""
+) -> Callable[[StageFunction], StageFunction]:
     """Register a stage function under ``name`` (a decorator).
 
     Examples
@@ -150,8 +153,10 @@ def get_stage(name: str) -> Stage:
 def _unknown_stage_message(name: str) -> str:
     message = f"unknown stage {name!r}; available: {', '.join(available_stages())}"
     if name in PLANNED_STAGES:
-        message = (f"stage {name!r} is not available in this installation yet; available: "
-                   f"{', '.join(available_stages())}")
+        message = (
+            f"stage {name!r} is not available in this installation yet; available: "
+            f"{', '.join(available_stages())}"
+        )
     return message
 
 
@@ -203,12 +208,18 @@ def demand_stage(topology: Topology, scenario: Scenario, seed: int, options: Any
         total += plane_busy
     metrics["total_busy_hour_gbps"] = total
     values = np.vstack(rows) if rows else np.zeros((0, len(years)))
-    table = [{"service": svc, "year": year, "busy_hour_gbps": float(values[i, j])}
-             for i, svc in enumerate(services) for j, year in enumerate(years)]
+    table = [
+        {"service": svc, "year": year, "busy_hour_gbps": float(values[i, j])}
+        for i, svc in enumerate(services)
+        for j, year in enumerate(years)
+    ]
     return StageOutput(
         metrics=metrics,
-        arrays={"busy_hour_gbps": LabelledArray(values, ("service", "year"),
-                                                (tuple(services), tuple(years)), "Gbit/s")},
+        arrays={
+            "busy_hour_gbps": LabelledArray(
+                values, ("service", "year"), (tuple(services), tuple(years)), "Gbit/s"
+            )
+        },
         tables={"busy_hour": table},
     )
 
@@ -218,20 +229,29 @@ class AnalyzeOptions(Frozen):
     """Options of the ``analyze`` stage."""
 
     failures: list[FailurePolicy] | None = Field(
-        None, description="Failure policy; default: the scenario's failure_policy.")
+        None, description="Failure policy; default: the scenario's failure_policy."
+    )
 
 
 LINK_YEAR_ARRAYS: tuple[str, ...] = (
-    "worst_utilisation", "normal_utilisation", "failure_utilisation",
-    "worst_load_gbps", "normal_load_gbps", "failure_load_gbps",
+    "worst_utilisation",
+    "normal_utilisation",
+    "failure_utilisation",
+    "worst_load_gbps",
+    "normal_load_gbps",
+    "failure_load_gbps",
 )
 """Arrays of the ``analyze`` stage with axes (link, year)."""
 
 
-@register_stage("analyze", options=AnalyzeOptions,
-                description="Worst utilisation of every link in every year over the failures.")
-def analyze_stage(topology: Topology, scenario: Scenario, seed: int,
-                  options: AnalyzeOptions) -> StageOutput:
+@register_stage(
+    "analyze",
+    options=AnalyzeOptions,
+    description="Worst utilisation of every link in every year over the failures.",
+)
+def analyze_stage(
+    topology: Topology, scenario: Scenario, seed: int, options: AnalyzeOptions
+) -> StageOutput:
     """Worst load and utilisation of every link, per year, over hours and failure states.
 
     For each plane and each year the failure sweep runs on that year's 24 hourly samples,
@@ -267,31 +287,44 @@ def analyze_stage(topology: Topology, scenario: Scenario, seed: int,
     disconnecting: set[tuple[str, str]] = set()
     for plane, pd in demand.planes.items():
         graph = topo.plane_graph(plane)
-        permanent = tuple(graph.node_index[n] for n in demand.whatif.failed_nodes
-                          if n in graph.node_index)
+        permanent = tuple(
+            graph.node_index[n] for n in demand.whatif.failed_nodes if n in graph.node_index
+        )
         states = failure_states(graph, policy)
         if permanent:
             # Nodes lost for the whole scenario stay failed in every state.
-            states = tuple(FailureState(s.name, s.kind, s.links,
-                                        tuple(sorted(set(s.nodes) | set(permanent))))
-                           for s in states)
+            states = tuple(
+                FailureState(s.name, s.kind, s.links, tuple(sorted(set(s.nodes) | set(permanent))))
+                for s in states
+            )
         arrays = {name: np.zeros((graph.n_links, n_years)) for name in LINK_YEAR_ARRAYS}
         for yi in range(n_years):
             sweep = sweep_failures(graph, pd.od_src, pd.od_dst, pd.total_gbps[yi], states)
             normal_load = graph.link_max(sweep.state_arc_load_gbps[0])
-            failure_arcs = (sweep.state_arc_load_gbps[1:].max(axis=0) if len(states) > 1
-                            else np.zeros(graph.n_arcs))
+            failure_arcs = (
+                sweep.state_arc_load_gbps[1:].max(axis=0)
+                if len(states) > 1
+                else np.zeros(graph.n_arcs)
+            )
             arrays["normal_load_gbps"][:, yi] = normal_load
             arrays["failure_load_gbps"][:, yi] = graph.link_max(failure_arcs)
             arrays["normal_utilisation"][:, yi] = sweep.impact_utilisation[0]
             arrays["failure_utilisation"][:, yi] = (
-                sweep.impact_utilisation[1:].max(axis=0) if len(states) > 1
-                else np.zeros(graph.n_links))
+                sweep.impact_utilisation[1:].max(axis=0)
+                if len(states) > 1
+                else np.zeros(graph.n_links)
+            )
             arrays["worst_utilisation"][:, yi] = sweep.link_worst_utilisation
             arrays["worst_load_gbps"][:, yi] = sweep.link_worst_load_gbps
             for li, link_id in enumerate(graph.link_ids):
-                causes.append((link_id, yi, int(sweep.link_cause_sample[li]),
-                               sweep.states[int(sweep.link_cause_state[li])].name))
+                causes.append(
+                    (
+                        link_id,
+                        yi,
+                        int(sweep.link_cause_sample[li]),
+                        sweep.states[int(sweep.link_cause_state[li])].name,
+                    )
+                )
             lost = sweep.lost_gbps.sum(axis=1)
             if lost.size:
                 lost_max = max(lost_max, float(lost.max()))
@@ -304,9 +337,12 @@ def analyze_stage(topology: Topology, scenario: Scenario, seed: int,
 
     labels = (tuple(link_ids), tuple(years))
     out_arrays = {
-        name: LabelledArray(np.vstack(blocks) if blocks else np.zeros((0, n_years)),
-                            ("link", "year"), labels,
-                            "Gbit/s" if name.endswith("_gbps") else "fraction")
+        name: LabelledArray(
+            np.vstack(blocks) if blocks else np.zeros((0, n_years)),
+            ("link", "year"),
+            labels,
+            "Gbit/s" if name.endswith("_gbps") else "fraction",
+        )
         for name, blocks in per_plane.items()
     }
     cap = np.concatenate(capacity) if capacity else np.zeros(0)
@@ -338,16 +374,21 @@ def analyze_stage(topology: Topology, scenario: Scenario, seed: int,
     for li, link_id in enumerate(link_ids):
         for yi, year in enumerate(years):
             hour, name = cause[(link_id, yi)]
-            table.append({
-                "link": link_id, "plane": planes[li], "year": year,
-                "capacity_gbps": float(cap[li]),
-                "worst_load_gbps": float(out_arrays["worst_load_gbps"].values[li, yi]),
-                "worst_utilisation": float(worst[li, yi]),
-                "normal_utilisation": float(normal[li, yi]),
-                "failure_utilisation": float(failure[li, yi]),
-                "cause_failure": name, "cause_hour": hour,
-                "over_target": bool(over[li, yi]),
-            })
+            table.append(
+                {
+                    "link": link_id,
+                    "plane": planes[li],
+                    "year": year,
+                    "capacity_gbps": float(cap[li]),
+                    "worst_load_gbps": float(out_arrays["worst_load_gbps"].values[li, yi]),
+                    "worst_utilisation": float(worst[li, yi]),
+                    "normal_utilisation": float(normal[li, yi]),
+                    "failure_utilisation": float(failure[li, yi]),
+                    "cause_failure": name,
+                    "cause_hour": hour,
+                    "over_target": bool(over[li, yi]),
+                }
+            )
     return StageOutput(metrics=metrics, arrays=out_arrays, tables={"links": table})
 
 

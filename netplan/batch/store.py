@@ -102,8 +102,12 @@ def _csv(rows: list[dict[str, Any]], digits: int | None = None) -> str:
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else _number(v, digits) if isinstance(v, float) else v)
-                         for k, v in row.items()})
+        writer.writerow(
+            {
+                k: ("" if v is None else _number(v, digits) if isinstance(v, float) else v)
+                for k, v in row.items()
+            }
+        )
     return buffer.getvalue()
 
 
@@ -138,8 +142,7 @@ def npz_to_arrays(data: bytes | os.PathLike) -> dict[str, LabelledArray]:
         names = [k for k in npz.files if "__" not in k]
         for name in names:
             axes = tuple(str(a) for a in npz[f"{name}__axes"])
-            labels = tuple(tuple(x.item() for x in npz[f"{name}__labels__{axis}"])
-                           for axis in axes)
+            labels = tuple(tuple(x.item() for x in npz[f"{name}__labels__{axis}"]) for axis in axes)
             out[name] = LabelledArray(npz[name], axes, labels, str(npz[f"{name}__unit"]))
     return out
 
@@ -173,11 +176,13 @@ class ResultsStore:
             if not is_batch_store(d):
                 raise OutputExistsError(
                     f"{d}: directory is not empty and holds no batch results; choose a new "
-                    "or empty directory")
+                    "or empty directory"
+                )
             if not overwrite:
                 raise OutputExistsError(
                     f"{d}: directory holds another batch's results; pass --overwrite to "
-                    "replace them or --resume to continue that batch")
+                    "replace them or --resume to continue that batch"
+                )
             log.info("removing the previous batch results in %s", d)
             shutil.rmtree(d)
         d.mkdir(parents=True, exist_ok=True)
@@ -238,8 +243,7 @@ class ResultsStore:
                 # Tables are for reading; the arrays keep every digit.
                 _write_synced(stage / f"{name}.csv", _csv(rows, digits=6).encode())
         self.entries[outcome.id] = entry
-        self.timing[outcome.id] = {"seconds": round(outcome.seconds, 6),
-                                   "worker": outcome.worker}
+        self.timing[outcome.id] = {"seconds": round(outcome.seconds, 6), "worker": outcome.worker}
         self._index_dirty = True
         if time.monotonic() - self._index_written >= self.index_interval_s:
             self.write_index()
@@ -258,8 +262,10 @@ class ResultsStore:
         document = {
             "format": FORMAT,
             "variants": ordered,
-            "counts": {"ok": sum(e["status"] == "ok" for e in ordered),
-                       "error": sum(e["status"] == "error" for e in ordered)},
+            "counts": {
+                "ok": sum(e["status"] == "ok" for e in ordered),
+                "error": sum(e["status"] == "error" for e in ordered),
+            },
         }
         write_text_atomic(self.directory / INDEX, _json(document))
         timing = {k: self.timing[k] for k in sorted(self.timing)}
@@ -280,9 +286,12 @@ class ResultsStore:
     def is_complete(self, variant_id: str, fingerprint: str) -> bool:
         """True when the variant finished ok with this fingerprint and its outputs exist."""
         entry = self.entries.get(variant_id)
-        return (entry is not None and entry["status"] == "ok"
-                and entry["fingerprint"] == fingerprint
-                and (self.variant_dir(variant_id) / RECORD).is_file())
+        return (
+            entry is not None
+            and entry["status"] == "ok"
+            and entry["fingerprint"] == fingerprint
+            and (self.variant_dir(variant_id) / RECORD).is_file()
+        )
 
     def load_outcome(self, variant_id: str) -> VariantOutcome:
         """A stored variant's outcome (tables are left on disk)."""
@@ -291,13 +300,18 @@ class ResultsStore:
             record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
             arrays = npz_to_arrays(folder / ARRAYS) if (folder / ARRAYS).is_file() else {}
         except (OSError, ValueError, KeyError) as exc:
-            raise RunError(f"{folder}: unreadable variant results ({exc}); rerun with "
-                           "--overwrite") from None
+            raise RunError(
+                f"{folder}: unreadable variant results ({exc}); rerun with --overwrite"
+            ) from None
         timing = self.timing.get(variant_id, {})
         return VariantOutcome(
-            id=variant_id, status=record["status"], error=record["error"],
-            metrics=record.get("metrics", {}), arrays=arrays,
-            seconds=float(timing.get("seconds", 0.0)), worker=str(timing.get("worker", "")),
+            id=variant_id,
+            status=record["status"],
+            error=record["error"],
+            metrics=record.get("metrics", {}),
+            arrays=arrays,
+            seconds=float(timing.get("seconds", 0.0)),
+            worker=str(timing.get("worker", "")),
         )
 
 

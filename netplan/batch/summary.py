@@ -35,8 +35,9 @@ _TOL = 1e-12
 
 
 # ---------------------------------------------------------------------- array functions
-def exceedance(normal_util: np.ndarray, failure_util: np.ndarray, target_normal,
-               target_failure) -> tuple[np.ndarray, np.ndarray]:
+def exceedance(
+    normal_util: np.ndarray, failure_util: np.ndarray, target_normal, target_failure
+) -> tuple[np.ndarray, np.ndarray]:
     """Probability, over variants, that a link is over target; and the variants counted.
 
     Parameters
@@ -63,10 +64,10 @@ def exceedance(normal_util: np.ndarray, failure_util: np.ndarray, target_normal,
     normal_util = np.asarray(normal_util, dtype=float)
     failure_util = np.asarray(failure_util, dtype=float)
     shape = (-1,) + (1,) * (normal_util.ndim - 1)
-    tn = np.reshape(np.broadcast_to(np.asarray(target_normal, float), normal_util.shape[:1]),
-                    shape)
-    tf = np.reshape(np.broadcast_to(np.asarray(target_failure, float), normal_util.shape[:1]),
-                    shape)
+    tn = np.reshape(np.broadcast_to(np.asarray(target_normal, float), normal_util.shape[:1]), shape)
+    tf = np.reshape(
+        np.broadcast_to(np.asarray(target_failure, float), normal_util.shape[:1]), shape
+    )
     valid = np.isfinite(normal_util) & np.isfinite(failure_util)
     over = valid & ((normal_util > tn + _TOL) | (failure_util > tf + _TOL))
     count = valid.sum(axis=0)
@@ -91,8 +92,9 @@ def quantiles(values: np.ndarray, qs: Sequence[float] = QUANTILES) -> np.ndarray
     return out
 
 
-def required_capacity(normal_load_gbps: np.ndarray, failure_load_gbps: np.ndarray,
-                      target_normal, target_failure) -> np.ndarray:
+def required_capacity(
+    normal_load_gbps: np.ndarray, failure_load_gbps: np.ndarray, target_normal, target_failure
+) -> np.ndarray:
     """Capacity each variant needs on each link: worst load / target, for both states.
 
     ``max(normal load / max_utilisation_normal, failure load / max_utilisation_failure)``.
@@ -108,7 +110,8 @@ def required_capacity(normal_load_gbps: np.ndarray, failure_load_gbps: np.ndarra
     tn = np.reshape(np.broadcast_to(np.asarray(target_normal, float), normal.shape[:1]), shape)
     tf = np.reshape(np.broadcast_to(np.asarray(target_failure, float), normal.shape[:1]), shape)
     return np.fmax(normal / tn, failure / tf) * np.where(
-        np.isfinite(normal) & np.isfinite(failure), 1.0, np.nan)
+        np.isfinite(normal) & np.isfinite(failure), 1.0, np.nan
+    )
 
 
 def robust_quantile(values: np.ndarray, q: float = ROBUST_Q) -> np.ndarray:
@@ -145,8 +148,7 @@ def _targets(result) -> tuple[np.ndarray, np.ndarray]:
 
 def has_link_arrays(result) -> bool:
     """True when the batch's stage reported per-link, per-year utilisation (``analyze``)."""
-    return any(
-        "normal_utilisation" in result.outcomes[i].arrays for i in result.ok_ids)
+    return any("normal_utilisation" in result.outcomes[i].arrays for i in result.ok_ids)
 
 
 def link_year_summary(result, qs: Sequence[float] = QUANTILES) -> list[dict[str, Any]]:
@@ -161,8 +163,11 @@ def link_year_summary(result, qs: Sequence[float] = QUANTILES) -> list[dict[str,
     probability, count = exceedance(normal.values, failure.values, tn, tf)
     qv = quantiles(worst.values, qs)
     with np.errstate(invalid="ignore"):
-        mean = np.nanmean(np.where(np.isfinite(worst.values), worst.values, np.nan), axis=0) \
-            if np.isfinite(worst.values).any() else np.full(worst.values.shape[1:], np.nan)
+        mean = (
+            np.nanmean(np.where(np.isfinite(worst.values), worst.values, np.nan), axis=0)
+            if np.isfinite(worst.values).any()
+            else np.full(worst.values.shape[1:], np.nan)
+        )
     planes = link_planes(result.batch.topology)
     links, years = worst.labels[1], worst.labels[2]
     rows = []
@@ -170,10 +175,14 @@ def link_year_summary(result, qs: Sequence[float] = QUANTILES) -> list[dict[str,
         for li, link in enumerate(links):
             if count[li, yi] == 0:
                 continue
-            row = {"link": link, "plane": planes.get(link, ""), "year": year,
-                   "variants": int(count[li, yi]),
-                   "p_over_target": float(probability[li, yi]),
-                   "mean_worst_utilisation": float(mean[li, yi])}
+            row = {
+                "link": link,
+                "plane": planes.get(link, ""),
+                "year": year,
+                "variants": int(count[li, yi]),
+                "p_over_target": float(probability[li, yi]),
+                "mean_worst_utilisation": float(mean[li, yi]),
+            }
             for k, q in enumerate(qs):
                 row[f"p{_pct(q)}_worst_utilisation"] = float(qv[k, li, yi])
             rows.append(row)
@@ -191,8 +200,7 @@ def robust_capacity_rows(result, q: float = ROBUST_Q) -> list[dict[str, Any]]:
     need = required_capacity(normal.values, failure.values, tn, tf)
     robust = robust_quantile(need, q)
     planes = link_planes(result.batch.topology)
-    cap_by_link = dict(zip(installed.labels[1], np.nanmax(installed.values, axis=0),
-                           strict=True))
+    cap_by_link = dict(zip(installed.labels[1], np.nanmax(installed.values, axis=0), strict=True))
     counted = np.isfinite(need).sum(axis=0)
     rows = []
     for yi, year in enumerate(normal.labels[2]):
@@ -201,16 +209,25 @@ def robust_capacity_rows(result, q: float = ROBUST_Q) -> list[dict[str, Any]]:
                 continue
             cap = float(cap_by_link.get(link, np.nan))
             value = float(robust[li, yi])
-            rows.append({"link": link, "plane": planes.get(link, ""), "year": year, "q": q,
-                         "variants": int(counted[li, yi]), "installed_gbps": cap,
-                         "robust_capacity_gbps": value,
-                         "shortfall_gbps": max(0.0, value - cap) if math.isfinite(cap) else None})
+            rows.append(
+                {
+                    "link": link,
+                    "plane": planes.get(link, ""),
+                    "year": year,
+                    "q": q,
+                    "variants": int(counted[li, yi]),
+                    "installed_gbps": cap,
+                    "robust_capacity_gbps": value,
+                    "shortfall_gbps": max(0.0, value - cap) if math.isfinite(cap) else None,
+                }
+            )
     rows.sort(key=lambda r: (r["year"], -(r["shortfall_gbps"] or 0.0), r["link"]))
     return rows
 
 
-def metric_quantiles(records: list[dict[str, Any]], qs: Sequence[float] = QUANTILES,
-                     skip: Sequence[str] = ("seed",)) -> list[dict[str, Any]]:
+def metric_quantiles(
+    records: list[dict[str, Any]], qs: Sequence[float] = QUANTILES, skip: Sequence[str] = ("seed",)
+) -> list[dict[str, Any]]:
     """For every numeric column of the successful variants: count, mean and quantiles.
 
     Parameter columns are included (their spread across the draws); so are costs
@@ -230,14 +247,24 @@ def metric_quantiles(records: list[dict[str, Any]], qs: Sequence[float] = QUANTI
                 columns.setdefault(key, None)
     out = []
     for column in columns:
-        values = np.array([r[column] for r in ok
-                           if isinstance(r.get(column), int | float)
-                           and not isinstance(r.get(column), bool)], dtype=float)
+        values = np.array(
+            [
+                r[column]
+                for r in ok
+                if isinstance(r.get(column), int | float) and not isinstance(r.get(column), bool)
+            ],
+            dtype=float,
+        )
         values = values[np.isfinite(values)]
         if values.size == 0:
             continue
-        row = {"column": column, "variants": int(values.size), "mean": float(values.mean()),
-               "min": float(values.min()), "max": float(values.max())}
+        row = {
+            "column": column,
+            "variants": int(values.size),
+            "mean": float(values.mean()),
+            "min": float(values.min()),
+            "max": float(values.max()),
+        }
         for q, v in zip(qs, np.quantile(values, qs), strict=True):
             row[f"p{_pct(q)}"] = float(v)
         out.append(row)
@@ -268,13 +295,24 @@ def exceedance_figure(rows: list[dict[str, Any]], top: int = 30):
     years = sorted({row["year"] for row in rows})
     grid = {(row["link"], row["year"]): row["p_over_target"] for row in rows}
     z = [[grid.get((link, year)) for year in years] for link in links]
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[str(y) for y in years], y=links, zmin=0, zmax=1, colorscale="Reds",
-        colorbar={"title": "P(over target)"},
-        hovertemplate="%{y} in %{x}: %{z:.0%} of variants over target<extra></extra>"))
-    fig.update_layout(title="Probability of exceeding the utilisation target (超目标概率)",
-                      xaxis_title="year", yaxis={"autorange": "reversed", "title": "link"},
-                      height=max(320, 22 * len(links) + 140))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[str(y) for y in years],
+            y=links,
+            zmin=0,
+            zmax=1,
+            colorscale="Reds",
+            colorbar={"title": "P(over target)"},
+            hovertemplate="%{y} in %{x}: %{z:.0%} of variants over target<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Probability of exceeding the utilisation target (超目标概率)",
+        xaxis_title="year",
+        yaxis={"autorange": "reversed", "title": "link"},
+        height=max(320, 22 * len(links) + 140),
+    )
     return fig
 
 
@@ -295,19 +333,29 @@ def utilisation_band_figure(rows: list[dict[str, Any]], year: int | None = None,
     chosen = [row for row in rows if row["year"] == year]
     chosen.sort(key=lambda r: (-r["p50_worst_utilisation"], r["link"]))
     chosen = chosen[:top]
-    fig = go.Figure(go.Scatter(
-        x=[r["p50_worst_utilisation"] for r in chosen], y=[r["link"] for r in chosen],
-        mode="markers", name="p50",
-        error_x={"type": "data", "symmetric": False,
-                 "array": [r["p95_worst_utilisation"] - r["p50_worst_utilisation"]
-                           for r in chosen],
-                 "arrayminus": [r["p50_worst_utilisation"] - r["p5_worst_utilisation"]
-                                for r in chosen]},
-        hovertemplate="%{y}: median %{x:.0%}<extra></extra>"))
-    fig.update_layout(title=f"Worst utilisation across variants, {year} (p5-p50-p95)",
-                      xaxis={"title": "worst utilisation", "tickformat": ".0%"},
-                      yaxis={"autorange": "reversed", "title": "link"},
-                      height=max(320, 22 * len(chosen) + 140))
+    fig = go.Figure(
+        go.Scatter(
+            x=[r["p50_worst_utilisation"] for r in chosen],
+            y=[r["link"] for r in chosen],
+            mode="markers",
+            name="p50",
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [r["p95_worst_utilisation"] - r["p50_worst_utilisation"] for r in chosen],
+                "arrayminus": [
+                    r["p50_worst_utilisation"] - r["p5_worst_utilisation"] for r in chosen
+                ],
+            },
+            hovertemplate="%{y}: median %{x:.0%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"Worst utilisation across variants, {year} (p5-p50-p95)",
+        xaxis={"title": "worst utilisation", "tickformat": ".0%"},
+        yaxis={"autorange": "reversed", "title": "link"},
+        height=max(320, 22 * len(chosen) + 140),
+    )
     return fig
 
 
@@ -326,17 +374,26 @@ def robust_capacity_figure(rows: list[dict[str, Any]], year: int | None = None, 
     if year is None:
         year = max((row["year"] for row in rows), default=None)
     chosen = [row for row in rows if row["year"] == year]
-    chosen.sort(key=lambda r: (-(r["shortfall_gbps"] or 0.0), -r["robust_capacity_gbps"],
-                               r["link"]))
+    chosen.sort(
+        key=lambda r: (-(r["shortfall_gbps"] or 0.0), -r["robust_capacity_gbps"], r["link"])
+    )
     chosen = chosen[:top]
     q = chosen[0]["q"] if chosen else ROBUST_Q
     links = [r["link"] for r in chosen]
-    fig = go.Figure([
-        go.Bar(x=links, y=[r["installed_gbps"] for r in chosen], name="installed"),
-        go.Bar(x=links, y=[r["robust_capacity_gbps"] for r in chosen], name=f"robust (q = {q:g})"),
-    ])
-    fig.update_layout(title=f"Capacity that holds in {q:.0%} of variants, {year} (稳健容量)",
-                      barmode="group", yaxis_title="Gbit/s", xaxis_title="link")
+    fig = go.Figure(
+        [
+            go.Bar(x=links, y=[r["installed_gbps"] for r in chosen], name="installed"),
+            go.Bar(
+                x=links, y=[r["robust_capacity_gbps"] for r in chosen], name=f"robust (q = {q:g})"
+            ),
+        ]
+    )
+    fig.update_layout(
+        title=f"Capacity that holds in {q:.0%} of variants, {year} (稳健容量)",
+        barmode="group",
+        yaxis_title="Gbit/s",
+        xaxis_title="link",
+    )
     return fig
 
 
@@ -351,11 +408,13 @@ def metric_histogram(records: list[dict[str, Any]], column: str):
     """
     import plotly.graph_objects as go
 
-    values = [r[column] for r in records
-              if r.get("status") == "ok" and isinstance(r.get(column), int | float)]
+    values = [
+        r[column]
+        for r in records
+        if r.get("status") == "ok" and isinstance(r.get(column), int | float)
+    ]
     fig = go.Figure(go.Histogram(x=values, name=column))
-    fig.update_layout(title=f"{column} across variants", xaxis_title=column,
-                      yaxis_title="variants")
+    fig.update_layout(title=f"{column} across variants", xaxis_title=column, yaxis_title="variants")
     return fig
 
 
@@ -370,20 +429,34 @@ def parameter_scatter(records: list[dict[str, Any]], parameter: str, metric: str
     """
     import plotly.graph_objects as go
 
-    ok = [r for r in records if r.get("status") == "ok" and r.get(parameter) is not None
-          and r.get(metric) is not None]
-    fig = go.Figure(go.Scatter(
-        x=[r[parameter] for r in ok], y=[r[metric] for r in ok], mode="markers",
-        text=[r["variant"] for r in ok],
-        hovertemplate="%{text}: %{x} → %{y}<extra></extra>"))
-    fig.update_layout(title=f"{metric} against {parameter}", xaxis_title=parameter,
-                      yaxis_title=metric)
+    ok = [
+        r
+        for r in records
+        if r.get("status") == "ok" and r.get(parameter) is not None and r.get(metric) is not None
+    ]
+    fig = go.Figure(
+        go.Scatter(
+            x=[r[parameter] for r in ok],
+            y=[r[metric] for r in ok],
+            mode="markers",
+            text=[r["variant"] for r in ok],
+            hovertemplate="%{text}: %{x} → %{y}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=f"{metric} against {parameter}", xaxis_title=parameter, yaxis_title=metric
+    )
     return fig
 
 
 # ---------------------------------------------------------------------- files
-def summary_page(result, link_rows: list[dict] | None, robust_rows: list[dict] | None,
-                 metric_rows: list[dict], lang: str = "en") -> str:
+def summary_page(
+    result,
+    link_rows: list[dict] | None,
+    robust_rows: list[dict] | None,
+    metric_rows: list[dict],
+    lang: str = "en",
+) -> str:
     """The batch summary as one offline HTML page (plotly.js embedded, names escaped)."""
     from netplan.report.html import Section, Table, render_page
 
@@ -399,41 +472,70 @@ def summary_page(result, link_rows: list[dict] | None, robust_rows: list[dict] |
         f"stage {batch.stage}; batch seed {batch.seed}.",
         f"{len(result.ok_ids)} finished, {len(failed)} failed.",
     ]
-    sections = [Section("Batch (批量计算)", intro, tables=[
-        Table([{"variant": k, "error": v} for k, v in failed.items()], caption="Failed variants")
-    ] if failed else [])]
+    sections = [
+        Section(
+            "Batch (批量计算)",
+            intro,
+            tables=[
+                Table(
+                    [{"variant": k, "error": v} for k, v in failed.items()],
+                    caption="Failed variants",
+                )
+            ]
+            if failed
+            else [],
+        )
+    ]
     if link_rows:
-        sections.append(Section(
-            "Where links exceed their target (超目标概率)",
-            "Share of variants in which each link's utilisation exceeds the scenario's target "
-            "(normal state, or the worst failure of the policy), by year.",
-            figures=[exceedance_figure(link_rows), utilisation_band_figure(link_rows)]))
+        sections.append(
+            Section(
+                "Where links exceed their target (超目标概率)",
+                "Share of variants in which each link's utilisation exceeds the scenario's target "
+                "(normal state, or the worst failure of the policy), by year.",
+                figures=[exceedance_figure(link_rows), utilisation_band_figure(link_rows)],
+            )
+        )
     if robust_rows:
-        sections.append(Section(
-            "Robust capacity (稳健容量)",
-            "Capacity per link that holds in the chosen fraction of variants: worst load over "
-            "target utilisation, at that quantile of the variants.",
-            figures=[robust_capacity_figure(robust_rows)],
-            tables=[Table([r for r in robust_rows if (r["shortfall_gbps"] or 0) > 0][:50],
-                          caption="Links whose robust capacity exceeds the installed one "
-                                  "(first 50)")]))
+        sections.append(
+            Section(
+                "Robust capacity (稳健容量)",
+                "Capacity per link that holds in the chosen fraction of variants: worst load over "
+                "target utilisation, at that quantile of the variants.",
+                figures=[robust_capacity_figure(robust_rows)],
+                tables=[
+                    Table(
+                        [r for r in robust_rows if (r["shortfall_gbps"] or 0) > 0][:50],
+                        caption="Links whose robust capacity exceeds the installed one (first 50)",
+                    )
+                ],
+            )
+        )
     numeric = [r["column"] for r in metric_rows]
     figures = []
     for column in numeric:
         if column in parameters:
             continue
-        if column.endswith("_cny") or column in ("max_worst_utilisation", "links_over_target",
-                                                 "total_busy_hour_gbps"):
+        if column.endswith("_cny") or column in (
+            "max_worst_utilisation",
+            "links_over_target",
+            "total_busy_hour_gbps",
+        ):
             figures.append(metric_histogram(records, column))
     for parameter in parameters:
         if parameter in numeric and "max_worst_utilisation" in numeric:
             figures.append(parameter_scatter(records, parameter, "max_worst_utilisation"))
-    sections.append(Section("Metrics across variants (指标分布)",
-                            "Mean and quantiles of every numeric column.",
-                            figures=figures, tables=[Table(metric_rows)]))
+    sections.append(
+        Section(
+            "Metrics across variants (指标分布)",
+            "Mean and quantiles of every numeric column.",
+            figures=figures,
+            tables=[Table(metric_rows)],
+        )
+    )
     fingerprint = _batch_fingerprint(result)
-    return render_page(f"Batch {batch.name}", sections, lang, fingerprint,
-                       subtitle=batch.definition.title or "")
+    return render_page(
+        f"Batch {batch.name}", sections, lang, fingerprint, subtitle=batch.definition.title or ""
+    )
 
 
 def _batch_fingerprint(result) -> str:
@@ -443,8 +545,9 @@ def _batch_fingerprint(result) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
-def write_summary(result, directory: str | os.PathLike, q: float = ROBUST_Q,
-                  lang: str = "en") -> list[Path]:
+def write_summary(
+    result, directory: str | os.PathLike, q: float = ROBUST_Q, lang: str = "en"
+) -> list[Path]:
     """Write the batch summaries into ``directory``; returns the paths written."""
     from netplan.atomic import write_text_atomic
 
@@ -455,12 +558,17 @@ def write_summary(result, directory: str | os.PathLike, q: float = ROBUST_Q,
         link_rows = link_year_summary(result)
         robust_rows = robust_capacity_rows(result, q)
         written.append(write_text_atomic(directory / "summary.csv", records_to_csv(link_rows)))
-        written.append(write_text_atomic(directory / "robust_capacity.csv",
-                                         records_to_csv(robust_rows)))
+        written.append(
+            write_text_atomic(directory / "robust_capacity.csv", records_to_csv(robust_rows))
+        )
     metric_rows = metric_quantiles(result.records())
-    written.append(write_text_atomic(directory / "metrics_summary.csv",
-                                     records_to_csv(metric_rows)))
-    written.append(write_text_atomic(
-        directory / "summary.html", summary_page(result, link_rows, robust_rows, metric_rows,
-                                                 lang)))
+    written.append(
+        write_text_atomic(directory / "metrics_summary.csv", records_to_csv(metric_rows))
+    )
+    written.append(
+        write_text_atomic(
+            directory / "summary.html",
+            summary_page(result, link_rows, robust_rows, metric_rows, lang),
+        )
+    )
     return written

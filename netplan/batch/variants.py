@@ -147,11 +147,9 @@ def apply_parameter(scenario: dict[str, Any], target: Target, value: Any) -> Non
         else:
             service[path[1]] = value
     elif kind == "scale":
-        _append_override(scenario, {"action": "scale_service", "service": path[0],
-                                    "factor": value})
+        _append_override(scenario, {"action": "scale_service", "service": path[0], "factor": value})
     elif kind == "scale_district":
-        _append_override(scenario, {"action": "scale_district", "node": path[0],
-                                    "factor": value})
+        _append_override(scenario, {"action": "scale_district", "node": path[0], "factor": value})
     elif kind == "remove_link":
         if value not in (None, ""):
             _append_override(scenario, {"action": "remove_link", "link": value})
@@ -216,8 +214,11 @@ def expand(batch: Batch) -> tuple[Variant, ...]:
         return tuple(out)
 
     mc = definition.monte_carlo
-    pool = (failure_pool(batch.topology, batch.scenario, mc.link_failures.plane)
-            if mc.link_failures is not None else [])
+    pool = (
+        failure_pool(batch.topology, batch.scenario, mc.link_failures.plane)
+        if mc.link_failures is not None
+        else []
+    )
     for index in range(mc.draws):
         rng, seed = variant_seeds(definition.seed, index)
         parameters = {name: _plain(draw(dist, rng)) for name, dist in mc.parameters.items()}
@@ -230,8 +231,14 @@ def expand(batch: Batch) -> tuple[Variant, ...]:
     return tuple(out)
 
 
-def _variant(batch: Batch, base: dict[str, Any], index: int, parameters: dict[str, Any],
-             seed: int, removed: tuple[str, ...]) -> Variant:
+def _variant(
+    batch: Batch,
+    base: dict[str, Any],
+    index: int,
+    parameters: dict[str, Any],
+    seed: int,
+    removed: tuple[str, ...],
+) -> Variant:
     data = copy.deepcopy(base)
     for name, value in parameters.items():
         if name in batch.targets:
