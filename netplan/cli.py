@@ -233,6 +233,53 @@ def analyze(files: tuple[str, ...], failures: str | None, graph_file: str | None
                "dc_load.csv, summary.json")
 
 
+@cli.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--routing", type=click.Choice(["fixed", "optimized"]), default="fixed",
+              help="fixed: the network's own shortest-path/ECMP routing (exact); "
+                   "optimized: routing is a decision too (path-based MILP).")
+@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=1), default=120.0,
+              show_default=True, help="MILP time limit in seconds (optimized mode).")
+@click.option("--gap", type=click.FloatRange(min=0, max=1), default=0.01, show_default=True,
+              help="Relative MILP gap to stop at (optimized mode).")
+@_output_option
+def optimize(topology: str, scenario: str, routing: str, time_limit_s: float, gap: float,
+             output: str | None, overwrite: bool) -> None:
+    """Size links and data-centre racks, year by year, to meet every target at least cost.
+
+    Writes plan.json, plan.csv (per link and year: tier, modules, capacity_gbps, capex_cny,
+    opex_cny, reason; per data centre and year: racks) and costs.json to -o DIR.
+    Exit code 1 when no plan meets every target (the reasons are in plan.json).
+    """
+    from netplan.atomic import staged_output_dir
+    from netplan.errors import Problem, ValidationError
+    from netplan.optimize.capacity import optimize as run_optimize
+
+    if output is None:
+        raise ValidationError([Problem("-o", "", "give an output directory with -o DIR")])
+    topo = _topology_arg(topology)
+    plan = run_optimize(topo, _scenario_arg(scenario, topo), routing,
+                        time_limit_s=time_limit_s, gap=gap)
+    with staged_output_dir(output, overwrite=overwrite) as stage:
+        plan.save(stage)
+    costs = plan.costs()
+    click.echo(f"status {plan.status}; discounted cost {plan.objective_cny:,.0f} CNY "
+               f"(bound {plan.bound_cny:,.0f}, gap {plan.gap:.2%}); "
+               f"{len(plan.purchases())} purchases; capex {costs['capex_total_cny']:,.0f} CNY "
+               f"(estimates)")
+    check = plan.check
+    if check:
+        click.echo(f"independent check: {'passed' if check['passed'] else 'FAILED'} "
+                   f"({len(check['breaches'])} breaches)")
+    for item in plan.infeasibilities[:10]:
+        click.echo(f"cannot satisfy {item['item']} {item['id']} ({item['year']}): {item['reason']}",
+                   err=True)
+    click.echo(f"wrote {output}/plan.json, plan.csv, costs.json")
+    if plan.status == "infeasible":
+        raise SystemExit(EXIT_FAILED)
+
+
 def main() -> None:
     """Entry point of the ``egov-netplan`` console script."""
     cli.main(prog_name="egov-netplan")

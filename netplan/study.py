@@ -90,8 +90,8 @@ class Study:
             row["normal_utilisation"] = max(r["normal_utilisation"] for r in rows)
             row["failure_utilisation"] = max(r["failure_utilisation"] for r in rows)
             row["over_target"] = bool(
-                row["normal_utilisation"] > self.max_utilisation_normal + 1e-12
-                or row["failure_utilisation"] > self.max_utilisation_failure + 1e-12
+                row["normal_utilisation"] > self.max_utilisation_normal * (1 + 1e-9)
+                or row["failure_utilisation"] > self.max_utilisation_failure * (1 + 1e-9)
             )
             out.append(row)
         return sorted(out, key=lambda r: (-r["worst_utilisation"], r["plane"], r["link"]))

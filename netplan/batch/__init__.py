@@ -1,7 +1,11 @@
 """Scenario batches: parameter sweeps and Monte Carlo on all local cores or a Dask cluster.
 
->>> from netplan.batch import load_batch, run           # doctest: +SKIP
->>> result = run(load_batch("scenarios/growth-video.batch.yaml"), output_dir="out/grid")
+Run a batch from a script (see ``docs/batches.md``)::
+
+    from netplan.batch import load_batch, run
+
+    if __name__ == "__main__":
+        result = run(load_batch("scenarios/growth-video.batch.yaml"), output_dir="out/grid")
 
 - :mod:`netplan.batch.spec` — the ``kind: batch`` definition and its validation;
 - :mod:`netplan.batch.variants` — grid, Monte Carlo and scenario-list expansion, seeds;
