@@ -225,8 +225,8 @@ def bench(
         f"speed-up  : {out['speedup']:.1f}x wall, {out['speedup_cpu']:.1f}x CPU (one process each)"
     )
     print(
-        f"blocking  : engine {np.nansum(fast['blocked']) / n_fast:.4f}, "
-        f"reference {np.nansum(ref['blocked']) / n_ref:.4f} (different horizons, same seed)"
+        f"blocking  : engine {np.nansum(fast['blocked']) / n_fast:.6f}, "
+        f"reference {np.nansum(ref['blocked']) / n_ref:.6f} (different horizons, same seed)"
     )
     return out
 

@@ -280,6 +280,75 @@ def optimize(topology: str, scenario: str, routing: str, time_limit_s: float, ga
         raise SystemExit(EXIT_FAILED)
 
 
+def _progress_printer():
+    import time
+
+    start = time.monotonic()
+
+    def show(stage: str, index: int, total: int) -> None:
+        click.echo(f"[{index}/{total}] {stage} ({time.monotonic() - start:.1f} s)", err=True)
+
+    return show
+
+
+@cli.command()
+@click.argument("topology", required=False, type=click.Path(dir_okay=False))
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+              help="Language of the report.")
+@click.option("--routing", type=click.Choice(["fixed", "optimized"]), default="fixed",
+              show_default=True, help="Optimizer routing mode.")
+@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=1), default=120.0,
+              show_default=True, help="MILP time limit in seconds (optimized mode).")
+@_output_option
+def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
+         time_limit_s: float, output: str | None, overwrite: bool) -> None:
+    """The main job: validate, build demand, analyse every failure, size, re-check, report.
+
+    With no arguments it runs on the default Chongqing network and the baseline scenario.
+    Writes report.html, plan.xlsx, the CSV tables, plan.json and summary.json to -o DIR
+    (default: out/plan-<scenario>).
+    """
+    import netplan
+    from netplan.pipeline import run_plan
+
+    topology = topology or str(netplan.default_topology_path())
+    scenario = scenario or str(netplan.default_scenario_path())
+    if output is None:
+        from pathlib import Path
+
+        output = str(Path("out") / f"plan-{Path(scenario).stem}")
+    run = run_plan(topology, scenario, output, overwrite=overwrite, lang=lang, routing=routing,
+                   time_limit_s=time_limit_s, progress=_progress_printer())
+    result = run.results["plan"]
+    click.echo(f"plan {result['status']}: {result['purchases']} purchases, discounted cost "
+               f"{result['objective_cny']:,.0f} CNY (estimates); independent check "
+               f"{'passed' if result['check'].get('passed') else 'FAILED'}")
+    click.echo(f"wrote {output}/report.html, plan.xlsx, plan.csv, bill_of_quantities.csv, "
+               "worst_case.csv, summary.json")
+    if result["status"] == "infeasible":
+        raise SystemExit(EXIT_FAILED)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the report (default: RUN_DIR/report.html, replaced).")
+def report(run_dir: str, lang: str, output: str | None) -> None:
+    """Re-render a run's report from its saved results, without recomputing."""
+    from pathlib import Path
+
+    from netplan.atomic import write_text_atomic
+    from netplan.report.build import build_report
+    from netplan.runfiles import load_run
+
+    html = build_report(load_run(run_dir), lang)
+    target = Path(output) if output else Path(run_dir) / "report.html"
+    write_text_atomic(target, html)
+    click.echo(f"wrote {target}")
+
+
 def main() -> None:
     """Entry point of the ``egov-netplan`` console script."""
     cli.main(prog_name="egov-netplan")

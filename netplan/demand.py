@@ -65,7 +65,7 @@ class PlaneDemand:
 
     def od_labels(self) -> list[str]:
         """``origin>destination`` label of each od column."""
-        return [f"{self.node_ids[s]}>{self.node_ids[d]}" for s, d in zip(self.od_src, self.od_dst)]
+        return [f"{self.node_ids[s]}>{self.node_ids[d]}" for s, d in zip(self.od_src, self.od_dst, strict=True)]
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ class Demand:
                          "demand_gbps_estimate"])
         for plane, pd in self.planes.items():
             nz = np.nonzero(pd.gbps)
-            for si, yi, h, od in zip(*nz):
+            for si, yi, h, od in zip(*nz, strict=True):
                 writer.writerow([
                     plane, pd.services[si], pd.years[yi], h, pd.node_ids[pd.od_src[od]],
                     pd.node_ids[pd.od_dst[od]], f"{pd.gbps[si, yi, h, od]:.9g}",

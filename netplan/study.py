@@ -116,6 +116,26 @@ class Study:
             if record["reachable"]
         ]
 
+    def report_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays the report draws, per scenario and plane, keyed ``<scenario>/<plane>/<name>``.
+
+        ``hourly_utilisation`` (links × 24, the busiest year without failure, whose offset is
+        in ``busiest_year``), ``impact`` (states × links), ``states`` and ``links`` (labels).
+        """
+        out: dict[str, np.ndarray] = {}
+        for ps in self.planes:
+            g, sw = ps.graph, ps.sweep
+            key = f"{ps.scenario}/{ps.plane}"
+            util = g.link_max(sw.base_load_gbps / g.arc_capacity_gbps[None, :])
+            per_year = util.reshape(len(ps.demand.years), HOURS, g.n_links)
+            year = int(np.argmax(per_year.max(axis=(1, 2))))
+            out[f"{key}/hourly_utilisation"] = per_year[year].T
+            out[f"{key}/busiest_year"] = np.array(ps.demand.years[year])
+            out[f"{key}/impact"] = sw.impact_utilisation
+            out[f"{key}/states"] = np.array(sw.state_names)
+            out[f"{key}/links"] = np.array(g.link_ids)
+        return out
+
     def summary(self) -> dict:
         """Headline numbers for the run (JSON-ready)."""
         worst = self.worst_case()

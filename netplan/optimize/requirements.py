@@ -105,7 +105,7 @@ def link_requirements(topology: Topology, scenario: Scenario, demand: Demand,
                     target_utilisation=float(targets[si]),
                 )
             if yi == Y - 1:
-                for si, oi in zip(*np.nonzero(sweep.lost_gbps > 0)):
+                for si, oi in zip(*np.nonzero(sweep.lost_gbps > 0), strict=True):
                     lost.append({
                         "plane": plane, "failure": states[si].name,
                         "origin": graph.node_ids[sweep.od_src[oi]],

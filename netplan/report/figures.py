@@ -93,89 +93,70 @@ def worst_case_bars(
     return _layout(fig, t("fig.worst_case_title", lang), height_px=max(380, 22 * len(chosen) + 120))
 
 
-def utilisation_heatmap(study, lang: str = "zh", *, plane: str = "extranet", top_n: int = 30):
-    """Link × hour utilisation without failures, in the busiest year, for the busiest links.
+def utilisation_heatmap(grid, link_ids: Sequence[str], lang: str = "zh", *,
+                        label: str = "", top_n: int = 30):
+    """Link × hour utilisation heatmap of the busiest links.
+
+    Parameters
+    ----------
+    grid : array_like, shape (n_links, 24)
+        Utilisation of each link in each hour (``Study.report_arrays()`` gives it per plane
+        for the busiest year without failure).
+    link_ids : sequence of str
+    label : str
+        Added to the title, e.g. the scenario and year.
 
     Examples
     --------
-    >>> import netplan
-    >>> from netplan.study import analyze
-    >>> topo = netplan.load_topology(netplan.default_topology_path())
-    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
-    >>> fig = utilisation_heatmap(analyze(topo, s, failures="none"), "en")
-    >>> len(fig.data[0].x)
-    24
+    >>> import numpy as np
+    >>> fig = utilisation_heatmap(np.full((2, 24), 0.5), ["a-b", "b-c"], "en")
+    >>> len(fig.data[0].x), list(fig.data[0].y)
+    (24, ['b-c', 'a-b'])
     """
     go = _go()
-    best = None
-    for ps in study.planes:
-        if ps.plane != plane:
-            continue
-        g, sw = ps.graph, ps.sweep
-        years = len(ps.demand.years)
-        arc_util = sw.base_load_gbps / g.arc_capacity_gbps[None, :]
-        link_util = np.zeros((arc_util.shape[0], g.n_links))
-        np.maximum.at(link_util.T, g.arc_link, arc_util.T)
-        per_year = link_util.reshape(years, 24, g.n_links)
-        year = int(np.argmax(per_year.max(axis=(1, 2))))
-        grid = per_year[year].T  # [link, hour]
-        peak = grid.max()
-        if best is None or peak > best[0]:
-            best = (peak, grid, g.link_ids, ps.demand.years[year], ps.scenario)
-    fig = go.Figure()
-    if best is None:
-        return _layout(fig, t("fig.heatmap_title", lang))
-    _, grid, link_ids, year, scenario = best
+    grid = np.asarray(grid, dtype=float)
     order = np.argsort(-grid.max(axis=1), kind="stable")[:top_n][::-1]
-    fig.add_heatmap(
+    fig = go.Figure(go.Heatmap(
         z=grid[order], x=[f"{h:02d}" for h in range(24)],
         y=[plain_text(link_ids[i]) for i in order],
-        colorscale="RdYlGn_r", zmin=0, zmax=max(1.0, float(grid.max())),
+        colorscale="RdYlGn_r", zmin=0, zmax=max(1.0, float(grid.max(initial=0.0))),
         colorbar={"title": t("fig.utilisation", lang), "tickformat": ".0%"},
         hovertemplate="%{y} %{x}:00 — %{z:.0%}<extra></extra>",
-    )
+    ))
     fig.update_layout(xaxis_title=t("fig.hour", lang))
-    title = f"{t('fig.heatmap_title', lang)} — {plain_text(scenario)} {year}"
+    title = t("fig.heatmap_title", lang) + (f" — {plain_text(label)}" if label else "")
     return _layout(fig, title, height_px=max(380, 18 * len(order) + 140))
 
 
-def failure_impact(study, lang: str = "zh", *, top_states: int = 30, top_links: int = 30):
+def failure_impact(matrix, state_names: Sequence[str], link_ids: Sequence[str],
+                   lang: str = "zh", *, top_states: int = 30, top_links: int = 30):
     """Which failure overloads which link: worst utilisation per (failure state, link).
 
-    Shows the failure states and links with the highest utilisation across all plane studies.
+    Parameters
+    ----------
+    matrix : array_like, shape (n_states, n_links)
+        Worst utilisation of each link in each failure state (``FailureSweep.impact_utilisation``).
 
     Examples
     --------
-    >>> import netplan
-    >>> from netplan.study import analyze
-    >>> topo = netplan.load_topology(netplan.default_topology_path())
-    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
-    >>> fig = failure_impact(analyze(topo, s, failures="n-1"), "en")
-    >>> fig.data[0].type
-    'heatmap'
+    >>> fig = failure_impact([[0.2, 0.3], [0.9, 0.1]], ["none", "link:x"], ["a", "b"], "en")
+    >>> list(fig.data[0].y)
+    ['link:x', 'none']
     """
     go = _go()
-    columns: list[str] = []
-    values: dict[str, dict[str, float]] = {}
-    for ps in study.planes:
-        impact = ps.sweep.impact_utilisation
-        for si, state in enumerate(ps.sweep.states):
-            row = values.setdefault(f"{ps.scenario}: {state.name}", {})
-            for li, link_id in enumerate(ps.graph.link_ids):
-                row[link_id] = max(row.get(link_id, 0.0), float(impact[si, li]))
-        columns += [lid for lid in ps.graph.link_ids if lid not in columns]
-    states = sorted(values, key=lambda k: -max(values[k].values(), default=0))[:top_states]
-    link_peak = {lid: max(values[s].get(lid, 0.0) for s in states) for lid in columns}
-    links = sorted(columns, key=lambda lid: -link_peak[lid])[:top_links]
-    z = [[values[s].get(lid, 0.0) for lid in links] for s in states]
+    m = np.asarray(matrix, dtype=float)
+    states = np.argsort(-m.max(axis=1), kind="stable")[:top_states]
+    links = np.argsort(-m[states].max(axis=0), kind="stable")[:top_links]
+    z = m[np.ix_(states, links)]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[plain_text(lid) for lid in links], y=[plain_text(s) for s in states],
-        colorscale="RdYlGn_r", zmin=0, zmax=max(1.0, max((max(r) for r in z), default=1.0)),
+        z=z, x=[plain_text(link_ids[i]) for i in links],
+        y=[plain_text(state_names[i]) for i in states],
+        colorscale="RdYlGn_r", zmin=0, zmax=max(1.0, float(z.max(initial=0.0))),
         colorbar={"title": t("fig.utilisation", lang), "tickformat": ".0%"},
         hovertemplate="%{y}<br>%{x}: %{z:.0%}<extra></extra>",
     ))
     fig.update_layout(xaxis_title=t("map.link", lang), yaxis_title=t("fig.failure", lang),
-                      xaxis_tickangle=-60)
+                      xaxis_tickangle=-60, yaxis_autorange="reversed")
     return _layout(fig, t("fig.impact_title", lang), height_px=max(420, 18 * len(states) + 200))
 
 
@@ -203,46 +184,58 @@ def lost_demand_bars(rows: Sequence[Mapping[str, Any]], lang: str = "zh", *, top
     return _layout(fig, t("fig.lost_title", lang), height_px=max(320, 22 * len(chosen) + 120))
 
 
-def demand_by_service(demand, lang: str = "zh", *, plane: str = "extranet", year_index: int = 0):
-    """Stacked daily profile of total demand per service for one plane and year.
+def demand_by_service(service_hour_gbps, services: Sequence[str], years: Sequence[int],
+                      lang: str = "zh", *, plane: str = "extranet", year_index: int = -1):
+    """Stacked daily profile of total demand per service, for one plane and year.
+
+    Parameters
+    ----------
+    service_hour_gbps : array_like, shape (n_services, n_years, 24)
+        Demand summed over origin-destination pairs.
+    year_index : int
+        Which year to draw (the last by default).
 
     Examples
     --------
-    >>> import netplan
-    >>> from netplan.demand import build_demand
-    >>> topo = netplan.load_topology(netplan.default_topology_path())
-    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
-    >>> fig = demand_by_service(build_demand(topo, s), "en")
-    >>> len(fig.data) == len(build_demand(topo, s).planes["extranet"].services)
-    True
+    >>> import numpy as np
+    >>> fig = demand_by_service(np.ones((2, 1, 24)), ["oa", "web"], [2026], "en")
+    >>> len(fig.data), float(fig.data[1].y[0])
+    (2, 1.0)
     """
     go = _go()
-    pd = demand.planes[plane]
+    values = np.asarray(service_hour_gbps, dtype=float)
     fig = go.Figure()
     hours = [f"{h:02d}" for h in range(24)]
-    for si, service in enumerate(pd.services):
+    for si, service in enumerate(services):
+        name = plain_text(service)
         fig.add_scatter(
-            x=hours, y=pd.gbps[si, year_index].sum(axis=-1), name=plain_text(service),
-            stackgroup="one", mode="lines",
-            hovertemplate=plain_text(service) + " %{x}:00 — %{y:.2f} Gbit/s<extra></extra>",
+            x=hours, y=values[si, year_index], name=name, stackgroup="one", mode="lines",
+            hovertemplate=name + " %{x}:00 — %{y:.2f} Gbit/s<extra></extra>",
         )
     fig.update_layout(xaxis_title=t("fig.hour", lang), yaxis_title=t("fig.demand_gbps", lang))
-    title = f"{t('fig.demand_title', lang)} — {t('plane.' + plane, lang)} {pd.years[year_index]}"
+    title = f"{t('fig.demand_title', lang)} — {t('plane.' + plane, lang)} {years[year_index]}"
     return _layout(fig, title)
 
 
-def worst_case_map(topology, rows: Sequence[Mapping[str, Any]], lang: str = "zh",
-                   district_values: Mapping[str, float] | None = None):
+def worst_case_map(nodes: Sequence[Any], links: Sequence[Any], rows: Sequence[Mapping[str, Any]],
+                   lang: str = "zh", district_values: Mapping[str, float] | None = None):
     """The network map with links coloured by worst utilisation and the cause in the hover.
+
+    Parameters
+    ----------
+    nodes, links : sequences of records
+        As in ``egov-netplan show --json`` (candidate links are left out).
+    rows : sequence of mappings
+        ``Study.worst_case()`` records.
 
     Examples
     --------
     >>> import netplan
-    >>> topo = netplan.load_topology(netplan.default_topology_path())
-    >>> rows = [{"link": topo.links[0].id, "worst_utilisation": 0.5, "cause_failure": "none",
+    >>> from netplan.summary import topology_document
+    >>> doc = topology_document(netplan.load_topology(netplan.default_topology_path()))
+    >>> rows = [{"link": doc["links"][0]["id"], "worst_utilisation": 0.5, "cause_failure": "none",
     ...          "cause_year": 2026, "cause_hour": 10, "worst_load_gbps": 5.0}]
-    >>> fig = worst_case_map(topo, rows, "en")
-    >>> fig.data[0].type
+    >>> worst_case_map(doc["nodes"], doc["links"], rows, "en").data[0].type
     'scattergeo'
     """
     from netplan.report.mapfig import network_map
@@ -255,10 +248,16 @@ def worst_case_map(topology, rows: Sequence[Mapping[str, Any]], lang: str = "zh"
         )
         for r in rows
     }
-    links = [link for link in topology.links if not link.candidate]
+    built = [link for link in links if not _get(link, "candidate", False)]
     return network_map(
-        topology.nodes, links, lang, link_values=values, link_hover=hover,
+        nodes, built, lang, link_values=values, link_hover=hover,
         district_values=district_values, value_label=t("map.worst_utilisation", lang),
         value_format=".0%", value_range=(0.0, max(1.0, max(values.values(), default=1.0))),
         district_label=t("fig.population", lang),
     )
+
+
+def _get(record: Any, key: str, default: Any = None) -> Any:
+    if isinstance(record, Mapping):
+        return record.get(key, default)
+    return getattr(record, key, default)

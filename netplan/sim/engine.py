@@ -252,8 +252,15 @@ def run_replication(
         olds = []
         for k in links:
             n = el_n[k]
-            olds.append(share[k])
-            share[k] = free[k] * 0.001 / n if n else 0.0
+            old = share[k]
+            olds.append(old)
+            s_k = free[k] * 0.001 / n if n else 0.0
+            share[k] = s_k
+            if s_k > old:  # keep fmax an upper bound of the rates of flows limited at k
+                for p in at_paths[k]:
+                    for j in p:
+                        if fmax[j] < s_k and j != k:
+                            fmax[j] = s_k
         if new is not None:
             f = new
             b = -1
@@ -267,13 +274,6 @@ def run_replication(
             heappush(lheap[b], (f[2], 0, f[8], f))
             if f[7]:
                 el_register(f, b, 1)
-        for k, old in zip(links, olds, strict=True):
-            s_k = share[k]
-            if s_k > old:  # keep fmax an upper bound of the rates of flows limited at k
-                for p in at_paths[k]:
-                    for j in p:
-                        if fmax[j] < s_k and j != k:
-                            fmax[j] = s_k
         moved: list = []
         for k, old in zip(links, olds, strict=True):
             s_k = share[k]

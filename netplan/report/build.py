@@ -1,0 +1,161 @@
+"""Assemble ``report.html`` from a run's saved results (no recomputation)."""
+
+from __future__ import annotations
+
+from netplan.report.figures import (
+    demand_by_service,
+    failure_impact,
+    lost_demand_bars,
+    utilisation_heatmap,
+    worst_case_bars,
+    worst_case_map,
+)
+from netplan.report.html import Section, Table, render_page
+from netplan.report.i18n import check_lang, t
+from netplan.report.planfigs import cost_breakdown, purchases_timeline, rack_growth
+from netplan.runfiles import RunData
+
+
+def _labels(keys, lang: str) -> dict[str, str]:
+    return {k: t(f"col.{k}", lang) for k in keys}
+
+
+def _inputs_section(run: RunData, lang: str) -> Section:
+    inputs = run.inputs
+    fp = inputs["fingerprint"]
+    rows = [
+        {"name": "topology", "value": f"{inputs['topology_name']} ({inputs['topology_file']})"},
+        {"name": "scenario", "value": f"{inputs['scenario_name']}: {inputs['scenario_title']} "
+                                      f"({inputs['scenario_file']})"},
+        {"name": "years", "value": ", ".join(str(y) for y in inputs["years"])},
+        {"name": "failure_policy", "value": ", ".join(inputs["failure_policy"])},
+        {"name": "targets", "value": ", ".join(f"{k} {v:g}" for k, v in inputs["targets"].items())},
+        {"name": "routing", "value": inputs["routing"]},
+        {"name": "seed", "value": str(inputs["seed"])},
+        {"name": "fingerprint.topology", "value": fp["topology"]},
+        {"name": "fingerprint.scenario", "value": fp["scenario"]},
+        {"name": "fingerprint.run", "value": fp["run"]},
+        {"name": "netplan", "value": run.results.get("netplan_version", "")},
+    ]
+    services = [
+        {"id": s["id"], "name": s["name_zh"] if lang == "zh" and s["name_zh"] else s["name"],
+         "plane": t(f"plane.{s['plane']}", lang), "growth": f"{s['growth_per_year']:.0%}",
+         "estimate": s["estimate"], "source": s["source"]}
+        for s in inputs["services"]
+    ]
+    overrides = [{"override": ", ".join(f"{k}={v}" for k, v in o.items())}
+                 for o in inputs["overrides"]]
+    text = [t("txt.question", lang) + inputs["question"]]
+    if inputs.get("description"):
+        text.append(inputs["description"])
+    tables = [Table(rows, ("name", "value"), _labels(("name", "value"), lang)),
+              Table(services, ("id", "name", "plane", "growth", "estimate", "source"))]
+    if overrides:
+        tables.append(Table(overrides, ("override",)))
+    return Section(t("sec.inputs", lang), text, (), tables)
+
+
+def _array(run: RunData, key: str):
+    return run.arrays.get(key)
+
+
+def build_report(run: RunData, lang: str = "zh") -> str:
+    """The report of a run, in ``lang`` (``zh`` or ``en``), as one offline HTML document.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.pipeline import compute_run
+    >>> run, _ = compute_run(netplan.default_topology_path(),
+    ...                      netplan.default_scenario_path("baseline"))
+    >>> page = build_report(run, "en")
+    >>> "Network map" in page and "cdn.plot.ly" not in page
+    True
+    """
+    check_lang(lang)
+    res = run.results
+    analysis = res["analysis"]
+    worst = analysis["worst_case"]
+    scenario = res["inputs"]["scenario_name"]
+    sections: list[Section] = [_inputs_section(run, lang)]
+
+    topo = res["topology"]
+    population = {n["id"]: n["population"] for n in topo["nodes"]
+                  if n["kind"] == "district" and n.get("population")}
+    sections.append(Section(t("sec.map", lang), t("txt.map", lang),
+                            [worst_case_map(topo["nodes"], topo["links"], worst, lang,
+                                            district_values=population)]))
+
+    demand_figs = []
+    for plane in ("extranet", "intranet"):
+        values = _array(run, f"demand/{plane}/service_hour_gbps")
+        if values is not None:
+            demand_figs.append(demand_by_service(
+                values, list(_array(run, f"demand/{plane}/services")),
+                [int(y) for y in _array(run, f"demand/{plane}/years")], lang, plane=plane))
+    sections.append(Section(t("sec.demand", lang), (), demand_figs))
+
+    targets = res["inputs"]["targets"]
+    hot_figs = [worst_case_bars(worst, lang, target_normal=targets["max_utilisation_normal"],
+                                target_failure=targets["max_utilisation_failure"])]
+    for plane in ("extranet", "intranet"):
+        grid = _array(run, f"{scenario}/{plane}/hourly_utilisation")
+        if grid is not None:
+            year = int(_array(run, f"{scenario}/{plane}/busiest_year"))
+            hot_figs.append(utilisation_heatmap(
+                grid, list(_array(run, f"{scenario}/{plane}/links")), lang,
+                label=f"{t('plane.' + plane, lang)}, {scenario} {year}"))
+    columns = ("link", "plane", "capacity_gbps", "worst_utilisation", "cause_failure",
+               "cause_year", "cause_hour")
+    sections.append(Section(t("sec.hot", lang), (), hot_figs, [
+        Table(worst[:30], columns, _labels(columns, lang),
+              formats={"worst_utilisation": ".1%"})]))
+
+    failure_figs = []
+    for plane in ("extranet", "intranet"):
+        impact = _array(run, f"{scenario}/{plane}/impact")
+        if impact is not None:
+            failure_figs.append(failure_impact(
+                impact, list(_array(run, f"{scenario}/{plane}/states")),
+                list(_array(run, f"{scenario}/{plane}/links")), lang))
+    lost = analysis["lost_demand"]
+    if lost:
+        failure_figs.append(lost_demand_bars(lost, lang))
+    lost_cols = ("failure", "origin", "destination", "lost_gbps")
+    sections.append(Section(t("sec.failures", lang), (), failure_figs, [
+        Table(sorted(lost, key=lambda r: -r["lost_gbps"])[:30], lost_cols,
+              _labels(lost_cols, lang))]))
+
+    plan = res.get("plan")
+    if plan:
+        check = plan.get("check") or {}
+        status = (f"{t('txt.plan_status', lang)}: {plan['status']}; "
+                  f"{plan['objective_cny']:,.0f} CNY (bound {plan['bound_cny']:,.0f}, "
+                  f"gap {plan['gap']:.2%}).")
+        text = [status]
+        if check:
+            verdict = t("txt.passed", lang) if check["passed"] else t("txt.failed", lang)
+            text.append(f"{t('txt.check', lang)}: {verdict}.")
+        text += [f"{i['item']} {i['id']} ({i['year']}): {i['reason']}"
+                 for i in plan["infeasibilities"][:20]]
+        bought = [r for r in plan["rows"] if r["purchase"]]
+        columns = ("item", "id", "district", "year", "tier", "modules", "racks_added",
+                   "capex_cny", "marginal_cost_cny", "reason")
+        sections.append(Section(t("sec.plan", lang), text, [
+            purchases_timeline(plan["rows"], lang), cost_breakdown(plan["costs"], lang),
+            rack_growth(plan["rows"], lang),
+        ], [Table(bought, columns, _labels(columns, lang),
+                  formats={"capex_cny": ",.0f", "marginal_cost_cny": ",.0f"})]))
+
+    sim = res.get("simulation")
+    if sim:
+        from netplan.report.simfigs import simulation_section
+
+        sections.append(simulation_section(sim, lang))
+    else:
+        sections.append(Section(t("sec.sim", lang), t("txt.no_sim", lang)))
+
+    title = f"netplan — {res['inputs']['scenario_title']}"
+    return render_page(title, sections, lang, res["inputs"]["fingerprint"]["run"],
+                       subtitle=res["inputs"]["question"],
+                       estimates=res["inputs"]["estimates"])
