@@ -55,6 +55,18 @@ def _inputs_section(run: RunData, lang: str) -> Section:
     return Section(t("sec.inputs", lang), text, (), tables)
 
 
+def _district_population(topo: dict) -> dict[str, float]:
+    """Population per district that has an outline on the map (others are not filled)."""
+    from netplan.report.geo import feature_name, load_districts
+
+    outlines = {f["properties"]["name"] for f in load_districts()["features"]}
+    return {
+        n["name_zh"]: n["population"] for n in topo["nodes"]
+        if n["kind"] == "district" and n.get("population") and n.get("name_zh")
+        and feature_name(n["name_zh"]) in outlines
+    }
+
+
 def _array(run: RunData, key: str):
     return run.arrays.get(key)
 
@@ -80,8 +92,7 @@ def build_report(run: RunData, lang: str = "zh") -> str:
     sections: list[Section] = [_inputs_section(run, lang)]
 
     topo = res["topology"]
-    population = {n["id"]: n["population"] for n in topo["nodes"]
-                  if n["kind"] == "district" and n.get("population")}
+    population = _district_population(topo)
     sections.append(Section(t("sec.map", lang), t("txt.map", lang),
                             [worst_case_map(topo["nodes"], topo["links"], worst, lang,
                                             district_values=population)]))

@@ -1,0 +1,135 @@
+"""The main job end to end: run directory, report, Excel and CSV exports, re-rendering."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import netplan
+from netplan.cli import cli
+from tests.conftest import SMALL
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "baseline"
+    result = CliRunner().invoke(cli, ["plan", "-o", str(out), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_plan_with_no_arguments_writes_every_output(default_run):
+    names = {p.name for p in default_run.iterdir()}
+    assert {"report.html", "plan.xlsx", "plan.csv", "plan.json", "summary.json",
+            "bill_of_quantities.csv", "racks.csv", "worst_case.csv", "results.json",
+            "arrays.npz"} <= names
+    summary = json.loads((default_run / "summary.json").read_text(encoding="utf-8"))
+    assert summary["scenarios"] == ["baseline"] and summary["estimate"] is True
+
+
+def test_excel_totals_equal_the_plan_costs(default_run):
+    openpyxl = pytest.importorskip("openpyxl")
+    plan = json.loads((default_run / "plan.json").read_text(encoding="utf-8"))
+    book = openpyxl.load_workbook(default_run / "plan.xlsx")  # formulas as written
+    values = openpyxl.load_workbook(default_run / "plan.xlsx", data_only=True)  # cached results
+    sheet = book["Cost per year 逐年费用"]
+    last = sheet.max_row
+    assert sheet.cell(last, 2).value == f"=SUM(B2:B{last - 1})"
+    cached = values["Cost per year 逐年费用"]
+    assert cached.cell(last, 2).value == pytest.approx(plan["costs"]["capex_total_cny"])
+    assert cached.cell(last, 3).value == pytest.approx(plan["costs"]["opex_total_cny"])
+    capex_rows = [cached.cell(r, 2).value for r in range(2, last)]
+    assert sum(capex_rows) == pytest.approx(plan["costs"]["capex_total_cny"])
+    bill = values["Bill of quantities 采购清单"]
+    bought = [r for r in plan["rows"] if r["purchase"]]
+    assert bill.max_row == len(bought) + 2
+    assert bill.cell(bill.max_row, 10).value == pytest.approx(sum(r["capex_cny"] for r in bought))
+
+
+def test_csv_exports_keep_chinese_text(default_run):
+    raw = (default_run / "bill_of_quantities.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header = raw.decode("utf-8-sig").splitlines()[0]
+    assert "采购" in header or "区县" in header
+    with open(default_run / "racks.csv", encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and "Data centre 数据中心" in rows[0]
+
+
+def test_report_re_renders_from_saved_results(default_run, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(default_run, copy)
+    (copy / "report.html").unlink()
+    result = CliRunner().invoke(cli, ["report", str(copy), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert (copy / "report.html").read_bytes() == (default_run / "report.html").read_bytes()
+    zh = CliRunner().invoke(cli, ["report", str(copy), "--lang", "zh", "-o", str(tmp_path / "zh.html")])
+    assert zh.exit_code == 0 and "网络地图" in (tmp_path / "zh.html").read_text(encoding="utf-8")
+
+
+def test_report_of_a_missing_run_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(cli, ["report", str(tmp_path)])
+    assert result.exit_code == 2 and "not a netplan run" in result.output
+
+
+def test_same_inputs_same_bytes(default_run, tmp_path):
+    again = tmp_path / "again"
+    assert CliRunner().invoke(cli, ["plan", "-o", str(again), "--lang", "en"]).exit_code == 0
+    for name in ("plan.csv", "worst_case.csv", "report.html", "plan.xlsx", "bill_of_quantities.csv"):
+        assert (again / name).read_bytes() == (default_run / name).read_bytes(), name
+
+
+def test_hostile_names_are_text_in_report_and_spreadsheet(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    net = tmp_path / "net"
+    shutil.copytree(SMALL, net)
+    topo = (net / "topology.yaml").read_text(encoding="utf-8")
+    topo = topo.replace("name: District 3,", f"name: '{HOSTILE}',")
+    topo = topo.replace("name: small test network", "name: '=HYPERLINK(\"http://x\")'")
+    (net / "topology.yaml").write_text(topo, encoding="utf-8")
+    scen = (net / "scenario.yaml").read_text(encoding="utf-8")
+    scen = scen.replace("title: Small test scenario", f"title: '{HOSTILE}'")
+    (net / "scenario.yaml").write_text(scen, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["plan", str(net / "topology.yaml"),
+                                      str(net / "scenario.yaml"), "-o", str(out)])
+    assert result.exit_code in (0, 1), result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert HOSTILE not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    summary = openpyxl.load_workbook(out / "plan.xlsx")["Summary 摘要"]
+    cells = [c.value for row in summary.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "'=HYPERLINK(\"http://x\")" in cells
+    assert not any(v.startswith("=") for v in cells)
+
+
+def test_plan_refuses_to_overwrite_another_run(default_run, tmp_path):
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "keep.txt").write_text("someone else's results")
+    result = CliRunner().invoke(cli, ["plan", "-o", str(target)])
+    assert result.exit_code == 2 and "--overwrite" in result.output
+    assert (target / "keep.txt").read_text() == "someone else's results"
+
+
+@pytest.mark.browser
+def test_report_opens_offline_in_chromium(default_run):
+    from tests.browser import browser_unavailable, open_in_browser
+
+    reason = browser_unavailable()
+    if reason:
+        pytest.skip(reason)
+    requests, errors, info = open_in_browser(default_run / "report.html")
+    assert requests == [(default_run / "report.html").resolve().as_uri()]
+    assert errors == []
+    assert info["plot_slots"] == info["plotly_divs"] >= 8
+    geo = [p for p in info["plots"] if p["geo_subplots"]]
+    assert geo and geo[0]["geo_line_paths"] > 0 and not geo[0]["geo_base_layers"]
+    for heading in ("Network map", "Where and when links run hot", "Failure impact", "The plan"):
+        assert heading in info["text"]
