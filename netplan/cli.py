@@ -300,9 +300,11 @@ def _progress_printer():
               show_default=True, help="Optimizer routing mode.")
 @click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=1), default=120.0,
               show_default=True, help="MILP time limit in seconds (optimized mode).")
+@click.option("--pdf", is_flag=True, help="Also print the report to an A4 PDF (needs chromium).")
+@click.option("--png", is_flag=True, help="Also write each figure as PNG (needs netplan[static]).")
 @_output_option
 def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
-         time_limit_s: float, output: str | None, overwrite: bool) -> None:
+         time_limit_s: float, pdf: bool, png: bool, output: str | None, overwrite: bool) -> None:
     """The main job: validate, build demand, analyse every failure, size, re-check, report.
 
     With no arguments it runs on the default Chongqing network and the baseline scenario.
@@ -319,7 +321,7 @@ def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
 
         output = str(Path("out") / f"plan-{Path(scenario).stem}")
     run = run_plan(topology, scenario, output, overwrite=overwrite, lang=lang, routing=routing,
-                   time_limit_s=time_limit_s, progress=_progress_printer())
+                   time_limit_s=time_limit_s, pdf=pdf, png=png, progress=_progress_printer())
     result = run.results["plan"]
     click.echo(f"plan {result['status']}: {result['purchases']} purchases, discounted cost "
                f"{result['objective_cny']:,.0f} CNY (estimates); independent check "
@@ -347,6 +349,32 @@ def report(run_dir: str, lang: str, output: str | None) -> None:
     target = Path(output) if output else Path(run_dir) / "report.html"
     write_text_atomic(target, html)
     click.echo(f"wrote {target}")
+
+
+@cli.command()
+@click.argument("run_a", type=click.Path(file_okay=False))
+@click.argument("run_b", type=click.Path(file_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@_output_option
+def compare(run_a: str, run_b: str, lang: str, output: str | None, overwrite: bool) -> None:
+    """What changed between two runs: inputs, worst utilisations, purchases and costs.
+
+    Writes compare.html, inputs_diff.csv, worst_case_diff.csv, purchases_diff.csv and
+    costs_diff.csv to -o DIR.
+    """
+    from netplan.atomic import staged_output_dir
+    from netplan.compare import compare_runs
+    from netplan.errors import Problem, ValidationError
+    from netplan.runfiles import load_run
+
+    if output is None:
+        raise ValidationError([Problem("-o", "", "give an output directory with -o DIR")])
+    result = compare_runs(load_run(run_a), load_run(run_b))
+    with staged_output_dir(output, overwrite=overwrite) as stage:
+        result.save(stage, lang)
+    moved = sum(1 for r in result.links if abs(r["change"]) > 1e-9)
+    click.echo(f"{len(result.inputs)} input differences, {moved} links changed worst "
+               f"utilisation, {len(result.purchases)} purchase differences; wrote {output}")
 
 
 def main() -> None:

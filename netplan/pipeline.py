@@ -127,9 +127,12 @@ def _estimate_notes(topology, scenario) -> list[str]:
 
 def run_plan(topology_path, scenario_path, output: str | os.PathLike, *,
              overwrite: bool = False, lang: str = "zh", routing: str = "fixed",
-             time_limit_s: float = 120.0, gap: float = 0.01,
-             progress: Progress | None = None) -> RunData:
-    """Compute a run and write its directory: results, CSVs, Excel and the HTML report."""
+             time_limit_s: float = 120.0, gap: float = 0.01, pdf: bool = False,
+             png: bool = False, progress: Progress | None = None) -> RunData:
+    """Compute a run and write its directory: results, CSVs, Excel and the HTML report.
+
+    With ``pdf``/``png`` also ``report.pdf`` (A4) and ``figures/figure-NN.png``.
+    """
     from netplan.atomic import staged_output_dir
     from netplan.export import write_exports
     from netplan.report.build import build_report
@@ -149,4 +152,13 @@ def run_plan(topology_path, scenario_path, output: str | os.PathLike, *,
         from netplan.atomic import write_text_atomic
 
         write_text_atomic(stage / "report.html", html)
+        if pdf:
+            from netplan.report.static import report_pdf
+
+            report_pdf(stage / "report.html", stage / "report.pdf")
+        if png:
+            from netplan.report.build import report_sections
+            from netplan.report.static import figure_pngs
+
+            figure_pngs(report_sections(run, lang), stage / "figures")
     return run

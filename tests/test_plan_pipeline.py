@@ -133,3 +133,61 @@ def test_report_opens_offline_in_chromium(default_run):
     assert geo and geo[0]["geo_line_paths"] > 0 and not geo[0]["geo_base_layers"]
     for heading in ("Network map", "Where and when links run hot", "Failure impact", "The plan"):
         assert heading in info["text"]
+
+
+def test_compare_baseline_with_growth(default_run, tmp_path):
+    growth = tmp_path / "growth"
+    assert CliRunner().invoke(cli, ["plan", str(netplan.default_topology_path()),
+                                    str(netplan.default_scenario_path("growth-5y")),
+                                    "-o", str(growth), "--lang", "en"]).exit_code == 0
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(cli, ["compare", str(default_run), str(growth), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with open(out / "inputs_diff.csv", encoding="utf-8") as fh:
+        inputs = {r["field"]: r for r in csv.DictReader(fh)}
+    assert inputs["horizon_years"]["a"] == "0" and inputs["horizon_years"]["b"] == "5"
+    assert inputs["name"]["b"] == "growth-5y"
+    assert not any(k.startswith("services") for k in inputs), "growth-5y keeps the services"
+    with open(out / "worst_case_diff.csv", encoding="utf-8") as fh:
+        links = list(csv.DictReader(fh))
+    a = json.loads((default_run / "results.json").read_text())["analysis"]["worst_case"]
+    b = json.loads((growth / "results.json").read_text())["analysis"]["worst_case"]
+    ua = {r["link"]: r["worst_utilisation"] for r in a}
+    ub = {r["link"]: r["worst_utilisation"] for r in b}
+    for row in links:
+        assert float(row["change"]) == pytest.approx(ub[row["link"]] - ua[row["link"]], abs=1e-5)
+    with open(out / "purchases_diff.csv", encoding="utf-8") as fh:
+        purchases = list(csv.DictReader(fh))
+    plan_b = json.loads((growth / "plan.json").read_text())
+    later = {(r["id"], r["year"]) for r in plan_b["rows"] if r["purchase"] and r["year"] > 2026}
+    assert later and later <= {(r["id"], int(r["year"])) for r in purchases
+                               if r["change"] == "only in B"}
+    assert "compare" in (out / "compare.html").read_text(encoding="utf-8")
+
+
+def test_static_output_without_chromium_is_a_clear_error(monkeypatch):
+    from netplan.errors import RunError
+    from netplan.report.static import find_chromium
+
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.delenv("BROWSER_PATH", raising=False)
+    with pytest.raises(RunError, match="apt-get install chromium"):
+        find_chromium()
+
+
+@pytest.mark.browser
+def test_report_prints_to_a4_pdf(default_run, tmp_path):
+    from netplan.report.static import report_pdf
+    from tests.browser import browser_unavailable
+
+    reason = browser_unavailable()
+    if reason:
+        pytest.skip(reason)
+    pdf = report_pdf(default_run / "report.html", tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    # A4 is 595 × 842 points.
+    import re
+
+    boxes = re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", data)
+    assert boxes and all(abs(float(w) - 595) < 1 and abs(float(h) - 842) < 1 for w, h in boxes)

@@ -375,3 +375,29 @@ def test_parallel_replications_give_the_same_result():
     two = simulate(net, classes, pools, workers=2, reroute=lambda m: [None] * 5, **kw)
     for name, raw in one.per_replication.items():
         np.testing.assert_array_equal(raw, two.per_replication[name], err_msg=name)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_invariants_under_random_failures(seed):
+    net, classes, pools = mixed_model()
+    failures = LinkFailures(mtbf_s=[40.0, 60.0, 50.0], mttr_s=[5.0, 8.0, 4.0])
+    res = simulate(
+        net,
+        classes,
+        pools,
+        seed=seed,
+        replications=2,
+        warmup_s=5.0,
+        duration_s=200.0,
+        failures=failures,
+        sample_interval_s=0.25,
+    )
+    raw = res.per_replication
+    assert np.all(raw["blocked"] <= raw["offered"])
+    assert raw["link_failures"].sum() >= 6  # ~ 200 s x (1/40 + 1/60 + 1/50) x 2 = 25 expected
+    assert raw["dropped_by_failure"].sum() > 0
+    # elastic flows never take more than streams leave free
+    assert np.all(raw["link_utilisation_max"] <= 1.0 + 1e-9)
+    assert np.all((raw["link_down_fraction"] >= 0) & (raw["link_down_fraction"] < 0.5))
+    assert raw["link_down_fraction"].mean() > 0.02
+    assert np.all(np.isfinite(raw["response_mean_s"][:, 2:]))

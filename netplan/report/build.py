@@ -74,6 +74,8 @@ def _array(run: RunData, key: str):
 def build_report(run: RunData, lang: str = "zh") -> str:
     """The report of a run, in ``lang`` (``zh`` or ``en``), as one offline HTML document.
 
+    The sections come from :func:`report_sections`.
+
     Examples
     --------
     >>> import netplan
@@ -84,6 +86,15 @@ def build_report(run: RunData, lang: str = "zh") -> str:
     >>> "Network map" in page and "cdn.plot.ly" not in page
     True
     """
+    res = run.results
+    title = f"netplan — {res['inputs']['scenario_title']}"
+    return render_page(title, report_sections(run, lang), lang,
+                       res["inputs"]["fingerprint"]["run"], subtitle=res["inputs"]["question"],
+                       estimates=res["inputs"]["estimates"])
+
+
+def report_sections(run: RunData, lang: str = "zh") -> list[Section]:
+    """The report's sections (headings, text, figures, tables) from a run's saved results."""
     check_lang(lang)
     res = run.results
     analysis = res["analysis"]
@@ -165,8 +176,4 @@ def build_report(run: RunData, lang: str = "zh") -> str:
         sections.append(simulation_section(sim, lang))
     else:
         sections.append(Section(t("sec.sim", lang), t("txt.no_sim", lang)))
-
-    title = f"netplan — {res['inputs']['scenario_title']}"
-    return render_page(title, sections, lang, res["inputs"]["fingerprint"]["run"],
-                       subtitle=res["inputs"]["question"],
-                       estimates=res["inputs"]["estimates"])
+    return sections

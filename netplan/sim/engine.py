@@ -179,7 +179,7 @@ def run_replication(
     tracking = cm.failures is not None
     sid_counter = itertools.count()
 
-    # elastic flows: id -> [path, bottleneck link, tag, version, class, t0, owner, multi]
+    # elastic flows: id -> [path, bottleneck link, tag, version, class, t0, owner, multi, id]
     # A flow is served at the share of its bottleneck link ``b``; ``tag`` is the value of
     # b's virtual clock (Mbit served to each of its flows) at which the flow finishes.
     flows: dict = {}
@@ -191,7 +191,7 @@ def run_replication(
     share = [0.0] * n_links  # Mbit/s each elastic flow on the link may take
     vt = [0.0] * n_links  # virtual clock value at vt_t
     vt_t = [0.0] * n_links
-    lheap: list = [[] for _ in range(n_links)]  # (tag, version, fid) of bottlenecked flows
+    lheap: list = [[] for _ in range(n_links)]  # (tag, version, id, flow) limited at the link
     lver = [0] * n_links
     gheap: list = []  # (finish time, link version, link): next completion per link
     fid_counter = itertools.count()

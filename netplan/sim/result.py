@@ -180,7 +180,16 @@ class SimResult:
         return out
 
     def to_csv(self, path=None) -> str:
-        """The records as CSV text; written atomically to ``path`` when given."""
+        """The records as CSV text; written atomically to ``path`` when given.
+
+        Examples
+        --------
+        >>> m = Metric("blocking", "class", "probability", [0.5], [0.5], [0.5], [0],
+        ...            "erlang_b")
+        >>> print(SimResult("analytic", ("x",), (), (), {"blocking": m}).to_csv().strip())
+        axis,id,metric,unit,mean,ci_low,ci_high,n,method,confidence
+        class,x,blocking,probability,0.5,0.5,0.5,0,erlang_b,0.99
+        """
         buf = io.StringIO()
         fields = [
             "axis",

@@ -86,7 +86,24 @@ def summarise(
     warmup_s: float,
     duration_s: float,
 ) -> SimResult:
-    """Combine per-replication outputs of the engine into a :class:`SimResult`."""
+    """Combine per-replication outputs of the engine into a :class:`SimResult`.
+
+    Examples
+    --------
+    >>> from netplan.sim.compiled import compile_model
+    >>> from netplan.sim.engine import run_replication
+    >>> from netplan.sim.model import SimNetwork, TrafficClass
+    >>> net = SimNetwork(("l0",), [10.0])
+    >>> cls = [TrafficClass("v", "stream", paths=[[0]], arrival_rate_per_s=2.0,
+    ...                     bandwidth_mbps=1.0, holding_s=1.0)]
+    >>> cm = compile_model(net, cls)
+    >>> runs = [run_replication(cm, s, warmup_s=1.0, duration_s=50.0)
+    ...         for s in np.random.SeedSequence(3).spawn(3)]
+    >>> res = summarise(runs, class_ids=("v",), link_ids=("l0",), pool_ids=(),
+    ...                 confidence=0.95, seed=3, warmup_s=1.0, duration_s=50.0)
+    >>> res.replications, int(res["offered"].n[0])
+    (3, 3)
+    """
     metrics = {}
     raw = {}
     for name, (axis, unit, _) in METRICS.items():

@@ -1,0 +1,73 @@
+"""Static copies of a report: an A4 PDF (headless Chromium) and PNG figures (kaleido).
+
+Both use Debian's ``chromium``; nothing is downloaded. kaleido is the optional extra
+``netplan[static]``. Missing pieces give a clear :class:`netplan.errors.RunError`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from netplan.errors import RunError
+
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-pdf-header-footer",
+)
+
+
+def find_chromium() -> str:
+    """Path of the Chromium binary, or a RunError that says how to install it."""
+    for name in (os.environ.get("BROWSER_PATH"), "chromium", "chromium-browser"):
+        if name and (found := shutil.which(name)):
+            return found
+    raise RunError("Chromium is needed for --pdf and --png but was not found; "
+                   "install Debian's package: apt-get install chromium")
+
+
+def report_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike,
+               timeout_s: float = 180.0) -> Path:
+    """Print ``html_path`` to an A4 PDF at ``pdf_path`` (written atomically)."""
+    from netplan.atomic import write_bytes_atomic
+
+    chromium = find_chromium()
+    html = Path(html_path).resolve()
+    with tempfile.TemporaryDirectory(prefix="netplan-pdf-") as scratch:
+        target = Path(scratch) / "report.pdf"
+        command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={scratch}/profile",
+                   "--virtual-time-budget=30000", f"--print-to-pdf={target}", html.as_uri()]
+        try:
+            subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            raise RunError(f"Chromium did not finish printing {html} in {timeout_s:.0f} s") from None
+        if not target.exists() or target.stat().st_size == 0:
+            raise RunError(f"Chromium could not print {html} to PDF")
+        return write_bytes_atomic(pdf_path, target.read_bytes())
+
+
+def figure_pngs(sections, directory: str | os.PathLike, scale: float = 2.0) -> list[Path]:
+    """Write every figure of ``sections`` as ``figure-NN.png`` (needs ``netplan[static]``)."""
+    from netplan.atomic import write_bytes_atomic
+
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        raise RunError("--png needs kaleido: pip install 'netplan[static]'") from None
+    find_chromium()
+    out = []
+    number = 0
+    for section in sections:
+        for item in section.figures:
+            fig = item[0] if isinstance(item, tuple) else item
+            number += 1
+            try:
+                data = fig.to_image(format="png", scale=scale)
+            except Exception as exc:  # kaleido reports browser problems as plain exceptions
+                raise RunError(f"kaleido could not draw figure {number}: {exc}") from None
+            out.append(write_bytes_atomic(Path(directory) / f"figure-{number:02d}.png", data))
+    return out
