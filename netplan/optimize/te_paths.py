@@ -163,6 +163,45 @@ def _dropped(states: Sequence[FailureState], src: np.ndarray, dst: np.ndarray, n
     return out
 
 
+def _cover(graph, per_od, src, dst, states, dropped, removed, excluded, avoid_of) -> None:
+    """Add paths so that every state leaves each od a path avoiding ``excluded`` links."""
+    excluded_a = np.asarray(excluded, dtype=np.int64)
+    bad_link = np.zeros(graph.n_links, dtype=bool)
+    bad_link[excluded_a] = True
+    base_avoid = np.union1d(np.asarray(removed, dtype=np.int64), excluded_a).astype(np.int64)
+    D = src.size
+    if excluded_a.size:
+        for od in range(D):
+            if per_od[od] and all(bad_link[graph.arc_link[p]].any() for p in per_od[od]):
+                path = shortest_path_avoiding(graph, int(src[od]), int(dst[od]), base_avoid)
+                if path is not None:
+                    per_od[od].append(path)
+    for _round in range(3):
+        usable = [[p for p in paths if not bad_link[graph.arc_link[p]].any()] for paths in per_od]
+        flat = [p for paths in usable for p in paths]
+        owner = np.repeat(np.arange(D), [len(p) for p in usable])
+        npaths = np.array([len(p) for p in usable])
+        if not flat or not states:
+            return
+        dead = _kill_matrix(graph, flat, states)
+        od_of = sp.csr_matrix((np.ones(owner.size), (np.arange(owner.size), owner)),
+                              shape=(owner.size, D))
+        counts = (dead.astype(np.float64) @ od_of).toarray()
+        cut = (counts >= npaths[None, :]) & (npaths[None, :] > 0) & ~dropped
+        added = 0
+        for s, od in zip(*np.nonzero(cut), strict=True):
+            if avoid_of[s] is None:
+                avoid_of[s] = _state_arcs(graph, states[s])
+            avoid = np.union1d(avoid_of[s], base_avoid).astype(np.int64)
+            path = shortest_path_avoiding(graph, int(src[od]), int(dst[od]), avoid)
+            if path is None or any(np.array_equal(path, p) for p in per_od[od]):
+                continue
+            per_od[od].append(path)
+            added += 1
+        if not added:
+            return
+
+
 def candidate_paths(
     graph: PlaneGraph,
     od_src,
@@ -171,6 +210,7 @@ def candidate_paths(
     *,
     k: int = 3,
     removed_links: Sequence[int] = (),
+    optional_links: Sequence[int] = (),
 ) -> CandidatePaths:
     """The candidate paths of every od: ``k`` shortest, plus one surviving each cutting state.
 
@@ -186,6 +226,11 @@ def candidate_paths(
         Shortest paths per od before the failure-driven additions.
     removed_links : sequence of int
         Links no path may use at all (links at nodes the scenario fails for good).
+    optional_links : sequence of int
+        Links that may be left unbuilt (candidates). Paths over them are kept, and the
+        covering rule is applied a second time to the paths that avoid them: every od gets
+        a path on the other links (when one exists) and, for every state cutting all of
+        those, the shortest one surviving it.
 
     Returns
     -------
@@ -222,32 +267,15 @@ def candidate_paths(
             found[(o, d)] = paths
         per_od.append(list(paths))
 
-    # For every state that kills all of an od's paths, add the shortest surviving path.
     dropped = _dropped(states, src, dst, graph.n_nodes)
-    avoid_of = [None] * len(states)
-    for _round in range(3):
-        flat = [p for paths in per_od for p in paths]
-        owner = np.repeat(np.arange(D), [len(p) for p in per_od])
-        dead = _kill_matrix(graph, flat, states)
-        counts = np.zeros((len(states), D))
-        if flat and states:
-            od_of = sp.csr_matrix((np.ones(owner.size), (np.arange(owner.size), owner)),
-                                  shape=(owner.size, D))
-            counts = (dead.astype(np.float64) @ od_of).toarray()
-        npaths = np.array([len(p) for p in per_od])
-        cut = (counts >= npaths[None, :]) & (npaths[None, :] > 0) & ~dropped
-        added = 0
-        for s, od in zip(*np.nonzero(cut), strict=True):
-            if avoid_of[s] is None:
-                avoid_of[s] = _state_arcs(graph, states[s])
-            avoid = np.union1d(avoid_of[s], removed).astype(np.int64)
-            path = shortest_path_avoiding(graph, int(src[od]), int(dst[od]), avoid)
-            if path is None or any(np.array_equal(path, p) for p in per_od[od]):
-                continue
-            per_od[od].append(path)
-            added += 1
-        if not added:
-            break
+    avoid_of: list[np.ndarray | None] = [None] * len(states)
+    # For every state that cuts all of an od's paths, add the shortest surviving path; then
+    # the same over the built links alone, so that building a candidate link stays a
+    # choice and is never forced by the path set.
+    _cover(graph, per_od, src, dst, states, dropped, removed, (), avoid_of)
+    optional = sorted({int(x) for x in optional_links} - set(removed))
+    if optional:
+        _cover(graph, per_od, src, dst, states, dropped, removed, optional, avoid_of)
 
     flat = [p for paths in per_od for p in paths]
     owner = np.repeat(np.arange(D), [len(p) for p in per_od]).astype(np.int64)
