@@ -236,10 +236,8 @@ def run_variant(task: VariantTask) -> VariantOutcome:
         )
         for k, v in output.arrays.items()
     }
-    tables = {
-        k: [{c: _plain_metric(x) for c, x in row.items()} for row in rows]
-        for k, rows in output.tables.items()
-    }
+    # Tables go to CSV as they are (numpy scalars print like Python ones).
+    tables = {k: list(rows) for k, rows in output.tables.items()}
     return VariantOutcome(
         task.variant_id, "ok", "", metrics, arrays, tables, time.perf_counter() - start, worker
     )

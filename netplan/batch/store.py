@@ -112,16 +112,26 @@ def _csv(rows: list[dict[str, Any]], digits: int | None = None) -> str:
 
 
 def arrays_to_npz(arrays: dict[str, LabelledArray]) -> bytes:
-    """Arrays with their axes, labels and units as ``.npz`` bytes (see :func:`npz_to_arrays`)."""
+    """Arrays with their axes, labels and units as ``.npz`` bytes (see :func:`npz_to_arrays`).
+
+    Label sets shared by several arrays (the link ids, the years) are stored once.
+    """
     payload: dict[str, np.ndarray] = {}
+    label_sets: dict[tuple, int] = {}
     for name, array in arrays.items():
-        payload[f"{name}"] = np.asarray(array.values)
+        payload[name] = np.asarray(array.values)
         payload[f"{name}__axes"] = np.array(array.axes, dtype=str)
         payload[f"{name}__unit"] = np.array(array.unit)
-        for axis, labels in zip(array.axes, array.labels, strict=True):
-            payload[f"{name}__labels__{axis}"] = np.array(labels)
+        keys = []
+        for labels in array.labels:
+            key = (type(labels[0]).__name__ if labels else "", labels)
+            if key not in label_sets:
+                label_sets[key] = len(label_sets)
+                payload[f"labels__{label_sets[key]}"] = np.array(labels)
+            keys.append(label_sets[key])
+        payload[f"{name}__labels"] = np.array(keys, dtype=np.int64)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **payload)
+    np.savez(buffer, **payload)
     return buffer.getvalue()
 
 
@@ -132,17 +142,17 @@ def npz_to_arrays(data: bytes | os.PathLike) -> dict[str, LabelledArray]:
     --------
     >>> a = LabelledArray(np.arange(4.0).reshape(2, 2), ("link", "year"),
     ...                   (("x", "y"), (2026, 2027)), "fraction")
-    >>> b = npz_to_arrays(arrays_to_npz({"u": a}))["u"]
+    >>> b = npz_to_arrays(arrays_to_npz({"u": a, "v": a}))["v"]
     >>> b.labels, b.unit, np.array_equal(a.values, b.values)
     ((('x', 'y'), (2026, 2027)), 'fraction', True)
     """
     source = io.BytesIO(data) if isinstance(data, bytes) else data
     out: dict[str, LabelledArray] = {}
     with np.load(source, allow_pickle=False) as npz:
-        names = [k for k in npz.files if "__" not in k]
-        for name in names:
+        sets = {k: tuple(x.item() for x in npz[k]) for k in npz.files if k.startswith("labels__")}
+        for name in (k for k in npz.files if "__" not in k):
             axes = tuple(str(a) for a in npz[f"{name}__axes"])
-            labels = tuple(tuple(x.item() for x in npz[f"{name}__labels__{axis}"]) for axis in axes)
+            labels = tuple(sets[f"labels__{int(k)}"] for k in npz[f"{name}__labels"])
             out[name] = LabelledArray(npz[name], axes, labels, str(npz[f"{name}__unit"]))
     return out
 
