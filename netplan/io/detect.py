@@ -42,13 +42,21 @@ def validate_file(path: str | os.PathLike) -> str:
             topo = topology_from_document(doc)
             return f"topology {topo.name!r}: {len(topo.nodes)} nodes, {len(topo.links)} links"
         if kind == "scenario":
-            topology = _scenario_topology(doc)
+            from netplan.io.scenario_io import _resolve_extends
+
+            resolved = _resolve_extends(doc, (str(p.resolve()),))
+            topology = _scenario_topology(resolved)
             scenario = scenario_from_document(doc, topology)
             checked = " (references checked against its topology)" if topology else ""
             return f"scenario {scenario.name!r}: {len(scenario.services)} services{checked}"
+        if kind == "batch":
+            from netplan.batch.spec import batch_from_document
+
+            batch = batch_from_document(doc)
+            return f"batch {batch.name!r}: {len(batch.variants())} variants, stage {batch.stage}"
         raise ValidationError(
-            [Problem(str(p), "kind", "cannot tell the kind of file: add `kind: topology` or "
-                     "`kind: scenario`", 1)]
+            [Problem(str(p), "kind", "cannot tell the kind of file: add `kind: topology`, "
+                     "`kind: scenario` or `kind: batch`", 1)]
         )
     if suffix == ".graphml":
         topo = read_topology_graphml(p)
@@ -66,7 +74,8 @@ def _scenario_topology(doc):
     ref = data.get("topology")
     if not isinstance(ref, str):
         return None
-    target = Path(doc.file).parent / ref
+    # Relative to the file that gave the field (an extended base may live elsewhere).
+    target = Path(doc.where(("topology",))[0]).parent / ref
     if not target.exists():
         raise ValidationError(
             [Problem(doc.file, "topology", f"topology file {str(target)!r} does not exist",

@@ -112,6 +112,7 @@ def run_replication(
     start_hour: float = 0.0,
     sample_interval_s: float | None = None,
     batch_target: int = 16384,
+    keep_raw: bool = False,
 ) -> dict:
     """Simulate one replication and return its raw per-class, per-link and per-pool values.
 
@@ -130,6 +131,10 @@ def run_replication(
         Sampling interval of link utilisation and queue lengths (default: duration/400).
     batch_target : int
         Arrivals per pre-generated batch.
+    keep_raw : bool
+        Also return ``"_responses"`` (per class, the measured response times, s),
+        ``"_link_samples"`` (samples x links utilisation) and ``"_queue_samples"``
+        (samples x pools waiting), for aggregates over groups of classes and time series.
 
     Returns
     -------
@@ -848,4 +853,13 @@ def run_replication(
         "pool_queue_length_sampled_mean": q_mean,
         "pool_queue_length_sampled_max": q_max,
         "_arrivals": sum(arrived),
+        **(
+            {
+                "_responses": [np.asarray(r, dtype=float) for r in resp],
+                "_link_samples": np.asarray(link_samples, dtype=float).reshape(-1, n_links),
+                "_queue_samples": np.asarray(queue_samples, dtype=float).reshape(-1, n_pools),
+            }
+            if keep_raw
+            else {}
+        ),
     }

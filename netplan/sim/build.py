@@ -1,0 +1,384 @@
+"""From netplan's topology and scenario to the simulator's plain-array inputs.
+
+:func:`sim_inputs` turns a topology, a scenario (its services' session models) and the
+demand of one year into a :class:`~netplan.sim.model.SimNetwork`, one
+:class:`~netplan.sim.model.TrafficClass` per (service, od), one
+:class:`~netplan.sim.model.ServerPool` per data centre that serves requests, and a
+``reroute`` callable that recomputes ECMP paths when links fail.
+
+What is approximated
+--------------------
+- A session model describes the *mean* session; Poisson arrivals and exponential holding
+  times, sizes and service times are assumed (the simulator's default).
+- Requests: only the response direction (data centre -> district) is simulated; the
+  request's upstream bytes are ignored (their propagation delay is part of the round trip).
+  The district -> data-centre demand of a request service therefore adds no sessions.
+- A request service whose origin is not a data centre is simulated as elastic transfers.
+- A data centre's servers form one pool (racks x servers_per_rack) shared by every request
+  service it serves; each class keeps its own mean service time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from netplan.demand import Demand, build_demand
+from netplan.errors import Problem, ValidationError
+from netplan.routing import Routing, ecmp_routing
+from netplan.sim.model import ServerPool, SimNetwork, TrafficClass
+
+__all__ = ["SimLabels", "enumerate_paths", "sim_inputs"]
+
+log = logging.getLogger(__name__)
+
+#: Paths enumerated per od at most (ECMP fan-out on the planned networks is far below).
+MAX_PATHS = 256
+
+
+@dataclass(frozen=True)
+class SimLabels:
+    """What each simulator index stands for in netplan's terms.
+
+    Attributes
+    ----------
+    year : int
+        Demand year the rates come from.
+    link_plane, link_topology_id : tuple of str
+        Plane and topology link id of each sim link (one per direction).
+    class_service, class_plane, class_origin, class_destination : tuple of str
+        Service id, plane and od end-node ids of each class.
+    class_demand_mbps : numpy.ndarray, shape (classes, 24)
+        Hourly demand behind each class, Mbit/s.
+    pool_data_centre : tuple of str
+        Data-centre id of each pool.
+    services : tuple of str
+        Services with a session model, scenario order.
+    """
+
+    year: int
+    link_plane: tuple
+    link_topology_id: tuple
+    class_service: tuple
+    class_plane: tuple
+    class_origin: tuple
+    class_destination: tuple
+    class_demand_mbps: np.ndarray
+    pool_data_centre: tuple
+    services: tuple
+
+
+def enumerate_paths(
+    arc_src: np.ndarray, arc_dst: np.ndarray, column: dict, src: int, dst: int
+) -> tuple[list, list]:
+    """ECMP paths of one od from its per-arc split, with their probabilities.
+
+    At every node the split leaving on each arc, divided by the split leaving the node,
+    is the per-hop ECMP fraction; a path's probability is the product along it, so the
+    probabilities of the paths through an arc add up to that arc's split.
+
+    Parameters
+    ----------
+    arc_src, arc_dst : numpy.ndarray
+        Tail and head node of each arc.
+    column : dict
+        Arc index -> fraction of the od carried (one column of ``Routing.split``).
+    src, dst : int
+        Origin and destination node indices.
+
+    Returns
+    -------
+    paths : list of list of int
+        Arc indices of each path.
+    probs : list of float
+
+    Examples
+    --------
+    A square A-B-D, A-C-D (nodes 0..3 = A, B, C, D): half the traffic each way.
+
+    >>> src = np.array([0, 1, 0, 2]); dst = np.array([1, 3, 2, 3])
+    >>> enumerate_paths(src, dst, {0: 0.5, 1: 0.5, 2: 0.5, 3: 0.5}, 0, 3)
+    ([[0, 1], [2, 3]], [0.5, 0.5])
+    """
+    out: dict[int, list] = {}
+    for arc, frac in column.items():
+        if frac > 1e-12:
+            out.setdefault(int(arc_src[arc]), []).append((int(arc), float(frac)))
+    paths: list = []
+    probs: list = []
+    stack = [(src, [], 1.0)]
+    while stack:
+        node, path, prob = stack.pop()
+        if node == dst:
+            paths.append(path)
+            probs.append(prob)
+            if len(paths) > MAX_PATHS:
+                raise ValidationError(
+                    [Problem("", "routing", f"more than {MAX_PATHS} ECMP paths for one od")]
+                )
+            continue
+        arcs = out.get(node, ())
+        total = sum(f for _, f in arcs)
+        for arc, frac in reversed(arcs):
+            nxt = int(arc_dst[arc])
+            if len(path) > len(arc_src):  # a loop would be a routing bug; stop it here
+                raise ValidationError([Problem("", "routing", "ECMP split has a cycle")])
+            stack.append((nxt, [*path, arc], prob * frac / total))
+    return paths, probs
+
+
+def _columns(split) -> list[dict]:
+    csc = split.tocsc()
+    cols = []
+    for j in range(csc.shape[1]):
+        lo, hi = csc.indptr[j], csc.indptr[j + 1]
+        cols.append(dict(zip(csc.indices[lo:hi].tolist(), csc.data[lo:hi].tolist(), strict=True)))
+    return cols
+
+
+def _plan_capacity(plan_rows, year: int) -> dict[str, float]:
+    """Link id -> capacity (Gbit/s) in ``year`` from a plan's per-link-year rows."""
+    best: dict[str, tuple[int, float]] = {}
+    for i, row in enumerate(plan_rows):
+        try:
+            if row.get("item", "link") != "link":
+                continue
+            y = int(row["year"])
+            cap = float(row["capacity_gbps"])
+            lid = str(row["id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(
+                [Problem("", f"plan_rows[{i}]", f"needs item, id, year, capacity_gbps ({exc})")]
+            ) from exc
+        if y <= year and (lid not in best or y >= best[lid][0]):
+            best[lid] = (y, cap)
+    return {k: v[1] for k, v in best.items()}
+
+
+def sim_inputs(
+    topology,
+    scenario,
+    *,
+    year: int | None = None,
+    plan_rows: Sequence[dict] | None = None,
+    demand: Demand | None = None,
+):
+    """Build the simulator's inputs for a topology and scenario.
+
+    Parameters
+    ----------
+    topology : netplan.model.topology.Topology
+    scenario : netplan.model.scenario.Scenario
+        Services without a ``session`` model are left out.
+    year : int, optional
+        Demand year (default: the last year of the horizon).
+    plan_rows : sequence of dict, optional
+        A plan's per-link-year rows (``item``, ``id``, ``year``, ``capacity_gbps``): the
+        capacity of each link in ``year`` (latest row at or before it) replaces the
+        topology's.
+    demand : netplan.demand.Demand, optional
+        Precomputed ``build_demand(topology, scenario)``.
+
+    Returns
+    -------
+    network : SimNetwork
+        One link per direction of every built link of both planes, ids ``link>`` (a->b)
+        and ``link<`` (b->a), capacity in Mbit/s, latency in ms.
+    classes : list of TrafficClass
+        Ids ``service:origin>destination``; 24 hourly arrival rates.
+    pools : list of ServerPool
+    reroute : callable
+        ``reroute(failed_mask)`` -> one ``(paths, probs)`` or None per class, ECMP with the
+        failed links removed (a link is down when either of its directions is).
+    labels : SimLabels
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> scen = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> net, classes, pools, reroute, labels = sim_inputs(topo, scen)
+    >>> net.link_ids[:2]
+    ('ex-wanzhou-1>', 'ex-wanzhou-1<')
+    >>> [p.id for p in pools]
+    ['dc-cloud']
+    """
+    if demand is None:
+        demand = build_demand(topology, scenario)
+    topo = demand.whatif.topology
+    years = tuple(scenario.years)
+    if year is None:
+        year = years[-1]
+    if year not in years:
+        raise ValidationError([Problem("", "year", f"{year} not in the horizon {years}")])
+    yi = years.index(year)
+    plan_cap = _plan_capacity(plan_rows, year) if plan_rows is not None else {}
+
+    link_ids: list[str] = []
+    cap_mbps: list[float] = []
+    lat_ms: list[float] = []
+    link_plane: list[str] = []
+    link_topo: list[str] = []
+    graphs = {}
+    offset = {}
+    for plane in ("extranet", "intranet"):
+        if plane not in demand.planes:
+            continue
+        g = topo.plane_graph(plane)
+        graphs[plane] = g
+        offset[plane] = len(link_ids)
+        for arc in range(g.arc_link.size):
+            lid = g.link_ids[int(g.arc_link[arc])]
+            link_ids.append(f"{lid}{'>' if arc % 2 == 0 else '<'}")
+            cap = plan_cap.get(lid, float(g.arc_capacity_gbps[arc]))
+            cap_mbps.append(cap * 1000.0)
+            lat_ms.append(float(g.arc_latency_ms[arc]))
+            link_plane.append(plane)
+            link_topo.append(lid)
+    network = SimNetwork(tuple(link_ids), cap_mbps, latency_ms=lat_ms)
+
+    dc_by_node = {dc.node: dc for dc in topo.data_centres}
+    pools: list[ServerPool] = []
+    pool_index: dict[str, int] = {}
+
+    classes: list[TrafficClass] = []
+    meta: list[tuple] = []
+    demand_rows: list[np.ndarray] = []
+    # per class: (plane, od column) so reroute can recompute its paths
+    class_od: list[tuple[str, int]] = []
+    services_used: list[str] = []
+    base_routing: dict[str, Routing] = {}
+    base_cols: dict[str, list] = {}
+    for plane, pd in demand.planes.items():
+        g = graphs[plane]
+        routing = ecmp_routing(g, pd.od_src, pd.od_dst)
+        base_routing[plane] = routing
+        base_cols[plane] = _columns(routing.split)
+        path_cache: dict[int, tuple] = {}
+
+        def od_paths(j: int, plane=plane, pd=pd, g=g, path_cache=path_cache):
+            if j not in path_cache:
+                if not base_routing[plane].reachable[j]:
+                    path_cache[j] = None
+                else:
+                    p, q = enumerate_paths(
+                        g.arc_src, g.arc_dst, base_cols[plane][j], int(pd.od_src[j]),
+                        int(pd.od_dst[j]),
+                    )
+                    path_cache[j] = ([[a + offset[plane] for a in path] for path in p], q)
+            return path_cache[j]
+
+        for si, sid in enumerate(pd.services):
+            service = scenario.service(sid)
+            sm = service.session
+            if sm is None:
+                continue
+            if sid not in services_used:
+                services_used.append(sid)
+            mbps = pd.gbps[si, yi] * 1000.0  # [hour, od]
+            for j in np.flatnonzero(mbps.sum(axis=0) > 0):
+                origin = pd.node_ids[int(pd.od_src[j])]
+                dest = pd.node_ids[int(pd.od_dst[j])]
+                kind = sm.kind
+                dc = dc_by_node.get(origin)
+                if kind == "request" and dc is None:
+                    # the upstream half of a request service: not simulated (see module doc)
+                    if any(n.node == dest for n in topo.data_centres):
+                        continue
+                    kind = "elastic"
+                routes = od_paths(int(j))
+                if routes is None:
+                    log.warning("%s: %s -> %s unreachable, left out", sid, origin, dest)
+                    continue
+                paths, probs = routes
+                hourly = mbps[:, j]
+                cid = f"{sid}:{origin}>{dest}"
+                common = {"paths": paths, "path_probs": probs}
+                if kind == "stream":
+                    erlangs = hourly / sm.session_mbps
+                    cls = TrafficClass(
+                        cid, "stream", arrival_rate_per_s=erlangs / sm.holding_s,
+                        bandwidth_mbps=sm.session_mbps, holding_s=sm.holding_s, **common,
+                    )
+                elif kind == "elastic":
+                    cls = TrafficClass(
+                        cid, "elastic", arrival_rate_per_s=hourly / sm.size_mbit,
+                        size_mbit=sm.size_mbit, **common,
+                    )
+                else:
+                    if dc.id not in pool_index:
+                        pool_index[dc.id] = len(pools)
+                        servers = max(1, int(round(dc.racks * dc.servers_per_rack)))
+                        pools.append(ServerPool(dc.id, servers=servers))
+                    cls = TrafficClass(
+                        cid, "request", arrival_rate_per_s=hourly / sm.size_mbit,
+                        pool=pool_index[dc.id], service_s=sm.service_time_s,
+                        response_mbit=sm.size_mbit, **common,
+                    )
+                classes.append(cls)
+                meta.append((sid, plane, origin, dest))
+                demand_rows.append(hourly)
+                class_od.append((plane, int(j)))
+    if not classes:
+        raise ValidationError(
+            [Problem("", "services", "no service with a session model has demand to simulate")]
+        )
+
+    n_links = len(link_ids)
+    plane_of_link = np.array(link_plane)
+    link_index_in_plane = {plane: {lid: i for i, lid in enumerate(g.link_ids)}
+                           for plane, g in graphs.items()}
+
+    def reroute(failed_mask):
+        """ECMP paths of every class with the failed links removed (None: unreachable)."""
+        mask = np.asarray(failed_mask, dtype=bool)
+        if mask.shape != (n_links,):
+            raise ValidationError([Problem("", "failed_mask", f"needs {n_links} booleans")])
+        per_plane = {}
+        for plane, pd in demand.planes.items():
+            failed = sorted({link_index_in_plane[plane][link_topo[k]]
+                             for k in np.flatnonzero(mask & (plane_of_link == plane))})
+            if not failed:
+                per_plane[plane] = None
+                continue
+            g = graphs[plane]
+            r = ecmp_routing(g, pd.od_src, pd.od_dst, failed_links=failed)
+            per_plane[plane] = (r, _columns(r.split), {})
+        out = []
+        for c, (plane, j) in enumerate(class_od):
+            state = per_plane[plane]
+            if state is None:
+                out.append((classes[c].paths, classes[c].path_probs))
+                continue
+            r, cols, cache = state
+            if j not in cache:
+                if not r.reachable[j]:
+                    cache[j] = None
+                else:
+                    g = graphs[plane]
+                    pd = demand.planes[plane]
+                    p, q = enumerate_paths(
+                        g.arc_src, g.arc_dst, cols[j], int(pd.od_src[j]), int(pd.od_dst[j])
+                    )
+                    cache[j] = ([[a + offset[plane] for a in path] for path in p], q)
+            out.append(cache[j])
+        return out
+
+    labels = SimLabels(
+        year=int(year),
+        link_plane=tuple(link_plane),
+        link_topology_id=tuple(link_topo),
+        class_service=tuple(m[0] for m in meta),
+        class_plane=tuple(m[1] for m in meta),
+        class_origin=tuple(m[2] for m in meta),
+        class_destination=tuple(m[3] for m in meta),
+        class_demand_mbps=np.array(demand_rows),
+        pool_data_centre=tuple(p.id for p in pools),
+        services=tuple(services_used),
+    )
+    log.info("sim inputs: %d links, %d classes, %d pools (year %d)", n_links, len(classes),
+             len(pools), year)
+    return network, classes, pools, reroute, labels
