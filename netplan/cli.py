@@ -377,6 +377,36 @@ def compare(run_a: str, run_b: str, lang: str, output: str | None, overwrite: bo
                f"utilisation, {len(result.purchases)} purchase differences; wrote {output}")
 
 
+@cli.command()
+@click.argument("batch_file", required=False, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(file_okay=False), default=None,
+              help="Results directory of the batch.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: every core).")
+@click.option("--dask-scheduler", default=None, metavar="ADDRESS",
+              help="Run on an existing Dask cluster (needs netplan[dask]).")
+@click.option("--dask-local", is_flag=True, help="Start a local Dask cluster for this run.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), default=None,
+              help="Continue a killed or failed batch: run only what is missing.")
+@click.option("--overwrite", is_flag=True, help="Replace another batch's results in -o DIR.")
+@click.option("--no-progress", is_flag=True, help="Do not draw the progress bar.")
+def batch(batch_file: str | None, output: str | None, workers: int | None,
+          dask_scheduler: str | None, dask_local: bool, resume_dir: str | None,
+          overwrite: bool, no_progress: bool) -> None:
+    """Run a batch of scenario variants (sweep, Monte Carlo or list) on all cores or Dask.
+
+    `egov-netplan batch BATCH.yaml -o DIR` starts one; `egov-netplan batch --resume DIR`
+    finishes one. Exit code 1 when some variants failed (each is recorded with its error).
+    """
+    from netplan.batch.command import batch_main
+
+    code = batch_main(batch_file, output, workers=workers, dask_scheduler=dask_scheduler,
+                      dask_local=dask_local, resume_dir=resume_dir, overwrite=overwrite,
+                      progress=not no_progress)
+    if code:
+        raise SystemExit(code)
+
+
 def main() -> None:
     """Entry point of the ``egov-netplan`` console script."""
     cli.main(prog_name="egov-netplan")
