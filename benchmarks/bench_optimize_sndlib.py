@@ -1,6 +1,7 @@
 """Benchmark: SNDlib design optima, survivable designs, and tier sizing.
 
-Prints, per instance, the time, status, gap, cost and bound of the design MILP, and compares
+Prints, per instance, the wall-clock and processor time, status, gap, cost and bound of the
+design MILP (processor time does not grow when other programs share the cores), and compares
 ``-N-N`` costs with the published optima. Survivable (``-N-U``) designs are verified by the
 independent routability LP in every single-link failure state. Speed is put against a naive
 reference measured in the same run:
@@ -50,16 +51,17 @@ def fmt(x: float) -> str:
 
 def bench_nn(names, time_limit_s: float) -> list[str]:
     rows = [
-        "| instance | model | status | time_s | gap | cost | bound | reference | matches |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| instance | model | status | wall_s | cpu_s | gap | cost | bound | reference | matches |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in names:
         r = solve_sndlib(*files(name, "U-U-M-N-C-A-N-N"), time_limit_s=time_limit_s, gap=0.0)
         ref = REFERENCE.get(name)
         match = "—" if ref is None else ("yes" if abs(r.total_cost - ref) <= 0.05 else "NO")
         rows.append(
-            f"| {name} | U-U-M-N-C-A-N-N | {r.status} | {r.solve_time_s:.1f} | {r.gap:.2e} | "
-            f"{fmt(r.total_cost)} | {fmt(r.bound)} | {fmt(ref) if ref else '—'} | {match} |"
+            f"| {name} | U-U-M-N-C-A-N-N | {r.status} | {r.solve_time_s:.1f} | "
+            f"{r.design.solve_cpu_s:.1f} | {r.gap:.2e} | {fmt(r.total_cost)} | {fmt(r.bound)} | "
+            f"{fmt(ref) if ref else '—'} | {match} |"
         )
         print(rows[-1], flush=True)
     return rows
@@ -67,9 +69,9 @@ def bench_nn(names, time_limit_s: float) -> list[str]:
 
 def bench_nu(names, time_limit_s: float) -> list[str]:
     rows = [
-        "| instance | model | status | time_s | gap | cost | bound | -N-N optimum | "
+        "| instance | model | status | wall_s | cpu_s | gap | cost | bound | -N-N optimum | "
         "all failure states routable (LP) | check_s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in names:
         net_path, model_path = files(name, "U-U-M-N-C-A-N-U")
@@ -95,9 +97,9 @@ def bench_nu(names, time_limit_s: float) -> list[str]:
                 else f"NO (worst state {rep.worst_state()})"
             )
         rows.append(
-            f"| {name} | U-U-M-N-C-A-N-U | {r.status} | {r.solve_time_s:.1f} | {r.gap:.2e} | "
-            f"{fmt(r.total_cost)} | {fmt(r.bound)} | {fmt(REFERENCE[name])} | {verdict} | "
-            f"{check_s:.1f} |"
+            f"| {name} | U-U-M-N-C-A-N-U | {r.status} | {r.solve_time_s:.1f} | "
+            f"{r.design.solve_cpu_s:.1f} | {r.gap:.2e} | {fmt(r.total_cost)} | {fmt(r.bound)} | "
+            f"{fmt(REFERENCE[name])} | {verdict} | {check_s:.1f} |"
         )
         print(rows[-1], flush=True)
     return rows
@@ -105,8 +107,8 @@ def bench_nu(names, time_limit_s: float) -> list[str]:
 
 def bench_naive(names, time_limit_s: float) -> list[str]:
     rows = [
-        "| instance | default time_s | default status | naive time_s | naive status | "
-        "naive gap | naive / default |",
+        "| instance | default cpu_s | default status | naive cpu_s | naive status | "
+        "naive gap | naive / default (cpu) |",
         "|---|---|---|---|---|---|---|",
     ]
     for name in names:
@@ -126,11 +128,12 @@ def bench_naive(names, time_limit_s: float) -> list[str]:
             formulation="disaggregated",
             cutset_cuts=False,
             heuristic_effort=0.05,
+            dominance_bounds=False,
         )
-        ratio = b.solve_time_s / a.solve_time_s
+        ratio = b.solve_cpu_s / a.solve_cpu_s
         bound = "≥ " if b.status != "optimal" else ""
         rows.append(
-            f"| {name} | {a.solve_time_s:.1f} | {a.status} | {b.solve_time_s:.1f} | {b.status} | "
+            f"| {name} | {a.solve_cpu_s:.1f} | {a.status} | {b.solve_cpu_s:.1f} | {b.status} | "
             f"{b.gap:.2e} | {bound}{ratio:.1f}× |"
         )
         print(rows[-1], flush=True)
@@ -200,7 +203,9 @@ def bench_sizing() -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="polska and abilene only")
-    ap.add_argument("--time-limit", type=float, default=60.0, help="-N-N limit per instance")
+    ap.add_argument(
+        "--time-limit", type=float, default=120.0, help="-N-N wall-clock limit per instance"
+    )
     ap.add_argument("--nu-time-limit", type=float, default=120.0, help="-N-U limit")
     ap.add_argument("--naive-time-limit", type=float, default=120.0)
     args = ap.parse_args()

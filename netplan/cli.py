@@ -300,11 +300,14 @@ def _progress_printer():
               show_default=True, help="Optimizer routing mode.")
 @click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=1), default=120.0,
               show_default=True, help="MILP time limit in seconds (optimized mode).")
+@click.option("--sim", type=click.Choice(["analytic", "simulate", "none"]), default="analytic",
+              show_default=True, help="How the sized network's user experience is checked.")
 @click.option("--pdf", is_flag=True, help="Also print the report to an A4 PDF (needs chromium).")
 @click.option("--png", is_flag=True, help="Also write each figure as PNG (needs netplan[static]).")
 @_output_option
 def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
-         time_limit_s: float, pdf: bool, png: bool, output: str | None, overwrite: bool) -> None:
+         time_limit_s: float, sim: str, pdf: bool, png: bool, output: str | None,
+         overwrite: bool) -> None:
     """The main job: validate, build demand, analyse every failure, size, re-check, report.
 
     With no arguments it runs on the default Chongqing network and the baseline scenario.
@@ -321,7 +324,8 @@ def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
 
         output = str(Path("out") / f"plan-{Path(scenario).stem}")
     run = run_plan(topology, scenario, output, overwrite=overwrite, lang=lang, routing=routing,
-                   time_limit_s=time_limit_s, pdf=pdf, png=png, progress=_progress_printer())
+                   time_limit_s=time_limit_s, sim=sim, pdf=pdf, png=png,
+                   progress=_progress_printer())
     result = run.results["plan"]
     click.echo(f"plan {result['status']}: {result['purchases']} purchases, discounted cost "
                f"{result['objective_cny']:,.0f} CNY (estimates); independent check "
@@ -405,6 +409,55 @@ def batch(batch_file: str | None, output: str | None, workers: int | None,
                       progress=not no_progress)
     if code:
         raise SystemExit(code)
+
+
+@cli.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--method", type=click.Choice(["simulate", "analytic"]), default="simulate",
+              show_default=True, help="Discrete-event simulation, or the closed-form fast path.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed (default: the scenario's seed).")
+@click.option("--replications", type=click.IntRange(min=2), default=None,
+              help="Independent replications (default: the scenario's setting).")
+@click.option("--hours", type=click.IntRange(min=0, max=23), multiple=True,
+              help="Hour of day to simulate (repeat for several; default: the scenario's).")
+@_output_option
+def simulate(topology: str, scenario: str, method: str, seed: int | None,
+             replications: int | None, hours: tuple[int, ...], output: str | None,
+             overwrite: bool) -> None:
+    """What users feel: blocking, response times and queues per service, with confidence intervals.
+
+    Writes sim_summary.json and CSV time series to -o DIR.
+    """
+    from netplan.errors import Problem, ValidationError
+    from netplan.sim.command import simulate_main
+
+    if output is None:
+        raise ValidationError([Problem("-o", "", "give an output directory with -o DIR")])
+
+    def progress(done: int, total: int, message: str) -> None:
+        width = 30
+        filled = int(width * done / max(total, 1))
+        click.echo(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {message}",
+                   err=True, nl=done >= total)
+
+    result = simulate_main(topology, scenario, output, overwrite=overwrite, method=method,
+                           seed=seed, replications=replications, hours=list(hours) or None,
+                           progress=progress)
+    for row in result.summary.get("services", []):
+        click.echo(_service_line(row))
+    click.echo(f"wrote {output}/sim_summary.json and CSV time series")
+
+
+def _service_line(row: dict) -> str:
+    parts = [f"{row.get('service', '')}:"]
+    for key in ("blocking", "response_p95_s"):
+        value = row.get(key)
+        if isinstance(value, dict) and value.get("mean") is not None:
+            parts.append(f"{key} {value['mean']:.4g} [{value.get('ci_low', float('nan')):.4g}, "
+                         f"{value.get('ci_high', float('nan')):.4g}] ({value.get('method', '')})")
+    return " ".join(parts)
 
 
 def main() -> None:

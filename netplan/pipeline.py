@@ -21,7 +21,7 @@ from netplan.runfiles import RUN_FORMAT, RunData
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-STAGES = ("validate", "demand", "analyse", "optimize", "report")
+STAGES = ("validate", "demand", "analyse", "optimize", "simulate", "report")
 
 
 def _no_progress(stage: str, index: int, total: int) -> None:
@@ -30,8 +30,12 @@ def _no_progress(stage: str, index: int, total: int) -> None:
 
 def compute_run(topology_path: str | os.PathLike, scenario_path: str | os.PathLike, *,
                 routing: str = "fixed", time_limit_s: float = 120.0, gap: float = 0.01,
-                progress: Progress | None = None) -> tuple[RunData, dict]:
+                sim: str = "analytic", progress: Progress | None = None) -> tuple[RunData, dict]:
     """Run every stage and return the saved-results bundle and the objects behind it.
+
+    ``sim`` chooses how the sized network is checked for what users feel: ``analytic`` (the
+    closed forms, fast), ``simulate`` (the discrete-event simulator with confidence
+    intervals) or ``none``.
 
     Examples
     --------
@@ -57,6 +61,14 @@ def compute_run(topology_path: str | os.PathLike, scenario_path: str | os.PathLi
     study = analyze(topology, scenario)
     step("optimize", 4, total)
     plan = optimize(topology, scenario, routing, time_limit_s=time_limit_s, gap=gap)
+    step("simulate", 5, total)
+    simulation = None
+    if sim != "none" and any(s.session is not None for s in scenario.services):
+        from netplan.sim.scenario_run import simulate_scenario
+
+        # The sized network in the last year of the horizon: what users would feel after
+        # the plan's purchases, at the scenario's busiest demand.
+        simulation = simulate_scenario(topology, scenario, method=sim, plan_rows=plan.rows)
     fingerprint = input_fingerprint(topology, scenario)
     arrays = study.report_arrays()
     for plane, pd in demand.planes.items():
@@ -102,9 +114,11 @@ def compute_run(topology_path: str | os.PathLike, scenario_path: str | os.PathLi
         },
         "plan": plan.summary() | {"rows": list(plan.rows)},
     }
+    if simulation is not None:
+        results["simulation"] = simulation.to_json()
     return RunData(results=results, arrays=arrays), {
         "topology": topology, "scenario": scenario, "demand": demand, "study": study,
-        "plan": plan,
+        "plan": plan, "simulation": simulation,
     }
 
 
@@ -127,8 +141,9 @@ def _estimate_notes(topology, scenario) -> list[str]:
 
 def run_plan(topology_path, scenario_path, output: str | os.PathLike, *,
              overwrite: bool = False, lang: str = "zh", routing: str = "fixed",
-             time_limit_s: float = 120.0, gap: float = 0.01, pdf: bool = False,
-             png: bool = False, progress: Progress | None = None) -> RunData:
+             time_limit_s: float = 120.0, gap: float = 0.01, sim: str = "analytic",
+             pdf: bool = False, png: bool = False,
+             progress: Progress | None = None) -> RunData:
     """Compute a run and write its directory: results, CSVs, Excel and the HTML report.
 
     With ``pdf``/``png`` also ``report.pdf`` (A4) and ``figures/figure-NN.png``.
@@ -140,8 +155,8 @@ def run_plan(topology_path, scenario_path, output: str | os.PathLike, *,
 
     check_lang(lang)
     run, parts = compute_run(topology_path, scenario_path, routing=routing,
-                             time_limit_s=time_limit_s, gap=gap, progress=progress)
-    (progress or _no_progress)("report", 5, len(STAGES))
+                             time_limit_s=time_limit_s, gap=gap, sim=sim, progress=progress)
+    (progress or _no_progress)("report", 6, len(STAGES))
     html = build_report(run, lang)
     with staged_output_dir(output, overwrite=overwrite) as stage:
         stage = Path(stage)
@@ -149,6 +164,8 @@ def run_plan(topology_path, scenario_path, output: str | os.PathLike, *,
         parts["study"].save(stage)  # worst_case.csv … and summary.json
         parts["plan"].save(stage)
         write_exports(run, stage)
+        if parts["simulation"] is not None:
+            parts["simulation"].save(stage)
         from netplan.atomic import write_text_atomic
 
         write_text_atomic(stage / "report.html", html)

@@ -485,9 +485,9 @@ def test_matches_brute_force_no_failures(seed):
     p = random_instance(np.random.default_rng(seed), n=4, extra_links=1, n_dem=3)
     expected = brute_force(p)
     assert np.isfinite(expected) and expected > 0
-    for cuts in (True, False):
-        r = solve(p, cutset_cuts=cuts)
-        assert r.objective == pytest.approx(expected), f"cutset_cuts={cuts}"
+    for cuts, dominance in itertools.product((True, False), repeat=2):
+        r = solve(p, cutset_cuts=cuts, dominance_bounds=dominance)
+        assert r.objective == pytest.approx(expected), (cuts, dominance)
     r = solve(p, formulation="disaggregated")
     assert r.objective == pytest.approx(expected)
 
@@ -497,7 +497,7 @@ def test_matches_brute_force_two_module_types(seed):
     p = random_instance(np.random.default_rng(seed), n=4, extra_links=0, n_dem=3, two_modules=True)
     expected = brute_force(p)
     assert solve(p).objective == pytest.approx(expected)
-    assert solve(p, cutset_cuts=False).objective == pytest.approx(expected)
+    assert solve(p, cutset_cuts=False, dominance_bounds=False).objective == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("seed", range(1, 3))
@@ -525,7 +525,8 @@ def test_matches_brute_force_survivable(seed):
     assert solve(p, cutset_cuts=False).objective == pytest.approx(expected)
 
 
-def test_matches_brute_force_directed():
+@pytest.mark.parametrize("link_model", ["directed", "bidirected"])
+def test_matches_brute_force_directed(link_model):
     rng = np.random.default_rng(7)
     p = problem(
         n_nodes=3,
@@ -536,7 +537,7 @@ def test_matches_brute_force_directed():
         demand_src=[0, 2, 1],
         demand_dst=[2, 1, 0],
         demand_volume=[12, 7, 9],
-        link_model="directed",
+        link_model=link_model,
         demand_directed=True,
     )
     assert solve(p).objective == pytest.approx(brute_force(p))
@@ -559,6 +560,7 @@ def test_dominance_bounds_keep_the_optimum():
     r = solve(p)
     assert r.objective == 5.0
     assert r.module_count.tolist() == [1, 2]
+    assert solve(p, dominance_bounds=False).objective == 5.0
 
 
 # --- single-path routing, hop limits, explicit paths ---------------------------------------
@@ -661,6 +663,36 @@ def test_bad_candidate_path_is_rejected():
             demand_dst=[2],
             demand_volume=[5],
             candidate_paths=[[[1]]],
+        )
+
+
+def test_no_demands_costs_only_the_preinstalled_capacity():
+    p = problem(
+        n_nodes=2,
+        link_src=[0],
+        link_dst=[1],
+        pre_capacity=[5],
+        pre_cost=[3],
+        module_capacity=[10],
+        module_cost=[1],
+        demand_src=np.zeros(0, int),
+        demand_dst=np.zeros(0, int),
+        demand_volume=[],
+    )
+    r = solve(p)
+    assert (r.objective, r.module_count.tolist(), r.paths) == (3.0, [0.0], ((),))
+
+
+def test_candidate_path_may_not_repeat_a_link():
+    with pytest.raises(ValidationError, match="repeats a link"):
+        problem(
+            **TRIANGLE,
+            module_capacity=[10, 10, 10],
+            module_cost=[1, 1, 1],
+            demand_src=[0],
+            demand_dst=[1],
+            demand_volume=[5],
+            candidate_paths=[[[0, 0, 0]]],
         )
 
 

@@ -32,6 +32,10 @@ def test_plan_with_no_arguments_writes_every_output(default_run):
             "arrays.npz"} <= names
     summary = json.loads((default_run / "summary.json").read_text(encoding="utf-8"))
     assert summary["scenarios"] == ["baseline"] and summary["estimate"] is True
+    results = json.loads((default_run / "results.json").read_text(encoding="utf-8"))
+    services = {row["service"] for row in results["simulation"]["services"]}
+    assert {"video_conference", "citizen_services"} <= services
+    assert "sim_summary.json" in names
 
 
 def test_excel_totals_equal_the_plan_costs(default_run):
@@ -131,7 +135,8 @@ def test_report_opens_offline_in_chromium(default_run):
     assert info["plot_slots"] == info["plotly_divs"] >= 8
     geo = [p for p in info["plots"] if p["geo_subplots"]]
     assert geo and geo[0]["geo_line_paths"] > 0 and not geo[0]["geo_base_layers"]
-    for heading in ("Network map", "Where and when links run hot", "Failure impact", "The plan"):
+    for heading in ("Network map", "Where and when links run hot", "Failure impact", "The plan",
+                    "What users would feel"):
         assert heading in info["text"]
 
 

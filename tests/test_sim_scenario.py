@@ -101,3 +101,21 @@ def test_command_writes_files_and_rejects_bad_settings(tmp_path):
     with pytest.raises(ValidationError, match="hours"):
         simulate_main(netplan.default_topology_path(),
                       netplan.default_scenario_path("baseline"), tmp_path / "y", hours=[25])
+
+
+def test_simulate_cli_analytic_on_the_default_network(tmp_path):
+    from click.testing import CliRunner
+
+    import netplan
+    from netplan.cli import cli
+
+    out = tmp_path / "sim"
+    result = CliRunner().invoke(cli, [
+        "simulate", str(netplan.default_topology_path()),
+        str(netplan.default_scenario_path("baseline")), "--method", "analytic", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "video_conference:" in result.output and (out / "sim_summary.json").exists()
+    bad = CliRunner().invoke(cli, [
+        "simulate", str(netplan.default_topology_path()),
+        str(netplan.default_scenario_path("baseline")), "--hours", "30", "-o", str(out)])
+    assert bad.exit_code == 2

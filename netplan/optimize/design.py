@@ -258,7 +258,9 @@ def _validate(p: DesignProblem) -> list[Problem]:
         else:
             for d, paths in enumerate(p.candidate_paths):
                 for k, path in enumerate(paths):
-                    if _path_arcs(p, d, path) is None:
+                    if len(set(path)) != len(path):
+                        bad(f"candidate_paths[{d}][{k}]", "repeats a link")
+                    elif _path_arcs(p, d, path) is None:
                         bad(
                             f"candidate_paths[{d}][{k}]",
                             "is not a path from the demand's source to its target"
@@ -299,6 +301,9 @@ class DesignResult:
         Failed links of each state (state 0 is the normal state).
     cost_modules, cost_pre, cost_setup, cost_routing : float
         The cost terms recomputed from the design.
+    solve_time_s, solve_cpu_s : float
+        Wall-clock and processor time of building and solving (the processor time does not
+        grow when other programs share the machine).
     """
 
     status: str
@@ -321,6 +326,7 @@ class DesignResult:
     n_constraints: int
     message: str = ""
     node_count: int = 0
+    solve_cpu_s: float = math.nan
 
     @property
     def has_design(self) -> bool:
@@ -557,7 +563,9 @@ def _define_path_flow(
     return _FlowBlock(var, arc, coef, "path", {"paths": var_paths, "start": start})
 
 
-def _module_bounds(p: DesignProblem, total: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _module_bounds(
+    p: DesignProblem, total: float, dominance: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Effective capacity, upper bound and integrality of each module variable.
 
     An acyclic routing puts at most the total demand on any link (or arc), so more modules
@@ -570,7 +578,9 @@ def _module_bounds(p: DesignProblem, total: float) -> tuple[np.ndarray, np.ndarr
     if p.capacity_model == "linear":
         return cap, need / cap, np.zeros(p.n_modules)
     ub = np.maximum(np.ceil(need / cap - 1e-9), 0.0)
-    return cap, np.minimum(ub, _dominance_bounds(p, cap)), np.ones(p.n_modules)
+    if dominance:
+        ub = np.minimum(ub, _dominance_bounds(p, cap))
+    return cap, ub, np.ones(p.n_modules)
 
 
 def _dominance_bounds(p: DesignProblem, cap: np.ndarray) -> np.ndarray:
@@ -763,14 +773,16 @@ def _choose_formulation(p: DesignProblem, formulation: str) -> str:
     return "aggregated" if formulation == "auto" else formulation
 
 
-def _build(p: DesignProblem, formulation: str, cutset_cuts: bool = True) -> _Built:
+def _build(
+    p: DesignProblem, formulation: str, cutset_cuts: bool = True, dominance: bool = True
+) -> _Built:
     arcs = _arcs(p)
     states = p.states()
     if p.candidate_paths is None:
         _check_connected(p, arcs, states)
     total = float(p.demand_volume.sum())
     model = _Model()
-    cap, ub, integ = _module_bounds(p, total)
+    cap, ub, integ = _module_bounds(p, total, dominance)
     mod0 = model.add_vars(p.n_modules, lb=0.0, ub=ub, integer=integ, cost=p.module_cost)
     if p.capacity_model == "explicit":
         # At most one of the listed capacities per link, installed once.
@@ -1070,6 +1082,7 @@ def solve_design(
     formulation: str = "auto",
     cutset_cuts: bool = True,
     heuristic_effort: float = 0.3,
+    dominance_bounds: bool = True,
 ) -> DesignResult:
     """Solve the network-design MILP with HiGHS.
 
@@ -1088,6 +1101,9 @@ def solve_design(
     heuristic_effort : float
         HiGHS ``mip_heuristic_effort`` (its default is 0.05); more effort finds good designs
         sooner on instances with several module sizes.
+    dominance_bounds : bool
+        Bound module counts by module dominance (see ``_dominance_bounds``); some optimal
+        design always meets the bounds, so the optimum is unchanged.
 
     Returns
     -------
@@ -1123,7 +1139,8 @@ def solve_design(
         raise ValidationError([Problem("", "heuristic_effort", "must be in [0, 1]")])
     form = _choose_formulation(problem, formulation)
     t0 = time.perf_counter()
-    built = _build(problem, form, cutset_cuts)
+    cpu0 = time.process_time()
+    built = _build(problem, form, cutset_cuts, dominance_bounds)
     c, lb, ub, integ, A, rlb, rub = built.model.arrays()
     log.info(
         "design MILP (%s): %d variables (%d integer), %d rows, %d states",
@@ -1150,10 +1167,13 @@ def solve_design(
             options=options,
         )
     elapsed = time.perf_counter() - t0
-    return _result(problem, built, res, elapsed, c.size, A.shape[0])
+    cpu = time.process_time() - cpu0
+    return _result(problem, built, res, elapsed, cpu, c.size, A.shape[0])
 
 
-def _result(p: DesignProblem, built: _Built, res, elapsed: float, n_var: int, n_con: int):
+def _result(
+    p: DesignProblem, built: _Built, res, elapsed: float, cpu: float, n_var: int, n_con: int
+):
     x = res.x
     if res.status == 1:
         status = "time_limit" if x is not None else "no_solution"
@@ -1169,7 +1189,7 @@ def _result(p: DesignProblem, built: _Built, res, elapsed: float, n_var: int, n_
         return DesignResult(
             status, nan, bound, nan, np.full(p.n_modules, nan), np.full(L, nan),
             np.zeros(L, bool), np.full((S, L, 2), nan), (), built.states, nan, nan, nan, nan,
-            built.formulation, elapsed, n_var, n_con, str(res.message),
+            built.formulation, elapsed, n_var, n_con, str(res.message), 0, cpu,
         )  # fmt: skip
     y = x[built.module_start : built.module_start + p.n_modules]
     if p.capacity_model != "linear":
@@ -1213,4 +1233,5 @@ def _result(p: DesignProblem, built: _Built, res, elapsed: float, n_var: int, n_
         n_constraints=n_con,
         message=str(res.message),
         node_count=int(getattr(res, "mip_node_count", 0) or 0),
+        solve_cpu_s=cpu,
     )

@@ -89,7 +89,7 @@ def design_problem(network: SndlibNetwork, model: SndlibModel) -> DesignProblem:
     >>> try:
     ...     design_problem(net, model)
     ... except ValidationError as err:
-    ...     print(err.problems[0].field, "-", err.problems[0].message[:45])
+    ...     print(err.problems[0].field, "-", err.problems[0].message[:48])
     ROUTING_MODEL - INTEGER is not supported (model U-U-M-N-I-A-N-N)
     """
     problems: list[Problem] = []

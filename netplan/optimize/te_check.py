@@ -122,20 +122,29 @@ def check_plane_year(
                           set(state.nodes) | set(permanent), src, dst) & (vol > 0)
         key = (state.kind == "none", tuple(np.flatnonzero(keep).tolist()))
         groups.setdefault(key, []).append((state, failed))
+    # Links without capacity carry nothing: leave them out of the LP (smaller and exact);
+    # a state that fails only such links is the no-failure network at the failure target.
+    used = np.flatnonzero(cap > 0)
+    position = np.full(cap.size, -1)
+    position[used] = np.arange(used.size)
     for (is_normal, keep), members in groups.items():
         keep_a = np.asarray(keep, dtype=np.int64)
         target = u_normal if is_normal else u_failure
-        scheme = "none" if is_normal else [failed for _, failed in members]
+        mapped = [
+            tuple(sorted(int(position[x]) for x in failed if position[x] >= 0))
+            for _, failed in members
+        ]
+        scheme = "none" if is_normal else sorted({m for m in mapped if m})
         report = check_routable(
-            graph.n_nodes, link_src, link_dst, cap * target,
-            src[keep_a], dst[keep_a], vol[keep_a],
-            link_model="bidirected", demand_directed=True, failure_states=scheme, tol=_TOL,
+            graph.n_nodes, link_src[used], link_dst[used], cap[used] * target,
+            src[keep_a], dst[keep_a], vol[keep_a], link_model="bidirected",
+            demand_directed=True, failure_states=scheme, tol=_TOL, commodities="source",
         )
-        # check_routable puts the normal state first; map its states back to ours.
+        # check_routable puts the no-failure state first; map its states back to ours.
         lam = dict(zip(report.states, report.throughput.tolist(), strict=True))
         excluded = int(vol.size - keep_a.size)
-        for state, failed in members:
-            t = lam[tuple(failed)]
+        for (state, _), key in zip(members, mapped, strict=True):
+            t = lam[key]
             out.append({
                 "state": state.name, "throughput": float(t), "passed": bool(t >= 1.0 - _TOL),
                 "target_utilisation": float(target), "excluded_ods": excluded,

@@ -54,7 +54,9 @@ from netplan.study import dc_load
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DEMAND_BASIS", "ROUTE_COLUMNS", "RoutedPlan", "optimize_routed"]
+__all__ = [
+    "DEMAND_BASIS", "ROUTE_COLUMNS", "RoutedPlan", "independent_check_routed", "optimize_routed",
+]
 
 DEMAND_BASIS = (
     "each od's peak over the hours of the year (conservative: ods that peak at different "
@@ -455,12 +457,33 @@ def optimize_routed(topology: Topology, scenario: Scenario, *, time_limit_s: flo
 
     Examples
     --------
+    A triangle of 10G links (100 CNY a module, 10 CNY a year) and 15 Gbit/s from A to B.
+    Shortest-path routing would need a second module on A-B; routed, 10 Gbit/s go direct
+    and 5 over C, so nothing is bought and the cost is the three modules' opex:
+
     >>> import netplan
-    >>> topo = netplan.load_topology(netplan.default_topology_path())
-    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
-    >>> plan = optimize_routed(topo, s, time_limit_s=60)
-    >>> plan.status, plan.check["passed"], all(r["reason"] for r in plan.purchases())
-    ('optimal', True, True)
+    >>> topo = netplan.build_topology({
+    ...     "name": "triangle",
+    ...     "tiers": [{"name": "10G", "capacity_gbps": 10, "capex_cny": 100,
+    ...                "opex_cny_per_year": 10}],
+    ...     "nodes": [{"id": n, "name": n, "kind": "core", "lat": 29.5 + i / 10, "lon": 106.5,
+    ...                "planes": ["extranet"]} for i, n in enumerate("ABC")],
+    ...     "links": [{"id": a + b, "a": a, "b": b, "plane": "extranet", "tier": "10G",
+    ...                "weight": 1} for a, b in ("AB", "BC", "CA")]})
+    >>> s = netplan.build_scenario({
+    ...     "name": "t", "title": "t", "question": "q", "base_year": 2026,
+    ...     "profiles": {"flat": [1] * 24},
+    ...     "drivers": {"staff_total": 0, "cameras_total": 0, "video_rooms_per_district": 0},
+    ...     "services": [{"id": "ab", "name": "ab", "plane": "extranet",
+    ...                   "pattern": "site_to_site", "driver": "fixed", "from_site": "A",
+    ...                   "far_end": "B", "fixed_gbps": 15, "profile": "flat"}],
+    ...     "failure_policy": ["none"],
+    ...     "targets": {"max_utilisation_normal": 1.0, "max_utilisation_failure": 1.0}}, topo)
+    >>> plan = optimize_routed(topo, s)
+    >>> plan.status, plan.objective_cny, len(plan.purchases()), plan.check["passed"]
+    ('optimal', 30.0, 0, True)
+    >>> [(r["path_nodes"], r["gbps"]) for r in plan.routes]
+    [('A>B', 10.0), ('A>C>B', 5.0)]
     """
     _validate(time_limit_s, gap, k_paths)
     started = time.perf_counter()
@@ -561,7 +584,7 @@ def optimize_routed(topology: Topology, scenario: Scenario, *, time_limit_s: flo
     if check:
         from dataclasses import replace
 
-        plan = replace(plan, check=_independent_check(planes, scenario, states))
+        plan = replace(plan, check=independent_check_routed(topology, scenario, plan.rows))
     log.info("optimized routing: done in %.1f s", time.perf_counter() - started)
     return plan
 
@@ -642,31 +665,64 @@ def _routes(planes, years) -> list[dict]:
     return out
 
 
-def _independent_check(planes, scenario: Scenario, states: ModuleStates) -> dict:
+def independent_check_routed(topology: Topology, scenario: Scenario, plan_rows) -> dict:
+    """Check a plan's link capacities with a max-concurrent-flow LP per plane, year and state.
+
+    The demand and the planes are rebuilt from ``topology`` and ``scenario``; only the
+    capacities come from ``plan_rows`` (a link without a row keeps what is installed).
+    Routing is free in every state (arc flows, not the plan's paths), capacities are scaled
+    by the state's utilisation target, and demand a state cannot carry whatever the
+    capacities (at a failed node, or cut off) is left out of that state.
+
+    Parameters
+    ----------
+    topology, scenario
+    plan_rows : iterable of dict
+        Rows as in :attr:`Plan.rows` (``item``, ``id``, ``year``, ``capacity_gbps``).
+
+    Returns
+    -------
+    dict
+        ``passed``, ``breaches`` (year, plane, failure, throughput λ < 1), ``method``,
+        ``years_checked``, ``failure_policy``, ``states_checked``, ``worst_throughput``.
+    """
     targets = scenario.targets
+    demand = build_demand(topology, scenario)
+    topo = demand.whatif.topology
+    capacity = {(r["id"], r["year"]): float(r["capacity_gbps"]) for r in plan_rows
+                if r["item"] == "link"}
     breaches: list[dict] = []
     checked = 0
     worst = np.inf
-    for p in planes:
+    for plane, pd in demand.planes.items():
+        graph = topo.plane_graph(plane, built_only=False)
+        links = topo.links_of(plane, built_only=False)
+        permanent = [graph.node_index[n] for n in demand.whatif.failed_nodes
+                     if n in graph.node_index]
+        peak = pd.total_gbps.max(axis=1)
         for yi, year in enumerate(scenario.years):
-            capacity = states.capacity_gbps[p.state[yi]]
+            cap = np.array([
+                capacity.get((lk.id, year),
+                             0.0 if lk.candidate else float(lk.capacity_gbps or 0.0))
+                for lk in links
+            ])
             results = check_plane_year(
-                p.graph, capacity, p.paths.od_src, p.paths.od_dst, p.peak_gbps[yi],
-                policy=scenario.failure_policy, u_normal=targets.max_utilisation_normal,
-                u_failure=targets.max_utilisation_failure, permanent_nodes=p.permanent_nodes,
+                graph, cap, pd.od_src, pd.od_dst, peak[yi], policy=scenario.failure_policy,
+                u_normal=targets.max_utilisation_normal,
+                u_failure=targets.max_utilisation_failure, permanent_nodes=permanent,
             )
             checked += len(results)
             for r in results:
                 worst = min(worst, r["throughput"])
                 if not r["passed"]:
-                    breaches.append({"year": year, "plane": p.name, "failure": r["state"],
+                    breaches.append({"year": year, "plane": plane, "failure": r["state"],
                                      "throughput": r["throughput"],
                                      "target_utilisation": r["target_utilisation"]})
     return {
         "method": ("netplan.optimize.check.check_routable: a maximum-concurrent-flow LP over "
-                   "arc flows (routing free, no candidate paths) per plane, year and failure "
-                   "state, capacities × the utilisation target of the state; passes when "
-                   "every state carries all of its demand (λ >= 1)"),
+                   "arc flows (routing free, not the plan's paths) per plane, year and failure "
+                   "state, capacities × the state's utilisation target; passes when every "
+                   "state carries all of its demand (λ >= 1)"),
         "demand": DEMAND_BASIS,
         "years_checked": list(scenario.years),
         "failure_policy": list(scenario.failure_policy),

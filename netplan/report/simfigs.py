@@ -15,7 +15,6 @@ from netplan.report.html import Section, Table, plain_text
 __all__ = ["blocking_figure", "response_figure", "simulation_section"]
 
 _LABELS = {
-    "title": {"zh": "仿真：业务体验", "en": "Simulation: what users experience"},
     "blocking": {"zh": "阻塞率", "en": "Blocking probability"},
     "response": {"zh": "响应时间（秒）", "en": "Response time (s)"},
     "service": {"zh": "业务", "en": "Service"},
@@ -186,4 +185,6 @@ def simulation_section(sim: Mapping[str, Any], lang: str = "zh") -> Section:
               "p95": "p95 (s)", "p99": "p99 (s)", "target": _t("target", lang),
               "meets": _t("meets", lang), "method": _t("method", lang)}
     table = Table(table_rows, columns=list(labels), labels=labels)
-    return Section(_t("title", lang), intro, figures=figures, tables=[table])
+    from netplan.report.i18n import t
+
+    return Section(t("sec.sim", lang), intro, figures=figures, tables=[table])
