@@ -83,7 +83,7 @@ def build_report(run: RunData, lang: str = "zh") -> str:
     >>> run, _ = compute_run(netplan.default_topology_path(),
     ...                      netplan.default_scenario_path("baseline"))
     >>> page = build_report(run, "en")
-    >>> "Network map" in page and "cdn.plot.ly" not in page
+    >>> "Network map" in page and "<script src" not in page
     True
     """
     res = run.results
