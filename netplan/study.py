@@ -216,7 +216,8 @@ def _latency_targets(scenario: Scenario, pd: PlaneDemand) -> np.ndarray:
     return targets
 
 
-def _with_permanent(states, permanent_nodes: tuple[int, ...]) -> tuple[FailureState, ...]:
+def with_permanent_failures(states, permanent_nodes: tuple[int, ...]) -> tuple[FailureState, ...]:
+    """``states`` with nodes lost for the whole scenario (what-ifs) added to every one."""
     if not permanent_nodes:
         return tuple(states)
     out = []
@@ -309,7 +310,7 @@ def analyze(
             graph = topo.plane_graph(plane)
             index = graph.node_index
             permanent = tuple(index[n] for n in demand.whatif.failed_nodes if n in index)
-            states = _with_permanent(failure_states(graph, policy), permanent)
+            states = with_permanent_failures(failure_states(graph, policy), permanent)
             samples = pd.total_gbps.reshape(-1, pd.od_src.size)
             sweep = sweep_failures(graph, pd.od_src, pd.od_dst, samples, states)
             planes.append(PlaneStudy(

@@ -11,7 +11,8 @@ import pytest
 
 from netplan.errors import RunError, ValidationError
 from netplan.optimize.check import check_routable
-from netplan.optimize.design import DesignProblem, decompose_flow, solve_design
+from netplan.optimize.design import DesignProblem, solve_design
+from netplan.optimize.flowpaths import decompose_flow
 
 TRIANGLE = dict(n_nodes=3, link_src=[0, 1, 0], link_dst=[1, 2, 2])
 

@@ -33,8 +33,21 @@ from netplan.study import analyze, dc_load
 log = logging.getLogger(__name__)
 
 PLAN_COLUMNS = (
-    "item", "id", "plane", "district", "year", "tier", "modules", "capacity_gbps",
-    "racks", "racks_added", "purchase", "capex_cny", "opex_cny", "marginal_cost_cny", "reason",
+    "item",
+    "id",
+    "plane",
+    "district",
+    "year",
+    "tier",
+    "modules",
+    "capacity_gbps",
+    "racks",
+    "racks_added",
+    "purchase",
+    "capex_cny",
+    "opex_cny",
+    "marginal_cost_cny",
+    "reason",
 )
 
 
@@ -107,12 +120,19 @@ class Plan:
     def summary(self) -> dict:
         """Status, gap, bound and the cost summary (JSON-ready)."""
         return {
-            "topology": self.topology, "scenario": self.scenario, "routing": self.routing,
-            "years": list(self.years), "status": self.status,
-            "objective_cny": self.objective_cny, "bound_cny": self.bound_cny, "gap": self.gap,
+            "topology": self.topology,
+            "scenario": self.scenario,
+            "routing": self.routing,
+            "years": list(self.years),
+            "status": self.status,
+            "objective_cny": self.objective_cny,
+            "bound_cny": self.bound_cny,
+            "gap": self.gap,
             "purchases": len(self.purchases()),
             "infeasibilities": list(self.infeasibilities),
-            "check": self.check, "costs": self.costs(), "estimate": True,
+            "check": self.check,
+            "costs": self.costs(),
+            "estimate": True,
         }
 
     def to_csv(self) -> str:
@@ -121,8 +141,13 @@ class Plan:
         writer = csv.DictWriter(buffer, fieldnames=list(PLAN_COLUMNS), lineterminator="\n")
         writer.writeheader()
         for row in self.rows:
-            writer.writerow({k: (f"{v:.2f}" if isinstance(v, float) else v)
-                             for k, v in row.items() if k in PLAN_COLUMNS})
+            writer.writerow(
+                {
+                    k: (f"{v:.2f}" if isinstance(v, float) else v)
+                    for k, v in row.items()
+                    if k in PLAN_COLUMNS
+                }
+            )
         return buffer.getvalue()
 
     def save(self, directory: str | os.PathLike) -> list[Path]:
@@ -132,11 +157,14 @@ class Plan:
         directory = Path(directory)
         document = self.summary() | {"rows": list(self.rows)}
         return [
-            write_text_atomic(directory / "plan.json",
-                              json.dumps(document, indent=2, ensure_ascii=False) + "\n"),
+            write_text_atomic(
+                directory / "plan.json", json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            ),
             write_text_atomic(directory / "plan.csv", self.to_csv()),
-            write_text_atomic(directory / "costs.json",
-                              json.dumps(self.costs(), indent=2, ensure_ascii=False) + "\n"),
+            write_text_atomic(
+                directory / "costs.json",
+                json.dumps(self.costs(), indent=2, ensure_ascii=False) + "\n",
+            ),
         ]
 
 
@@ -144,9 +172,13 @@ def catalogue_of(topology: Topology) -> TierCatalogue:
     """The topology's tier catalogue as arrays for the sizing programme."""
     tiers = topology.tiers
     return TierCatalogue(
-        [t.name for t in tiers], [t.capacity_gbps for t in tiers], [t.capex_cny for t in tiers],
-        [t.opex_cny_per_year for t in tiers], [t.capex_cny_per_km for t in tiers],
-        [t.opex_cny_per_km_year for t in tiers], max_modules=[t.max_modules for t in tiers],
+        [t.name for t in tiers],
+        [t.capacity_gbps for t in tiers],
+        [t.capex_cny for t in tiers],
+        [t.opex_cny_per_year for t in tiers],
+        [t.capex_cny_per_km for t in tiers],
+        [t.opex_cny_per_km_year for t in tiers],
+        max_modules=[t.max_modules for t in tiers],
     )
 
 
@@ -169,33 +201,50 @@ def _reason(req: LinkRequirements, li: int, yi: int, capacity_before: float) -> 
     )
 
 
-def _size_plane(topology: Topology, req: LinkRequirements, catalogue: TierCatalogue,
-                discount_rate: float):
+def _size_plane(
+    topology: Topology, req: LinkRequirements, catalogue: TierCatalogue, discount_rate: float
+):
     links = {link.id: link for link in topology.links}
     names = list(catalogue.name)
     chosen = [links[lid] for lid in req.link_ids]
     initial_tier = np.array([names.index(lk.tier) if lk.tier in names else -1 for lk in chosen])
     initial_modules = np.array([lk.modules if lk.tier in names else 0 for lk in chosen])
     length = np.array([lk.length_km or 0.0 for lk in chosen])
-    result = size_tiers(req.required_gbps, catalogue, discount_rate=discount_rate,
-                        length_km=length, initial_tier=initial_tier,
-                        initial_modules=initial_modules)
+    result = size_tiers(
+        req.required_gbps,
+        catalogue,
+        discount_rate=discount_rate,
+        length_km=length,
+        initial_tier=initial_tier,
+        initial_modules=initial_modules,
+    )
     return chosen, initial_tier, initial_modules, length, result
 
 
-def _marginal_cost(req, catalogue, discount_rate, li, yi, length, init_tier, init_mod,
-                   base_cost, capacity_before) -> float:
+def _marginal_cost(
+    req, catalogue, discount_rate, li, yi, length, init_tier, init_mod, base_cost, capacity_before
+) -> float:
     """Discounted cost saved if the requirement that forces this purchase were dropped."""
     relaxed = req.required_gbps[li : li + 1].copy()
     relaxed[0, yi] = min(relaxed[0, yi], capacity_before)
-    again = size_tiers(relaxed, catalogue, discount_rate=discount_rate,
-                       length_km=length[li : li + 1], initial_tier=init_tier[li : li + 1],
-                       initial_modules=init_mod[li : li + 1])
+    again = size_tiers(
+        relaxed,
+        catalogue,
+        discount_rate=discount_rate,
+        length_km=length[li : li + 1],
+        initial_tier=init_tier[li : li + 1],
+        initial_modules=init_mod[li : li + 1],
+    )
     return float(base_cost - again.discounted_cost_cny[0])
 
 
-def _rack_rows(topology: Topology, scenario: Scenario, dc_rows: list[dict], df: np.ndarray,
-               infeasible: list[dict]) -> tuple[list[dict], float]:
+def _rack_rows(
+    topology: Topology,
+    scenario: Scenario,
+    dc_rows: list[dict],
+    df: np.ndarray,
+    infeasible: list[dict],
+) -> tuple[list[dict], float]:
     rows: list[dict] = []
     discounted = 0.0
     for dc in topology.data_centres:
@@ -205,28 +254,46 @@ def _rack_rows(topology: Topology, scenario: Scenario, dc_rows: list[dict], df: 
             racks_needed = need["racks_needed"]
             added = max(0, racks_needed - installed)
             if installed + added > dc.racks_max:
-                infeasible.append({
-                    "item": "data_centre", "id": dc.id, "year": year,
-                    "reason": f"needs {racks_needed} racks; the building holds {dc.racks_max}",
-                    "shortfall": racks_needed - dc.racks_max,
-                })
+                infeasible.append(
+                    {
+                        "item": "data_centre",
+                        "id": dc.id,
+                        "year": year,
+                        "reason": f"needs {racks_needed} racks; the building holds {dc.racks_max}",
+                        "shortfall": racks_needed - dc.racks_max,
+                    }
+                )
             installed += added
             capex = added * dc.rack_capex_cny
             opex = installed * dc.rack_opex_cny_per_year
             discounted += (capex + opex) * df[yi]
             reason = ""
             if added:
-                reason = (f"{need['busy_servers']:.0f} busy servers at the busy hour of {year} "
-                          f"need {need['servers_needed']:.0f} servers at the "
-                          f"{dc.target_utilisation:.0%} target = {racks_needed} racks of "
-                          f"{dc.servers_per_rack:g}; {installed - added} installed before")
-            rows.append({
-                "item": "data_centre", "id": dc.id, "plane": "", "district": "municipal",
-                "year": year, "tier": "", "modules": 0, "capacity_gbps": 0.0,
-                "racks": installed, "racks_added": added, "purchase": added > 0,
-                "capex_cny": float(capex), "opex_cny": float(opex),
-                "marginal_cost_cny": float(capex * df[yi]) if added else 0.0, "reason": reason,
-            })
+                reason = (
+                    f"{need['busy_servers']:.0f} busy servers at the busy hour of {year} "
+                    f"need {need['servers_needed']:.0f} servers at the "
+                    f"{dc.target_utilisation:.0%} target = {racks_needed} racks of "
+                    f"{dc.servers_per_rack:g}; {installed - added} installed before"
+                )
+            rows.append(
+                {
+                    "item": "data_centre",
+                    "id": dc.id,
+                    "plane": "",
+                    "district": "municipal",
+                    "year": year,
+                    "tier": "",
+                    "modules": 0,
+                    "capacity_gbps": 0.0,
+                    "racks": installed,
+                    "racks_added": added,
+                    "purchase": added > 0,
+                    "capex_cny": float(capex),
+                    "opex_cny": float(opex),
+                    "marginal_cost_cny": float(capex * df[yi]) if added else 0.0,
+                    "reason": reason,
+                }
+            )
     return rows, discounted
 
 
@@ -239,10 +306,16 @@ def sized_topology(topology: Topology, plan_rows, year: int) -> Topology:
         if row is None or not row["tier"]:
             links.append(link)
             continue
-        links.append(link.model_copy(update={
-            "tier": row["tier"], "modules": row["modules"],
-            "capacity_gbps": row["capacity_gbps"], "candidate": False,
-        }))
+        links.append(
+            link.model_copy(
+                update={
+                    "tier": row["tier"],
+                    "modules": row["modules"],
+                    "capacity_gbps": row["capacity_gbps"],
+                    "candidate": False,
+                }
+            )
+        )
     return topology.model_copy(update={"links": tuple(links)})
 
 
@@ -258,10 +331,16 @@ def independent_check(topology: Topology, scenario: Scenario, plan_rows) -> dict
         study = analyze(sized, grown, failures=policy)
         for row in study.worst_case():
             if row["over_target"]:
-                breaches.append({"year": year, "link": row["link"], "plane": row["plane"],
-                                 "normal_utilisation": row["normal_utilisation"],
-                                 "failure_utilisation": row["failure_utilisation"],
-                                 "cause_failure": row["cause_failure"]})
+                breaches.append(
+                    {
+                        "year": year,
+                        "link": row["link"],
+                        "plane": row["plane"],
+                        "normal_utilisation": row["normal_utilisation"],
+                        "failure_utilisation": row["failure_utilisation"],
+                        "cause_failure": row["cause_failure"],
+                    }
+                )
     return {
         "method": "netplan.study.analyze on the sized network, every year and failure state",
         "years_checked": list(scenario.years),
@@ -275,15 +354,25 @@ def _grown_scenario(single_year: Scenario, scenario: Scenario, offset: int) -> S
     from netplan.model.scenario import ScaleService
 
     extra = tuple(
-        ScaleService(action="scale_service", service=s.id,
-                     factor=(1.0 + scenario.growth_per_year.get(s.id, s.growth_per_year)) ** offset)
+        ScaleService(
+            action="scale_service",
+            service=s.id,
+            factor=(1.0 + scenario.growth_per_year.get(s.id, s.growth_per_year)) ** offset,
+        )
         for s in scenario.services
     )
     return single_year.model_copy(update={"overrides": (*scenario.overrides, *extra)})
 
 
-def optimize(topology: Topology, scenario: Scenario, routing: str = "fixed", *,
-             time_limit_s: float = 120.0, gap: float = 0.01, check: bool = True) -> Plan:
+def optimize(
+    topology: Topology,
+    scenario: Scenario,
+    routing: str = "fixed",
+    *,
+    time_limit_s: float = 120.0,
+    gap: float = 0.01,
+    check: bool = True,
+) -> Plan:
     """The cheapest plan of link tiers and racks, per year, meeting every target.
 
     Parameters
@@ -310,13 +399,13 @@ def optimize(topology: Topology, scenario: Scenario, routing: str = "fixed", *,
     if routing == "optimized":
         from netplan.optimize.te_plan import optimize_routed
 
-        return optimize_routed(topology, scenario, time_limit_s=time_limit_s, gap=gap,
-                               check=check)
+        return optimize_routed(topology, scenario, time_limit_s=time_limit_s, gap=gap, check=check)
     if routing != "fixed":
         from netplan.errors import Problem, ValidationError
 
-        raise ValidationError([Problem("--routing", "", f"unknown routing {routing!r}; "
-                                       "choose fixed or optimized")])
+        raise ValidationError(
+            [Problem("--routing", "", f"unknown routing {routing!r}; choose fixed or optimized")]
+        )
     demand = build_demand(topology, scenario)
     topo = demand.whatif.topology
     requirements = link_requirements(topology, scenario, demand, scenario.failure_policy)
@@ -337,28 +426,54 @@ def optimize(topology: Topology, scenario: Scenario, routing: str = "fixed", *,
                 bought = bool(result.purchase[li, yi])
                 short = float(result.shortfall_gbps[li, yi])
                 if short > 0:
-                    infeasible.append({
-                        "item": "link", "id": link.id, "year": year, "plane": plane,
-                        "reason": f"needs {req.required_gbps[li, yi]:.3f} Gbit/s; the largest "
-                                  f"tier allows {catalogue.max_capacity_gbps:g} Gbit/s",
-                        "shortfall": short,
-                    })
+                    infeasible.append(
+                        {
+                            "item": "link",
+                            "id": link.id,
+                            "year": year,
+                            "plane": plane,
+                            "reason": f"needs {req.required_gbps[li, yi]:.3f} Gbit/s; the largest "
+                            f"tier allows {catalogue.max_capacity_gbps:g} Gbit/s",
+                            "shortfall": short,
+                        }
+                    )
                 capacity = float(result.capacity_gbps[li, yi])
-                rows.append({
-                    "item": "link", "id": link.id, "plane": plane, "district": district,
-                    "year": year, "tier": catalogue.name[t] if t >= 0 else "",
-                    "modules": int(result.modules[li, yi]), "capacity_gbps": capacity,
-                    "racks": 0, "racks_added": 0, "purchase": bought,
-                    "capex_cny": float(result.capex_cny[li, yi]),
-                    "opex_cny": float(result.opex_cny[li, yi]),
-                    "marginal_cost_cny": _marginal_cost(
-                        req, catalogue, r, li, yi, length, init_tier, init_mod,
-                        float(result.discounted_cost_cny[li]), before) if bought else 0.0,
-                    "reason": _reason(req, li, yi, before) if bought else "",
-                })
+                rows.append(
+                    {
+                        "item": "link",
+                        "id": link.id,
+                        "plane": plane,
+                        "district": district,
+                        "year": year,
+                        "tier": catalogue.name[t] if t >= 0 else "",
+                        "modules": int(result.modules[li, yi]),
+                        "capacity_gbps": capacity,
+                        "racks": 0,
+                        "racks_added": 0,
+                        "purchase": bought,
+                        "capex_cny": float(result.capex_cny[li, yi]),
+                        "opex_cny": float(result.opex_cny[li, yi]),
+                        "marginal_cost_cny": _marginal_cost(
+                            req,
+                            catalogue,
+                            r,
+                            li,
+                            yi,
+                            length,
+                            init_tier,
+                            init_mod,
+                            float(result.discounted_cost_cny[li]),
+                            before,
+                        )
+                        if bought
+                        else 0.0,
+                        "reason": _reason(req, li, yi, before) if bought else "",
+                    }
+                )
                 before = capacity
-    rack_rows, rack_cost = _rack_rows(topo, scenario, dc_load(topo, scenario, demand), df,
-                                      infeasible)
+    rack_rows, rack_cost = _rack_rows(
+        topo, scenario, dc_load(topo, scenario, demand), df, infeasible
+    )
     rows += rack_rows
     total += rack_cost
     budget = scenario.budget_cny_per_year
@@ -366,26 +481,41 @@ def optimize(topology: Topology, scenario: Scenario, routing: str = "fixed", *,
         for year in scenario.years:
             capex = sum(x["capex_cny"] for x in rows if x["year"] == year)
             if capex > budget + 1e-6:
-                infeasible.append({
-                    "item": "budget", "id": str(year), "year": year,
-                    "reason": f"the purchases that the targets force cost {capex:,.0f} CNY "
-                              f"in {year}; the budget is {budget:,.0f} CNY",
-                    "shortfall": capex - budget,
-                })
+                infeasible.append(
+                    {
+                        "item": "budget",
+                        "id": str(year),
+                        "year": year,
+                        "reason": f"the purchases that the targets force cost {capex:,.0f} CNY "
+                        f"in {year}; the budget is {budget:,.0f} CNY",
+                        "shortfall": capex - budget,
+                    }
+                )
     lost = [x for req in requirements.values() for x in req.lost]
     for item in lost:
-        infeasible.append({
-            "item": "demand", "id": f"{item['origin']}>{item['destination']}",
-            "year": item["year"], "plane": item["plane"],
-            "reason": f"{item['failure']} disconnects it: no capacity on the built links can "
-                      f"carry it (a candidate link or routing change is needed)",
-            "shortfall": item["lost_gbps"],
-        })
+        infeasible.append(
+            {
+                "item": "demand",
+                "id": f"{item['origin']}>{item['destination']}",
+                "year": item["year"],
+                "plane": item["plane"],
+                "reason": f"{item['failure']} disconnects it: no capacity on the built links can "
+                f"carry it (a candidate link or routing change is needed)",
+                "shortfall": item["lost_gbps"],
+            }
+        )
     status = "optimal" if not [x for x in infeasible if x["item"] != "demand"] else "infeasible"
     plan = Plan(
-        topology=topology.name, scenario=scenario.name, routing="fixed",
-        years=scenario.years, discount_rate=r, rows=tuple(rows), status=status,
-        objective_cny=float(total), bound_cny=float(total), gap=0.0,
+        topology=topology.name,
+        scenario=scenario.name,
+        routing="fixed",
+        years=scenario.years,
+        discount_rate=r,
+        rows=tuple(rows),
+        status=status,
+        objective_cny=float(total),
+        bound_cny=float(total),
+        gap=0.0,
         infeasibilities=tuple(infeasible),
     )
     if check:

@@ -48,15 +48,12 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from netplan.errors import Problem, RunError, ValidationError
+from netplan.optimize.flowpaths import decompose_flow
+from netplan.optimize.strengthen import cutset_rows, module_bounds
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "DesignProblem",
-    "DesignResult",
-    "decompose_flow",
-    "solve_design",
-]
+__all__ = ["DesignProblem", "DesignResult", "solve_design"]
 
 LINK_MODELS = ("undirected", "bidirected", "directed")
 CAPACITY_MODELS = ("modular", "explicit", "linear")
@@ -563,53 +560,6 @@ def _define_path_flow(
     return _FlowBlock(var, arc, coef, "path", {"paths": var_paths, "start": start})
 
 
-def _module_bounds(
-    p: DesignProblem, total: float, dominance: bool = True
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Effective capacity, upper bound and integrality of each module variable.
-
-    An acyclic routing puts at most the total demand on any link (or arc), so more modules
-    than needed for that never pay off; unlimited modules count as that total.
-    """
-    cap = np.where(np.isinf(p.module_capacity), max(total, 1.0), p.module_capacity)
-    need = np.maximum(total - p.pre_capacity[p.module_link], 0.0)
-    if p.capacity_model == "explicit":
-        return cap, np.ones(p.n_modules), np.ones(p.n_modules)
-    if p.capacity_model == "linear":
-        return cap, need / cap, np.zeros(p.n_modules)
-    ub = np.maximum(np.ceil(need / cap - 1e-9), 0.0)
-    if dominance:
-        ub = np.minimum(ub, _dominance_bounds(p, cap))
-    return cap, ub, np.ones(p.n_modules)
-
-
-def _dominance_bounds(p: DesignProblem, cap: np.ndarray) -> np.ndarray:
-    """Upper bounds on module counts that keep at least one optimal design.
-
-    If ``n`` modules of type i give at least the capacity of one module j of the same link
-    and cost at least as much (``n = max(ceil(cap_j / cap_i), ceil(cost_j / cost_i))``),
-    replacing them by one j never hurts, so some optimal design has ``y_i <= n - 1``. Doing
-    the replacements smallest module first reaches a design meeting every such bound (and the
-    total-demand bound) at once.
-    """
-    ub = np.full(p.n_modules, np.inf)
-    for lk in np.unique(p.module_link):
-        mods = np.flatnonzero(p.module_link == lk)
-        for i in mods:
-            for j in mods:
-                if i == j or p.module_cost[i] <= 0:
-                    continue
-                same = cap[j] == cap[i]
-                if cap[j] < cap[i] or (same and (p.module_cost[j], j) > (p.module_cost[i], i)):
-                    continue
-                n = max(
-                    math.ceil(cap[j] / cap[i] - 1e-12),
-                    math.ceil(p.module_cost[j] / p.module_cost[i] - 1e-12),
-                )
-                ub[i] = min(ub[i], n - 1)
-    return ub
-
-
 def _check_connected(p: DesignProblem, arcs: _Arcs, states) -> None:
     for s, failed in enumerate(states):
         alive = _alive_arcs(arcs, failed)
@@ -635,94 +585,6 @@ def _disconnected_message(d: int, s: int, failed) -> str:
         f"demand {d} cannot be routed in failure state {s}: failing link(s) {list(failed)} "
         "disconnect its end nodes, so no capacity can make the design survivable"
     )
-
-
-def _cut_sets(p: DesignProblem) -> list[np.ndarray]:
-    """Node sets whose cuts get rounded capacity inequalities: every single node and the two
-    end nodes of every link."""
-    seen: set[tuple[int, ...]] = set()
-    out = []
-    candidates = [(v,) for v in range(p.n_nodes)]
-    candidates += [
-        tuple(sorted((int(a), int(b)))) for a, b in zip(p.link_src, p.link_dst, strict=True)
-    ]
-    for c in candidates:
-        if c in seen or len(c) >= p.n_nodes:
-            continue
-        seen.add(c)
-        mask = np.zeros(p.n_nodes, bool)
-        mask[list(c)] = True
-        out.append(mask)
-    return out
-
-
-def _define_cutset_cuts(model: _Model, p: DesignProblem, mod0: int, cap: np.ndarray, states) -> int:
-    """Mixed-integer rounding of cut-set inequalities (valid inequalities; they never cut off
-    an integer design, they only tighten the LP bound).
-
-    For a node set S in a state, the capacity crossing the cut must carry the demand crossing
-    it: Σ_m cap_m y_m >= b, with b the crossing demand minus the crossing pre-installed
-    capacity. Dividing by a module size c and rounding (MIR, integer y >= 0) gives
-    Σ_m (floor(a_m) + min(f_m, f) / f) y_m >= ceil(b / c), a_m = cap_m / c, f_m, f the
-    fractional parts of a_m and b / c.
-    """
-    if p.capacity_model == "linear" or p.n_modules == 0:
-        return 0
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    rhs: list[float] = []
-    seen: set[tuple] = set()
-    directed_links = p.link_model == "directed"
-    for mask in _cut_sets(p):
-        s_in, t_in = mask[p.demand_src], mask[p.demand_dst]
-        out_dem = float(p.demand_volume[s_in & ~t_in].sum())
-        in_dem = float(p.demand_volume[~s_in & t_in].sum())
-        a_in, b_in = mask[p.link_src], mask[p.link_dst]
-        if p.link_model == "undirected":
-            sides = [(a_in != b_in, out_dem + in_dem)]
-        elif p.link_model == "bidirected":
-            sides = [(a_in != b_in, max(out_dem, in_dem))]
-        else:
-            sides = [(a_in & ~b_in, out_dem), (~a_in & b_in, in_dem)]
-        for crossing, demand in sides:
-            if demand <= 0:
-                continue
-            for failed in states:
-                alive = crossing.copy()
-                if failed:
-                    alive[list(failed)] = False
-                key = (directed_links, tuple(np.flatnonzero(alive)), round(demand, 9))
-                if key in seen:
-                    continue
-                seen.add(key)
-                b = demand - float(p.pre_capacity[alive].sum())
-                mods = np.flatnonzero(alive[p.module_link])
-                if b <= 1e-9 or mods.size == 0:
-                    continue
-                for c in np.unique(cap[mods]):
-                    a = cap[mods] / c
-                    bb = b / c
-                    f = bb - math.floor(bb)
-                    if f < 1e-9 or f > 1 - 1e-9:
-                        coef, r = np.ceil(a - 1e-9), round(bb)
-                    else:
-                        fa = a - np.floor(a)
-                        coef, r = np.floor(a) + np.minimum(fa, f) / f, math.ceil(bb)
-                    rows.append(np.full(mods.size, len(rhs)))
-                    cols.append(mod0 + mods)
-                    vals.append(coef)
-                    rhs.append(float(r))
-    if rhs:
-        model.add_rows(
-            len(rhs),
-            np.concatenate(rows),
-            np.concatenate(cols),
-            np.concatenate(vals),
-            np.asarray(rhs),
-            np.inf,
-        )
-    return len(rhs)
 
 
 @dataclass
@@ -782,7 +644,7 @@ def _build(
         _check_connected(p, arcs, states)
     total = float(p.demand_volume.sum())
     model = _Model()
-    cap, ub, integ = _module_bounds(p, total, dominance)
+    cap, ub, integ = module_bounds(p, total, dominance)
     mod0 = model.add_vars(p.n_modules, lb=0.0, ub=ub, integer=integ, cost=p.module_cost)
     if p.capacity_model == "explicit":
         # At most one of the listed capacities per link, installed once.
@@ -808,7 +670,8 @@ def _build(
         vals = np.concatenate([np.ones(M), -ub])
         model.add_rows(M, rows, cols, vals, -np.inf, 0.0)
     if cutset_cuts:
-        _define_cutset_cuts(model, p, mod0, cap, states)
+        rows, mods, vals, rhs = cutset_rows(p, cap, states)
+        model.add_rows(rhs.size, rows, mod0 + mods, vals, rhs, np.inf)
     multi = len(states) > 1
     rc_arc = p.routing_cost[arcs.link]
     rc_flow = np.zeros_like(rc_arc) if multi else rc_arc
@@ -867,108 +730,6 @@ def _build(
 
 # --------------------------------------------------------------------------------------------
 # Flow decomposition
-
-
-def _find_cycle(n_nodes: int, tail, head, f, tol) -> list[int] | None:
-    """Arcs of one directed cycle among arcs with flow > tol, or None."""
-    out: list[list[int]] = [[] for _ in range(n_nodes)]
-    for a in np.flatnonzero(f > tol):
-        out[tail[a]].append(int(a))
-    color = np.zeros(n_nodes, np.int8)
-    via = np.full(n_nodes, -1)
-    for root in range(n_nodes):
-        if color[root]:
-            continue
-        stack = [(root, 0)]
-        color[root] = 1
-        while stack:
-            v, i = stack[-1]
-            if i < len(out[v]):
-                stack[-1] = (v, i + 1)
-                a = out[v][i]
-                w = head[a]
-                if color[w] == 0:
-                    color[w] = 1
-                    via[w] = a
-                    stack.append((w, 0))
-                elif color[w] == 1:
-                    cycle = [a]
-                    u = v
-                    while u != w:
-                        cycle.append(int(via[u]))
-                        u = tail[via[u]]
-                    return cycle[::-1]
-            else:
-                color[v] = 2
-                stack.pop()
-    return None
-
-
-def decompose_flow(
-    n_nodes: int,
-    tail,
-    head,
-    flow,
-    source: int,
-    sink_amount: dict[int, float],
-    tol: float = 1e-9,
-) -> list[tuple[int, float, tuple[int, ...]]]:
-    """Split a single-source arc flow into paths to its sinks.
-
-    Cycles are cancelled first, so every path is simple.
-
-    Parameters
-    ----------
-    n_nodes : int
-    tail, head : int arrays (A,)
-    flow : float array (A,)
-        Non-negative arc flows satisfying conservation.
-    source : int
-    sink_amount : dict
-        Flow each sink receives.
-    tol : float
-        Flows below this are treated as zero.
-
-    Returns
-    -------
-    list of (sink, amount, arc indices)
-
-    Examples
-    --------
-    >>> decompose_flow(3, [0, 0, 1], [1, 2, 2], [3.0, 2.0, 1.0], 0, {1: 2.0, 2: 3.0})
-    [(1, 2.0, (0,)), (2, 2.0, (1,)), (2, 1.0, (0, 2))]
-    """
-    tail = np.asarray(tail, np.int64)
-    head = np.asarray(head, np.int64)
-    f = np.array(flow, dtype=float)
-    f[f < tol] = 0.0
-    while (cycle := _find_cycle(n_nodes, tail, head, f, tol)) is not None:
-        f[cycle] -= f[cycle].min()
-        f[f < tol] = 0.0
-    need = dict(sink_amount)
-    out: list[tuple[int, float, tuple[int, ...]]] = []
-    for _ in range(4 * (tail.size + len(need)) + 8):
-        if not any(v > tol for v in need.values()):
-            break
-        v = source
-        path: list[int] = []
-        while True:
-            if v != source and need.get(v, 0.0) > tol:
-                break
-            cand = np.flatnonzero((tail == v) & (f > tol))
-            if cand.size == 0:
-                break
-            a = int(cand[np.argmax(f[cand])])
-            path.append(a)
-            v = int(head[a])
-        if not path or need.get(v, 0.0) <= tol:
-            break  # what remains is numerical noise
-        amount = min(float(f[path].min()), need[v])
-        f[path] -= amount
-        f[f < tol] = 0.0
-        need[v] -= amount
-        out.append((v, amount, tuple(path)))
-    return out
 
 
 def _paths_for_state(
@@ -1102,7 +863,8 @@ def solve_design(
         HiGHS ``mip_heuristic_effort`` (its default is 0.05); more effort finds good designs
         sooner on instances with several module sizes.
     dominance_bounds : bool
-        Bound module counts by module dominance (see ``_dominance_bounds``); some optimal
+        Bound module counts by module dominance (see
+        :func:`netplan.optimize.strengthen.dominance_bounds`); some optimal
         design always meets the bounds, so the optimum is unchanged.
 
     Returns

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from netplan.demand import HOURS, Demand
-from netplan.failures import FailureState, failure_states, sweep_failures
+from netplan.failures import failure_states, sweep_failures
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
+from netplan.study import with_permanent_failures
 
 
 @dataclass(frozen=True)
@@ -46,17 +47,9 @@ class LinkRequirements:
     lost: tuple[dict, ...]  # demand a failure disconnects (no capacity can carry it)
 
 
-def _with_permanent(states, permanent_nodes):
-    if not permanent_nodes:
-        return tuple(states)
-    return tuple(
-        FailureState(s.name, s.kind, s.links, tuple(sorted(set(s.nodes) | set(permanent_nodes))))
-        for s in states
-    )
-
-
-def link_requirements(topology: Topology, scenario: Scenario, demand: Demand,
-                      policy: tuple[str, ...]) -> dict[str, LinkRequirements]:
+def link_requirements(
+    topology: Topology, scenario: Scenario, demand: Demand, policy: tuple[str, ...]
+) -> dict[str, LinkRequirements]:
     """Required capacity of every built link in every year, per plane.
 
     Examples
@@ -78,7 +71,7 @@ def link_requirements(topology: Topology, scenario: Scenario, demand: Demand,
         graph = topo.plane_graph(plane)
         index = graph.node_index
         permanent = tuple(index[n] for n in demand.whatif.failed_nodes if n in index)
-        states = _with_permanent(failure_states(graph, policy), permanent)
+        states = with_permanent_failures(failure_states(graph, policy), permanent)
         targets = np.array([normal_target] + [failure_target] * (len(states) - 1))
         L, Y = graph.n_links, len(pd.years)
         required = np.zeros((L, Y))
@@ -106,14 +99,22 @@ def link_requirements(topology: Topology, scenario: Scenario, demand: Demand,
                 )
             if yi == Y - 1:
                 for si, oi in zip(*np.nonzero(sweep.lost_gbps > 0), strict=True):
-                    lost.append({
-                        "plane": plane, "failure": states[si].name,
-                        "origin": graph.node_ids[sweep.od_src[oi]],
-                        "destination": graph.node_ids[sweep.od_dst[oi]],
-                        "lost_gbps": float(sweep.lost_gbps[si, oi]), "year": year,
-                    })
+                    lost.append(
+                        {
+                            "plane": plane,
+                            "failure": states[si].name,
+                            "origin": graph.node_ids[sweep.od_src[oi]],
+                            "destination": graph.node_ids[sweep.od_dst[oi]],
+                            "lost_gbps": float(sweep.lost_gbps[si, oi]),
+                            "year": year,
+                        }
+                    )
         out[plane] = LinkRequirements(
-            plane=plane, link_ids=graph.link_ids, years=pd.years, required_gbps=required,
-            binding=tuple(tuple(row) for row in binding), lost=tuple(lost),
+            plane=plane,
+            link_ids=graph.link_ids,
+            years=pd.years,
+            required_gbps=required,
+            binding=tuple(tuple(row) for row in binding),
+            lost=tuple(lost),
         )
     return out

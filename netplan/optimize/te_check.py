@@ -118,8 +118,13 @@ def check_plane_year(
     groups: dict[tuple, list[tuple[FailureState, tuple]]] = {}
     for state in states:
         failed = _failed_links(graph, state)
-        keep = _carriable(graph, sorted(set(failed) | set(perm_links)),
-                          set(state.nodes) | set(permanent), src, dst) & (vol > 0)
+        keep = _carriable(
+            graph,
+            sorted(set(failed) | set(perm_links)),
+            set(state.nodes) | set(permanent),
+            src,
+            dst,
+        ) & (vol > 0)
         key = (state.kind == "none", tuple(np.flatnonzero(keep).tolist()))
         groups.setdefault(key, []).append((state, failed))
     # Links without capacity carry nothing: leave them out of the LP (smaller and exact);
@@ -136,19 +141,33 @@ def check_plane_year(
         ]
         scheme = "none" if is_normal else sorted({m for m in mapped if m})
         report = check_routable(
-            graph.n_nodes, link_src[used], link_dst[used], cap[used] * target,
-            src[keep_a], dst[keep_a], vol[keep_a], link_model="bidirected",
-            demand_directed=True, failure_states=scheme, tol=_TOL, commodities="source",
+            graph.n_nodes,
+            link_src[used],
+            link_dst[used],
+            cap[used] * target,
+            src[keep_a],
+            dst[keep_a],
+            vol[keep_a],
+            link_model="bidirected",
+            demand_directed=True,
+            failure_states=scheme,
+            tol=_TOL,
+            commodities="source",
         )
         # check_routable puts the no-failure state first; map its states back to ours.
         lam = dict(zip(report.states, report.throughput.tolist(), strict=True))
         excluded = int(vol.size - keep_a.size)
         for (state, _), key in zip(members, mapped, strict=True):
             t = lam[key]
-            out.append({
-                "state": state.name, "throughput": float(t), "passed": bool(t >= 1.0 - _TOL),
-                "target_utilisation": float(target), "excluded_ods": excluded,
-            })
+            out.append(
+                {
+                    "state": state.name,
+                    "throughput": float(t),
+                    "passed": bool(t >= 1.0 - _TOL),
+                    "target_utilisation": float(target),
+                    "excluded_ods": excluded,
+                }
+            )
     order = {s.name: i for i, s in enumerate(states)}
     out.sort(key=lambda r: order[r["state"]])
     return out

@@ -124,8 +124,14 @@ class RoutingModel:
     ('optimal', 2.0, [1, 1])
     """
 
-    def __init__(self, paths: CandidatePaths, graph: PlaneGraph, states: ModuleStates,
-                 u_normal: float, u_failure: float) -> None:
+    def __init__(
+        self,
+        paths: CandidatePaths,
+        graph: PlaneGraph,
+        states: ModuleStates,
+        u_normal: float,
+        u_failure: float,
+    ) -> None:
         self.paths = paths
         self.graph = graph
         self.arc_link = np.asarray(graph.arc_link, dtype=np.int64)
@@ -303,9 +309,13 @@ class RoutingModel:
         rc = np.concatenate(removed_c) if removed_c else np.zeros(0, dtype=np.int64)
         self.removed = sp.csr_matrix((np.ones(rr.size), (rr, rc)), shape=(S, P))
         self.size = {
-            "columns": int(self.c_sigma), "rows": int(n_rows), "binaries": int(L * K),
-            "nonzeros": int(self.matrix.nnz), "paths": int(P),
-            "state_flow_columns": int(n_y), "failure_states": int(S),
+            "columns": int(self.c_sigma),
+            "rows": int(n_rows),
+            "binaries": int(L * K),
+            "nonzeros": int(self.matrix.nnz),
+            "paths": int(P),
+            "state_flow_columns": int(n_y),
+            "failure_states": int(S),
         }
 
     def _failed_arcs(self, s: int) -> np.ndarray:
@@ -369,8 +379,10 @@ class RoutingModel:
         y = sol[self.c_y : self.c_sigma]
         single = demand[self.paths.path_od[self.single_path]]
         return sp.csr_matrix(
-            (np.r_[y, single], (np.r_[self.y_state, self.single_state],
-                                np.r_[self.y_path, self.single_path])),
+            (
+                np.r_[y, single],
+                (np.r_[self.y_state, self.single_state], np.r_[self.y_path, self.single_path]),
+            ),
             shape=(S, P),
         )
 
@@ -378,8 +390,17 @@ class RoutingModel:
         z = sol[self.c_z : self.c_y].reshape(self.n_links, self.states.size)
         return np.argmax(z, axis=1).astype(np.int64)
 
-    def solve(self, demand, allowed, cost_cny, *, time_limit_s: float, gap: float,
-              elastic: bool = False, penalty_cny_per_gbps: float = 0.0) -> YearSolution:
+    def solve(
+        self,
+        demand,
+        allowed,
+        cost_cny,
+        *,
+        time_limit_s: float,
+        gap: float,
+        elastic: bool = False,
+        penalty_cny_per_gbps: float = 0.0,
+    ) -> YearSolution:
         """Choose every link's state and the routing for one year at least cost.
 
         Parameters
@@ -412,8 +433,18 @@ class RoutingModel:
         if res.x is None:
             if status == "time_limit":
                 status = "no_solution"
-            return YearSolution(status, res.message, np.nan, np.nan, np.nan, elapsed,
-                                None, None, None, size=dict(self.size))
+            return YearSolution(
+                status,
+                res.message,
+                np.nan,
+                np.nan,
+                np.nan,
+                elapsed,
+                None,
+                None,
+                None,
+                size=dict(self.size),
+            )
         sol = np.asarray(res.x)
         state = self._chosen(sol)
         objective = float(cost[np.arange(self.n_links), state].sum())
@@ -423,12 +454,23 @@ class RoutingModel:
             bound_cny = np.nan  # the penalty is not money: no bound on the cost
         gap_value = (
             max(0.0, (float(res.fun) - float(bound)) / abs(float(res.fun)))
-            if res.fun and np.isfinite(bound) else 0.0
+            if res.fun and np.isfinite(bound)
+            else 0.0
         )
         overload = sol[self.c_sigma : self.c_delta] if elastic else None
-        return YearSolution(status, res.message, objective, bound_cny, gap_value, elapsed, state,
-                            sol[: self.c_load].copy(), self._state_flow(sol, d), overload,
-                            size=dict(self.size))
+        return YearSolution(
+            status,
+            res.message,
+            objective,
+            bound_cny,
+            gap_value,
+            elapsed,
+            state,
+            sol[: self.c_load].copy(),
+            self._state_flow(sol, d),
+            overload,
+            size=dict(self.size),
+        )
 
     def polish(self, demand, state, *, time_limit_s: float = 60.0):
         """The routing of least total routing metric within the capacities of ``state``.
@@ -451,8 +493,7 @@ class RoutingModel:
         row_lo, row_hi = self._row_bounds(d)
         res, _ = self._run(c, False, col_lo, col_hi, row_lo, row_hi, time_limit_s, 0.0)
         if res.status != 0 or res.x is None:
-            log.warning("routing polish did not solve (%s); keeping the MILP routing",
-                        res.message)
+            log.warning("routing polish did not solve (%s); keeping the MILP routing", res.message)
             return None
         sol = np.asarray(res.x)
         return sol[: self.c_load].copy(), self._state_flow(sol, d)

@@ -184,8 +184,9 @@ def _cover(graph, per_od, src, dst, states, dropped, removed, excluded, avoid_of
         if not flat or not states:
             return
         dead = _kill_matrix(graph, flat, states)
-        od_of = sp.csr_matrix((np.ones(owner.size), (np.arange(owner.size), owner)),
-                              shape=(owner.size, D))
+        od_of = sp.csr_matrix(
+            (np.ones(owner.size), (np.arange(owner.size), owner)), shape=(owner.size, D)
+        )
         counts = (dead.astype(np.float64) @ od_of).toarray()
         cut = (counts >= npaths[None, :]) & (npaths[None, :] > 0) & ~dropped
         added = 0
@@ -283,8 +284,9 @@ def candidate_paths(
     npaths = np.array([len(p) for p in per_od], dtype=np.int64)
     counts = np.zeros((len(states), D))
     if flat and states:
-        od_of = sp.csr_matrix((np.ones(owner.size), (np.arange(owner.size), owner)),
-                              shape=(owner.size, D))
+        od_of = sp.csr_matrix(
+            (np.ones(owner.size), (np.arange(owner.size), owner)), shape=(owner.size, D)
+        )
         counts = (dead.astype(np.float64) @ od_of).toarray()
     lost = (counts >= npaths[None, :]) & (npaths[None, :] > 0) & ~dropped
     lens = np.array([p.size for p in flat], dtype=np.int64)

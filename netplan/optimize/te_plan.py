@@ -55,15 +55,27 @@ from netplan.study import dc_load
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "DEMAND_BASIS", "ROUTE_COLUMNS", "RoutedPlan", "independent_check_routed", "optimize_routed",
+    "DEMAND_BASIS",
+    "ROUTE_COLUMNS",
+    "RoutedPlan",
+    "independent_check_routed",
+    "optimize_routed",
 ]
 
 DEMAND_BASIS = (
     "each od's peak over the hours of the year (conservative: ods that peak at different "
     "hours are sized as if they peaked together)"
 )
-ROUTE_COLUMNS = ("plane", "year", "origin", "destination", "path_nodes", "path_links",
-                 "gbps", "share")
+ROUTE_COLUMNS = (
+    "plane",
+    "year",
+    "origin",
+    "destination",
+    "path_nodes",
+    "path_links",
+    "gbps",
+    "share",
+)
 _COVER_RTOL = 1e-9
 _MIN_SOLVE_S = 1.0
 
@@ -91,7 +103,8 @@ class RoutedPlan(Plan):
     def summary(self) -> dict:
         """Status, gap, bound, costs, the per-year solves and the notes (JSON-ready)."""
         return super().summary() | {
-            "solves": list(self.solves), "notes": list(self.notes),
+            "solves": list(self.solves),
+            "notes": list(self.notes),
             "demand_basis": DEMAND_BASIS,
         }
 
@@ -101,8 +114,9 @@ class RoutedPlan(Plan):
         writer = csv.DictWriter(buffer, fieldnames=list(ROUTE_COLUMNS), lineterminator="\n")
         writer.writeheader()
         for row in self.routes:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v)
-                             for k, v in row.items()})
+            writer.writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
         return buffer.getvalue()
 
     def save(self, directory) -> list[Path]:
@@ -147,13 +161,27 @@ def _initial_state(link: Link, names: list[str], states: ModuleStates, source: s
     try:
         return states.index(names.index(link.tier), link.modules)
     except KeyError:
-        raise ValidationError([Problem(source, f"links[{link.id}].modules",
-                                       f"{link.modules} modules of {link.tier} exceed the tier's "
-                                       "max_modules")]) from None
+        raise ValidationError(
+            [
+                Problem(
+                    source,
+                    f"links[{link.id}].modules",
+                    f"{link.modules} modules of {link.tier} exceed the tier's max_modules",
+                )
+            ]
+        ) from None
 
 
-def _setup_plane(topo: Topology, scenario: Scenario, plane: str, pd, failed_nodes,
-                 states: ModuleStates, names: list[str], k_paths: int) -> _Plane:
+def _setup_plane(
+    topo: Topology,
+    scenario: Scenario,
+    plane: str,
+    pd,
+    failed_nodes,
+    states: ModuleStates,
+    names: list[str],
+    k_paths: int,
+) -> _Plane:
     graph = topo.plane_graph(plane, built_only=False)
     if tuple(graph.node_ids) != tuple(pd.node_ids):
         raise RunError(f"plane {plane}: the demand's nodes do not match the plane's graph")
@@ -161,27 +189,43 @@ def _setup_plane(topo: Topology, scenario: Scenario, plane: str, pd, failed_node
     permanent = tuple(graph.node_index[n] for n in failed_nodes if n in graph.node_index)
     removed = (
         sorted(set(graph.arc_link[graph.arcs_at_nodes(list(permanent))].tolist()))
-        if permanent else []
+        if permanent
+        else []
     )
     policy_states = failure_states(graph, scenario.failure_policy)[1:]
     optional = [i for i, link in enumerate(links) if link.candidate]
-    paths = candidate_paths(graph, pd.od_src, pd.od_dst, policy_states, k=k_paths,
-                            removed_links=removed, optional_links=optional)
+    paths = candidate_paths(
+        graph,
+        pd.od_src,
+        pd.od_dst,
+        policy_states,
+        k=k_paths,
+        removed_links=removed,
+        optional_links=optional,
+    )
     targets = scenario.targets
-    model = RoutingModel(paths, graph, states, targets.max_utilisation_normal,
-                         targets.max_utilisation_failure)
+    model = RoutingModel(
+        paths, graph, states, targets.max_utilisation_normal, targets.max_utilisation_failure
+    )
     hourly = pd.total_gbps.copy()  # (Y, H, D)
     gone = np.isin(pd.od_src, permanent) | np.isin(pd.od_dst, permanent)
     gone_peak = np.where(gone[None, :], hourly.max(axis=1), 0.0)
     hourly[..., gone] = 0.0
     return _Plane(
-        name=plane, graph=graph, links=links, paths=paths, model=model,
-        initial=np.array([_initial_state(lk, names, states, topo.name) for lk in links],
-                         dtype=np.int64),
+        name=plane,
+        graph=graph,
+        links=links,
+        paths=paths,
+        model=model,
+        initial=np.array(
+            [_initial_state(lk, names, states, topo.name) for lk in links], dtype=np.int64
+        ),
         length_km=np.array([lk.length_km or 0.0 for lk in links]),
         build_cny=np.array([lk.build_capex_cny if lk.candidate else 0.0 for lk in links]),
         capacity_max_gbps=np.array([lk.capacity_max_gbps or np.inf for lk in links]),
-        peak_gbps=hourly.max(axis=1), hourly_gbps=hourly, permanent_nodes=permanent,
+        peak_gbps=hourly.max(axis=1),
+        hourly_gbps=hourly,
+        permanent_nodes=permanent,
         gone_peak_gbps=gone_peak,
     )
 
@@ -239,17 +283,29 @@ def _binding_hour(p: _Plane, yi: int, s: int, arc: int) -> tuple[int, float]:
     return h, float(hourly[h])
 
 
-def _reason(p: _Plane, yi: int, li: int, year: int, scenario: str, before: float,
-            catalogue: TierCatalogue, states: ModuleStates) -> tuple[str, dict]:
+def _reason(
+    p: _Plane,
+    yi: int,
+    li: int,
+    year: int,
+    scenario: str,
+    before: float,
+    catalogue: TierCatalogue,
+    states: ModuleStates,
+) -> tuple[str, dict]:
     s, a = int(p.binding[yi][0][li]), int(p.binding[yi][1][li])
     load = float(p.loads[yi][s, a])
     target = float(_targets(p.model)[s])
     need = float(p.required[yi][li])
     g = p.graph
     hour, hour_load = _binding_hour(p, yi, s, a)
-    facts = {"binding_state": "none" if s == 0 else p.paths.states[s - 1].name,
-             "binding_hour": hour, "binding_load_gbps": load, "target_utilisation": target,
-             "required_gbps": need}
+    facts = {
+        "binding_state": "none" if s == 0 else p.paths.states[s - 1].name,
+        "binding_hour": hour,
+        "binding_load_gbps": load,
+        "target_utilisation": target,
+        "required_gbps": need,
+    }
     prefix = ""
     if p.state[yi][li] and (yi == 0 and p.initial[li] == 0 or yi > 0 and p.state[yi - 1][li] == 0):
         if p.build_cny[li] > 0:
@@ -259,9 +315,11 @@ def _reason(p: _Plane, yi: int, li: int, year: int, scenario: str, before: float
         name = f"{catalogue.name[states.tier[k]]}×{states.modules[k]}"
         stay = p.stay_cost[yi][li]
         new = p.capex[yi][li] + p.opex[yi][li]
-        return (prefix + f"not forced by load (the solved routing needs {need:.3f} Gbit/s; "
-                f"{before:g} Gbit/s installed): {name} costs {new:,.0f} CNY in {year} against "
-                f"{stay:,.0f} CNY to keep what is installed"), facts
+        return (
+            prefix + f"not forced by load (the solved routing needs {need:.3f} Gbit/s; "
+            f"{before:g} Gbit/s installed): {name} costs {new:,.0f} CNY in {year} against "
+            f"{stay:,.0f} CNY to keep what is installed"
+        ), facts
     src, dst = g.node_ids[g.arc_src[a]], g.node_ids[g.arc_dst[a]]
     text = (
         f"{_state_text(p, s)} in {year}, scenario {scenario}: design load {load:.3f} Gbit/s "
@@ -282,8 +340,16 @@ def _link_cost(result, build_cny: float, df: np.ndarray) -> float:
     return cost
 
 
-def _marginal_cost(p: _Plane, li: int, yi: int, before: float, catalogue: TierCatalogue,
-                   states: ModuleStates, rate: float, df: np.ndarray) -> float:
+def _marginal_cost(
+    p: _Plane,
+    li: int,
+    yi: int,
+    before: float,
+    catalogue: TierCatalogue,
+    states: ModuleStates,
+    rate: float,
+    df: np.ndarray,
+) -> float:
     """Discounted saving if link ``li`` needed no more than ``before`` in year ``yi``.
 
     The solved routing is held fixed; the link alone is re-sized over all years by the
@@ -291,8 +357,12 @@ def _marginal_cost(p: _Plane, li: int, yi: int, before: float, catalogue: TierCa
     """
     required = np.array([r[li] for r in p.required])[None, :]
     k0 = int(p.initial[li])
-    kwargs = dict(discount_rate=rate, length_km=p.length_km[li : li + 1],
-                  initial_tier=[int(states.tier[k0])], initial_modules=[int(states.modules[k0])])
+    kwargs = dict(
+        discount_rate=rate,
+        length_km=p.length_km[li : li + 1],
+        initial_tier=[int(states.tier[k0])],
+        initial_modules=[int(states.modules[k0])],
+    )
     base = size_tiers(required, catalogue, **kwargs)
     relaxed = required.copy()
     relaxed[0, yi] = min(relaxed[0, yi], before)
@@ -302,8 +372,9 @@ def _marginal_cost(p: _Plane, li: int, yi: int, before: float, catalogue: TierCa
 
 
 # --------------------------------------------------------------------------- diagnosis
-def _diagnosis_items(p: _Plane, yi: int, year: int, sol_allowed, diag, states: ModuleStates,
-                     catalogue: TierCatalogue) -> list[dict]:
+def _diagnosis_items(
+    p: _Plane, yi: int, year: int, sol_allowed, diag, states: ModuleStates, catalogue: TierCatalogue
+) -> list[dict]:
     items: list[dict] = []
     m = p.model
     g = p.graph
@@ -319,26 +390,43 @@ def _diagnosis_items(p: _Plane, yi: int, year: int, sol_allowed, diag, states: M
         k = int(top[np.argmax(states.capacity_gbps[top])])
         cap = float(states.capacity_gbps[k])
         tier = f"{catalogue.name[states.tier[k]]}×{states.modules[k]}" if k else "nothing"
-        where = "without failure" if s < 0 else (
-            "in every failure state" if s == -2 else f"when {p.paths.states[s].name} fails")
+        where = (
+            "without failure"
+            if s < 0
+            else ("in every failure state" if s == -2 else f"when {p.paths.states[s].name} fails")
+        )
         a = int(m.cap_arc[row])
         load = float(diag.overload_load_gbps[row])
-        items.append({
-            "item": "link", "id": p.links[li].id, "year": year, "plane": p.name,
-            "state": "none" if s < 0 else ("any" if s == -2 else p.paths.states[s].name),
-            "reason": (f"{where}: {load:.3f} Gbit/s {g.node_ids[g.arc_src[a]]}→"
-                       f"{g.node_ids[g.arc_dst[a]]} needs {load / target:.3f} Gbit/s at the "
-                       f"{target:.0%} target even with routing free over the candidate paths; "
-                       f"the largest state allowed is {tier} = {cap:g} Gbit/s"),
-            "shortfall": sigma / target,
-            "overload_gbps": sigma,
-        })
+        items.append(
+            {
+                "item": "link",
+                "id": p.links[li].id,
+                "year": year,
+                "plane": p.name,
+                "state": "none" if s < 0 else ("any" if s == -2 else p.paths.states[s].name),
+                "reason": (
+                    f"{where}: {load:.3f} Gbit/s {g.node_ids[g.arc_src[a]]}→"
+                    f"{g.node_ids[g.arc_dst[a]]} needs {load / target:.3f} Gbit/s at the "
+                    f"{target:.0%} target even with routing free over the candidate paths; "
+                    f"the largest state allowed is {tier} = {cap:g} Gbit/s"
+                ),
+                "shortfall": sigma / target,
+                "overload_gbps": sigma,
+            }
+        )
     for od in np.flatnonzero(diag.unserved_gbps > 0):
         items.append(_unserved_item(p, year, int(od), "none", float(diag.unserved_gbps[od])))
     for i in np.flatnonzero(diag.state_unserved_gbps > 0):
         od = int(m.sd_od[i])
-        items.append(_unserved_item(p, year, od, p.paths.states[int(m.sd_state[i])].name,
-                                    float(diag.state_unserved_gbps[i])))
+        items.append(
+            _unserved_item(
+                p,
+                year,
+                od,
+                p.paths.states[int(m.sd_state[i])].name,
+                float(diag.state_unserved_gbps[i]),
+            )
+        )
     return items
 
 
@@ -347,9 +435,15 @@ def _unserved_item(p: _Plane, year: int, od: int, state: str, amount: float) -> 
     label = f"{g.node_ids[p.paths.od_src[od]]}>{g.node_ids[p.paths.od_dst[od]]}"
     where = "without failure" if state == "none" else f"when {state} fails"
     return {
-        "item": "demand", "id": label, "year": year, "plane": p.name, "state": state,
-        "reason": (f"{where}: {amount:.3f} of its {p.peak_gbps[:, od].max():.3f} Gbit/s cannot "
-                   "be carried within the targets even at the largest capacities"),
+        "item": "demand",
+        "id": label,
+        "year": year,
+        "plane": p.name,
+        "state": state,
+        "reason": (
+            f"{where}: {amount:.3f} of its {p.peak_gbps[:, od].max():.3f} Gbit/s cannot "
+            "be carried within the targets even at the largest capacities"
+        ),
         "shortfall": amount,
     }
 
@@ -364,20 +458,47 @@ def _lost_items(p: _Plane, year: int, yi: int) -> list[dict]:
         return f"{g.node_ids[cp.od_src[od]]}>{g.node_ids[cp.od_dst[od]]}"
 
     for od in np.flatnonzero(cp.unreachable & (peak > 0)):
-        items.append({"item": "demand", "id": label(od), "year": year, "plane": p.name,
-                      "failure": "none", "reason": "no path joins its ends, even over the "
-                      "candidate links", "shortfall": float(peak[od])})
+        items.append(
+            {
+                "item": "demand",
+                "id": label(od),
+                "year": year,
+                "plane": p.name,
+                "failure": "none",
+                "reason": "no path joins its ends, even over the candidate links",
+                "shortfall": float(peak[od]),
+            }
+        )
     for od in np.flatnonzero(p.gone_peak_gbps[yi] > 0):
-        items.append({"item": "demand", "id": label(od), "year": year, "plane": p.name,
-                      "failure": "scenario", "reason": "an end node is failed for the whole "
-                      "scenario: its traffic is lost", "shortfall": float(p.gone_peak_gbps[yi, od])})
+        items.append(
+            {
+                "item": "demand",
+                "id": label(od),
+                "year": year,
+                "plane": p.name,
+                "failure": "scenario",
+                "reason": "an end node is failed for the whole scenario: its traffic is lost",
+                "shortfall": float(p.gone_peak_gbps[yi, od]),
+            }
+        )
     for s, state in enumerate(cp.states):
         for od in np.flatnonzero((cp.lost[s] | cp.dropped[s]) & (peak > 0)):
-            why = ("its end node fails: the traffic has nowhere to go" if cp.dropped[s, od]
-                   else "disconnects it: no path survives, even over the candidate links")
-            items.append({"item": "demand", "id": label(od), "year": year, "plane": p.name,
-                          "failure": state.name, "reason": f"{state.name} {why}",
-                          "shortfall": float(peak[od])})
+            why = (
+                "its end node fails: the traffic has nowhere to go"
+                if cp.dropped[s, od]
+                else "disconnects it: no path survives, even over the candidate links"
+            )
+            items.append(
+                {
+                    "item": "demand",
+                    "id": label(od),
+                    "year": year,
+                    "plane": p.name,
+                    "failure": state.name,
+                    "reason": f"{state.name} {why}",
+                    "shortfall": float(peak[od]),
+                }
+            )
     return items
 
 
@@ -394,8 +515,18 @@ def _validate(time_limit_s: float, gap: float, k_paths: int) -> None:
         raise ValidationError(problems)
 
 
-def _solve_year(p: _Plane, yi: int, year: int, allowed, cost, share_s: float, gap: float,
-                catalogue, states, infeasible: list[dict]) -> YearSolution:
+def _solve_year(
+    p: _Plane,
+    yi: int,
+    year: int,
+    allowed,
+    cost,
+    share_s: float,
+    gap: float,
+    catalogue,
+    states,
+    infeasible: list[dict],
+) -> YearSolution:
     sol = p.model.solve(p.peak_gbps[yi], allowed, cost, time_limit_s=share_s, gap=gap)
     if sol.status != "infeasible":
         return sol
@@ -403,32 +534,60 @@ def _solve_year(p: _Plane, yi: int, year: int, allowed, cost, share_s: float, ga
     infeasible.extend(_diagnosis_items(p, yi, year, allowed, diag, states, catalogue))
     # Plan the year anyway, paying a penalty per Gbit/s above target, so later years follow.
     penalty = 100.0 * float(np.max(np.where(allowed, cost, 0.0))) + 1e6
-    elastic = p.model.solve(p.peak_gbps[yi], allowed, cost, time_limit_s=share_s, gap=gap,
-                            elastic=True, penalty_cny_per_gbps=penalty)
+    elastic = p.model.solve(
+        p.peak_gbps[yi],
+        allowed,
+        cost,
+        time_limit_s=share_s,
+        gap=gap,
+        elastic=True,
+        penalty_cny_per_gbps=penalty,
+    )
     if elastic.has_solution:
-        return YearSolution("infeasible", "infeasible; planned elastically (see infeasibilities)",
-                            elastic.objective_cny, np.nan, np.nan,
-                            sol.time_s + elastic.time_s, elastic.state, elastic.x,
-                            elastic.state_flow, elastic.overload_gbps, elastic.size)
+        return YearSolution(
+            "infeasible",
+            "infeasible; planned elastically (see infeasibilities)",
+            elastic.objective_cny,
+            np.nan,
+            np.nan,
+            sol.time_s + elastic.time_s,
+            elastic.state,
+            elastic.x,
+            elastic.state_flow,
+            elastic.overload_gbps,
+            elastic.size,
+        )
     return sol
 
 
-def _fallback(topology: Topology, scenario: Scenario, check: bool, why: str,
-              solves: list[dict]) -> RoutedPlan:
+def _fallback(
+    topology: Topology, scenario: Scenario, check: bool, why: str, solves: list[dict]
+) -> RoutedPlan:
     from netplan.optimize.capacity import optimize as optimize_fixed
 
     log.warning("optimized routing: %s; falling back to the fixed-routing plan", why)
     fixed = optimize_fixed(topology, scenario, "fixed", check=check)
     base = {f.name: getattr(fixed, f.name) for f in fields(Plan)}
     base["status"] = "fallback_fixed" if fixed.status == "optimal" else fixed.status
-    return RoutedPlan(**base, solves=tuple(solves), notes=(
-        f"optimized routing: {why}. This is the fixed-routing plan (shortest paths/ECMP, "
-        "built links only) instead; rerun with a longer time limit for a routed plan.",
-    ))
+    return RoutedPlan(
+        **base,
+        solves=tuple(solves),
+        notes=(
+            f"optimized routing: {why}. This is the fixed-routing plan (shortest paths/ECMP, "
+            "built links only) instead; rerun with a longer time limit for a routed plan.",
+        ),
+    )
 
 
-def optimize_routed(topology: Topology, scenario: Scenario, *, time_limit_s: float = 120.0,
-                    gap: float = 0.01, check: bool = True, k_paths: int = 3) -> RoutedPlan:
+def optimize_routed(
+    topology: Topology,
+    scenario: Scenario,
+    *,
+    time_limit_s: float = 120.0,
+    gap: float = 0.01,
+    check: bool = True,
+    k_paths: int = 3,
+) -> RoutedPlan:
     """The cheapest plan when routing is a decision too (path-based MILP, year by year).
 
     Parameters
@@ -497,12 +656,14 @@ def optimize_routed(topology: Topology, scenario: Scenario, *, time_limit_s: flo
     rate = scenario.discount_rate
     df = (1.0 + rate) ** -np.arange(len(years), dtype=float)
     planes = [
-        _setup_plane(topo, scenario, plane, pd, demand.whatif.failed_nodes, states, names,
-                     k_paths)
+        _setup_plane(topo, scenario, plane, pd, demand.whatif.failed_nodes, states, names, k_paths)
         for plane, pd in demand.planes.items()
     ]
-    log.info("optimized routing: %d plane(s) set up in %.1f s", len(planes),
-             time.perf_counter() - started)
+    log.info(
+        "optimized routing: %d plane(s) set up in %.1f s",
+        len(planes),
+        time.perf_counter() - started,
+    )
     infeasible: list[dict] = []
     solves: list[dict] = []
     weights = {p.name: max(p.model.size["nonzeros"], 1) for p in planes}
@@ -510,31 +671,48 @@ def optimize_routed(topology: Topology, scenario: Scenario, *, time_limit_s: flo
         for pi, p in enumerate(planes):
             prev = p.initial if yi == 0 else p.state[yi - 1]
             allowed, capex, opex = year_options(
-                catalogue, states, prev, length_km=p.length_km, build_capex_cny=p.build_cny,
-                capacity_max_gbps=p.capacity_max_gbps)
+                catalogue,
+                states,
+                prev,
+                length_km=p.length_km,
+                build_capex_cny=p.build_cny,
+                capacity_max_gbps=p.capacity_max_gbps,
+            )
             cost = capex + opex
             left = sum(weights[q.name] for q in planes) * (len(years) - yi - 1) + sum(
-                weights[q.name] for q in planes[pi:])
-            share = max(_MIN_SOLVE_S,
-                        (deadline - time.perf_counter()) * weights[p.name] / left)
-            sol = _solve_year(p, yi, year, allowed, cost, share, gap, catalogue, states,
-                              infeasible)
-            record = {"plane": p.name, "year": year, "status": sol.status,
-                      "milp_objective_cny": sol.objective_cny, "bound_cny": sol.bound_cny,
-                      "time_s": sol.time_s, "time_limit_s": share, **sol.size}
+                weights[q.name] for q in planes[pi:]
+            )
+            share = max(_MIN_SOLVE_S, (deadline - time.perf_counter()) * weights[p.name] / left)
+            sol = _solve_year(p, yi, year, allowed, cost, share, gap, catalogue, states, infeasible)
+            record = {
+                "plane": p.name,
+                "year": year,
+                "status": sol.status,
+                "milp_objective_cny": sol.objective_cny,
+                "bound_cny": sol.bound_cny,
+                "time_s": sol.time_s,
+                "time_limit_s": share,
+                **sol.size,
+            }
             if not sol.has_solution:
                 solves.append(record | {"objective_cny": np.nan, "gap": np.nan})
-                return _fallback(topology, scenario, check,
-                                 f"the {p.name} MILP of {year} found no plan ({sol.status}: "
-                                 f"{sol.message})", solves)
-            polished = p.model.polish(p.peak_gbps[yi], sol.state,
-                                      time_limit_s=max(share, 10.0))
+                return _fallback(
+                    topology,
+                    scenario,
+                    check,
+                    f"the {p.name} MILP of {year} found no plan ({sol.status}: {sol.message})",
+                    solves,
+                )
+            polished = p.model.polish(p.peak_gbps[yi], sol.state, time_limit_s=max(share, 10.0))
             x, flow = polished if polished is not None else (sol.x, sol.state_flow)
             loads = p.model.loads(x, flow)
             required, b_state, b_arc = _requirements(p, loads)
             rows = np.arange(len(p.links))
-            final = sol.state if sol.status == "infeasible" else _cheapest_cover(
-                sol.state, allowed, cost, states.capacity_gbps, required)
+            final = (
+                sol.state
+                if sol.status == "infeasible"
+                else _cheapest_cover(sol.state, allowed, cost, states.capacity_gbps, required)
+            )
             p.state.append(final)
             p.capex.append(capex[rows, final])
             p.opex.append(opex[rows, final])
@@ -546,16 +724,24 @@ def optimize_routed(topology: Topology, scenario: Scenario, *, time_limit_s: flo
             year_cost = float(cost[rows, final].sum())
             year_gap = (
                 max(0.0, (year_cost - sol.bound_cny) / year_cost)
-                if np.isfinite(sol.bound_cny) and year_cost > 0 else np.nan
+                if np.isfinite(sol.bound_cny) and year_cost > 0
+                else np.nan
             )
             solves.append(record | {"objective_cny": year_cost, "gap": year_gap})
-            log.info("%s %d: %s, %.0f CNY (bound %.0f) in %.1f s", p.name, year, sol.status,
-                     year_cost, sol.bound_cny, sol.time_s)
+            log.info(
+                "%s %d: %s, %.0f CNY (bound %.0f) in %.1f s",
+                p.name,
+                year,
+                sol.status,
+                year_cost,
+                sol.bound_cny,
+                sol.time_s,
+            )
 
-    rows, links_total = _link_rows(planes, topo, years, scenario, catalogue, states, rate,
-                                   df)
-    rack_rows, rack_cost = _rack_rows(topo, scenario, dc_load(topo, scenario, demand), df,
-                                      infeasible)
+    rows, links_total = _link_rows(planes, topo, years, scenario, catalogue, states, rate, df)
+    rack_rows, rack_cost = _rack_rows(
+        topo, scenario, dc_load(topo, scenario, demand), df, infeasible
+    )
     rows += rack_rows
     _budget_items(scenario, rows, infeasible)
     for p in planes:
@@ -569,17 +755,31 @@ def optimize_routed(topology: Topology, scenario: Scenario, *, time_limit_s: flo
     else:
         status = "time_limit" if any(s["status"] == "time_limit" for s in solves) else "optimal"
         plan_gap = max(0.0, (objective - bound) / objective) if objective > 0 else 0.0
-    notes = [f"Demand basis: {DEMAND_BASIS}.",
-             "Objective, bound and gap are sums over the per-year, per-plane MILPs "
-             "(discounted), each solved with last year's capacities fixed, plus the racks."]
+    notes = [
+        f"Demand basis: {DEMAND_BASIS}.",
+        "Objective, bound and gap are sums over the per-year, per-plane MILPs "
+        "(discounted), each solved with last year's capacities fixed, plus the racks.",
+    ]
     if status == "time_limit":
-        notes.append(f"Some solves stopped at their time limit; the plan is within "
-                     f"{plan_gap:.2%} of the bound.")
+        notes.append(
+            f"Some solves stopped at their time limit; the plan is within "
+            f"{plan_gap:.2%} of the bound."
+        )
     plan = RoutedPlan(
-        topology=topology.name, scenario=scenario.name, routing="optimized", years=years,
-        discount_rate=rate, rows=tuple(rows), status=status, objective_cny=float(objective),
-        bound_cny=float(bound), gap=float(plan_gap), infeasibilities=tuple(infeasible),
-        solves=tuple(solves), notes=tuple(notes), routes=tuple(_routes(planes, years)),
+        topology=topology.name,
+        scenario=scenario.name,
+        routing="optimized",
+        years=years,
+        discount_rate=rate,
+        rows=tuple(rows),
+        status=status,
+        objective_cny=float(objective),
+        bound_cny=float(bound),
+        gap=float(plan_gap),
+        infeasibilities=tuple(infeasible),
+        solves=tuple(solves),
+        notes=tuple(notes),
+        routes=tuple(_routes(planes, years)),
     )
     if check:
         from dataclasses import replace
@@ -604,20 +804,30 @@ def _link_rows(planes, topo, years, scenario, catalogue, states, rate, df):
                 total += (capex + opex) * df[yi]
                 capacity = float(states.capacity_gbps[k])
                 row = {
-                    "item": "link", "id": link.id, "plane": p.name, "district": district,
-                    "year": year, "tier": catalogue.name[states.tier[k]] if k else "",
-                    "modules": int(states.modules[k]), "capacity_gbps": capacity,
-                    "racks": 0, "racks_added": 0, "purchase": bought,
-                    "capex_cny": capex, "opex_cny": opex, "marginal_cost_cny": 0.0,
-                    "reason": "", "required_gbps": float(p.required[yi][li]),
+                    "item": "link",
+                    "id": link.id,
+                    "plane": p.name,
+                    "district": district,
+                    "year": year,
+                    "tier": catalogue.name[states.tier[k]] if k else "",
+                    "modules": int(states.modules[k]),
+                    "capacity_gbps": capacity,
+                    "racks": 0,
+                    "racks_added": 0,
+                    "purchase": bought,
+                    "capex_cny": capex,
+                    "opex_cny": opex,
+                    "marginal_cost_cny": 0.0,
+                    "reason": "",
+                    "required_gbps": float(p.required[yi][li]),
                 }
                 if bought:
-                    text, facts = _reason(p, yi, li, year, scenario.name, before, catalogue,
-                                          states)
+                    text, facts = _reason(p, yi, li, year, scenario.name, before, catalogue, states)
                     row["reason"] = text
                     row.update(facts)
-                    row["marginal_cost_cny"] = _marginal_cost(p, li, yi, before, catalogue,
-                                                              states, rate, df)
+                    row["marginal_cost_cny"] = _marginal_cost(
+                        p, li, yi, before, catalogue, states, rate, df
+                    )
                 rows.append(row)
                 before = capacity
     return rows, total
@@ -637,12 +847,16 @@ def _budget_items(scenario: Scenario, rows: list[dict], infeasible: list[dict]) 
     for year in scenario.years:
         capex = sum(x["capex_cny"] for x in rows if x["year"] == year)
         if capex > budget + 1e-6:
-            infeasible.append({
-                "item": "budget", "id": str(year), "year": year,
-                "reason": f"the purchases the targets force cost {capex:,.0f} CNY in {year}; "
-                          f"the budget is {budget:,.0f} CNY",
-                "shortfall": capex - budget,
-            })
+            infeasible.append(
+                {
+                    "item": "budget",
+                    "id": str(year),
+                    "year": year,
+                    "reason": f"the purchases the targets force cost {capex:,.0f} CNY in {year}; "
+                    f"the budget is {budget:,.0f} CNY",
+                    "shortfall": capex - budget,
+                }
+            )
 
 
 def _routes(planes, years) -> list[dict]:
@@ -656,12 +870,18 @@ def _routes(planes, years) -> list[dict]:
                 arcs = cp.path_arcs[path]
                 nodes = [g.node_ids[g.arc_src[a]] for a in arcs] + [g.node_ids[g.arc_dst[arcs[-1]]]]
                 peak = float(p.peak_gbps[yi, od])
-                out.append({
-                    "plane": p.name, "year": year, "origin": nodes[0], "destination": nodes[-1],
-                    "path_nodes": ">".join(nodes),
-                    "path_links": " ".join(g.link_ids[g.arc_link[a]] for a in arcs),
-                    "gbps": float(x[path]), "share": float(x[path]) / peak if peak > 0 else 0.0,
-                })
+                out.append(
+                    {
+                        "plane": p.name,
+                        "year": year,
+                        "origin": nodes[0],
+                        "destination": nodes[-1],
+                        "path_nodes": ">".join(nodes),
+                        "path_links": " ".join(g.link_ids[g.arc_link[a]] for a in arcs),
+                        "gbps": float(x[path]),
+                        "share": float(x[path]) / peak if peak > 0 else 0.0,
+                    }
+                )
     return out
 
 
@@ -689,40 +909,59 @@ def independent_check_routed(topology: Topology, scenario: Scenario, plan_rows) 
     targets = scenario.targets
     demand = build_demand(topology, scenario)
     topo = demand.whatif.topology
-    capacity = {(r["id"], r["year"]): float(r["capacity_gbps"]) for r in plan_rows
-                if r["item"] == "link"}
+    capacity = {
+        (r["id"], r["year"]): float(r["capacity_gbps"]) for r in plan_rows if r["item"] == "link"
+    }
     breaches: list[dict] = []
     checked = 0
     worst = np.inf
     for plane, pd in demand.planes.items():
         graph = topo.plane_graph(plane, built_only=False)
         links = topo.links_of(plane, built_only=False)
-        permanent = [graph.node_index[n] for n in demand.whatif.failed_nodes
-                     if n in graph.node_index]
+        permanent = [
+            graph.node_index[n] for n in demand.whatif.failed_nodes if n in graph.node_index
+        ]
         peak = pd.total_gbps.max(axis=1)
         for yi, year in enumerate(scenario.years):
-            cap = np.array([
-                capacity.get((lk.id, year),
-                             0.0 if lk.candidate else float(lk.capacity_gbps or 0.0))
-                for lk in links
-            ])
+            cap = np.array(
+                [
+                    capacity.get(
+                        (lk.id, year), 0.0 if lk.candidate else float(lk.capacity_gbps or 0.0)
+                    )
+                    for lk in links
+                ]
+            )
             results = check_plane_year(
-                graph, cap, pd.od_src, pd.od_dst, peak[yi], policy=scenario.failure_policy,
+                graph,
+                cap,
+                pd.od_src,
+                pd.od_dst,
+                peak[yi],
+                policy=scenario.failure_policy,
                 u_normal=targets.max_utilisation_normal,
-                u_failure=targets.max_utilisation_failure, permanent_nodes=permanent,
+                u_failure=targets.max_utilisation_failure,
+                permanent_nodes=permanent,
             )
             checked += len(results)
             for r in results:
                 worst = min(worst, r["throughput"])
                 if not r["passed"]:
-                    breaches.append({"year": year, "plane": plane, "failure": r["state"],
-                                     "throughput": r["throughput"],
-                                     "target_utilisation": r["target_utilisation"]})
+                    breaches.append(
+                        {
+                            "year": year,
+                            "plane": plane,
+                            "failure": r["state"],
+                            "throughput": r["throughput"],
+                            "target_utilisation": r["target_utilisation"],
+                        }
+                    )
     return {
-        "method": ("netplan.optimize.check.check_routable: a maximum-concurrent-flow LP over "
-                   "arc flows (routing free, not the plan's paths) per plane, year and failure "
-                   "state, capacities × the state's utilisation target; passes when every "
-                   "state carries all of its demand (λ >= 1)"),
+        "method": (
+            "netplan.optimize.check.check_routable: a maximum-concurrent-flow LP over "
+            "arc flows (routing free, not the plan's paths) per plane, year and failure "
+            "state, capacities × the state's utilisation target; passes when every "
+            "state carries all of its demand (λ >= 1)"
+        ),
         "demand": DEMAND_BASIS,
         "years_checked": list(scenario.years),
         "failure_policy": list(scenario.failure_policy),

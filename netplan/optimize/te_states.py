@@ -141,5 +141,7 @@ def year_options(
     allowed = s_cap[None, :] >= p_cap[:, None] - _CAP_TOL
     allowed &= ~same | (s_n[None, :] >= p_n[:, None])
     allowed &= (s_tier[None, :] >= 0) | (p_tier[:, None] < 0)
-    allowed &= (s_cap[None, :] <= cmax[:, None] + _CAP_TOL) | (np.arange(states.size) == prev[:, None])
+    allowed &= (s_cap[None, :] <= cmax[:, None] + _CAP_TOL) | (
+        np.arange(states.size) == prev[:, None]
+    )
     return allowed, capex, opex
