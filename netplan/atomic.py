@@ -73,6 +73,38 @@ def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8
     return write_bytes_atomic(path, text.encode(encoding))
 
 
+def check_output_dir(target: str | os.PathLike, overwrite: bool = False) -> None:
+    """Refuse an output path that is a file, or a non-empty directory without ``overwrite``.
+
+    Called before a long computation too, so a wrong ``-o`` is reported at once.
+
+    Raises
+    ------
+    OutputExistsError
+        With the reason and what to do.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "old.csv").write_text("x")
+    >>> check_output_dir(d)
+    Traceback (most recent call last):
+    ...
+    netplan.errors.OutputExistsError: ...output directory is not empty; choose another -o or pass --overwrite
+    >>> check_output_dir(d, overwrite=True)
+    """
+    from netplan.errors import OutputExistsError
+
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise OutputExistsError(f"{target}: output path exists and is not a directory")
+    if target.is_dir() and any(target.iterdir()) and not overwrite:
+        raise OutputExistsError(
+            f"{target}: output directory is not empty; choose another -o or pass --overwrite"
+        )
+
+
 @contextmanager
 def staged_output_dir(target: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
     """Build a run's output directory beside ``target`` and swap it in at the end.
@@ -103,28 +135,87 @@ def staged_output_dir(target: str | os.PathLike, overwrite: bool = False) -> Ite
     >>> sorted(p.name for p in out.iterdir())
     ['summary.json']
     """
-    from netplan.errors import OutputExistsError
-
     target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise OutputExistsError(f"{target}: output path exists and is not a directory")
-    if target.is_dir() and any(target.iterdir()) and not overwrite:
-        raise OutputExistsError(
-            f"{target}: output directory is not empty; choose another -o or pass --overwrite"
-        )
+    check_output_dir(target, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging.", dir=target.parent))
+    _remove_stale_stages(target)
+    # The owner's pid in the name lets a later run tell an abandoned stage from a live one.
+    stage = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.staging.{os.getpid()}.", dir=target.parent)
+    )
     os.chmod(stage, 0o777 & ~_umask())
     try:
         yield stage
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    if target.exists() and _exchange(stage, target):
+        # One atomic step: ``target`` now holds the new run and ``stage`` the previous one.
+        _fsync_dir(target.parent)
+        shutil.rmtree(stage, ignore_errors=True)
+        return
     old = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        old = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.staging.{os.getpid()}.", dir=target.parent)
+        )
         os.replace(target, old / "run")
     os.replace(stage, target)
     _fsync_dir(target.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directory entries atomically (Linux ``renameat2``); False where unsupported."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_stages(target: Path) -> None:
+    """Delete staging directories of ``target`` left by runs that were killed.
+
+    Only entries named ``.<target>.staging.<pid>.*`` whose process no longer exists are
+    removed, so a run writing to the same place right now keeps its stage.
+    """
+    prefix = f".{target.name}.staging."
+    try:
+        entries = list(target.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix) or not entry.is_dir() or entry.is_symlink():
+            continue
+        pid_text = entry.name[len(prefix):].split(".", 1)[0]
+        if pid_text.isdecimal() and int(pid_text) != os.getpid() and _pid_alive(int(pid_text)):
+            continue
+        if pid_text.isdecimal() and int(pid_text) == os.getpid():
+            continue
+        shutil.rmtree(entry, ignore_errors=True)

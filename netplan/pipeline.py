@@ -148,12 +148,13 @@ def run_plan(topology_path, scenario_path, output: str | os.PathLike, *,
 
     With ``pdf``/``png`` also ``report.pdf`` (A4) and ``figures/figure-NN.png``.
     """
-    from netplan.atomic import staged_output_dir
+    from netplan.atomic import check_output_dir, staged_output_dir
     from netplan.export import write_exports
     from netplan.report.build import build_report
     from netplan.report.i18n import check_lang
 
     check_lang(lang)
+    check_output_dir(output, overwrite)  # before minutes of work, not after
     run, parts = compute_run(topology_path, scenario_path, routing=routing,
                              time_limit_s=time_limit_s, gap=gap, sim=sim, progress=progress)
     (progress or _no_progress)("report", 6, len(STAGES))

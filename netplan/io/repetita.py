@@ -28,6 +28,7 @@ import numpy as np
 
 from netplan.errors import Problem, ValidationError
 from netplan.graph import PlaneGraph
+from netplan.io.yamlfile import read_text
 
 __all__ = ["read_repetita_demands", "read_repetita_graph"]
 
@@ -38,10 +39,16 @@ US_PER_MS = 1e3
 
 
 def _read_lines(path: Path) -> list[str]:
+    # The shared reader names the file and reason for missing, huge, binary or non-UTF-8 files.
     try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        return read_text(path).splitlines()
+    except OSError as exc:
         raise ValidationError([Problem(str(path), "", f"cannot read file: {exc}")]) from exc
+
+
+def _is_count(text: str) -> bool:
+    # str.isdigit() also accepts superscripts such as '³', which int() refuses.
+    return text.isascii() and text.isdigit()
 
 
 def _section(
@@ -55,7 +62,7 @@ def _section(
         problems.append(Problem(file, keyword, f"missing '{keyword} <count>' section"))
         return [], i
     head = lines[i].split()
-    if len(head) != 2 or head[0] != keyword or not head[1].isdigit():
+    if len(head) != 2 or head[0] != keyword or not _is_count(head[1]):
         problems.append(
             Problem(
                 file, keyword, f"expected '{keyword} <count>', got {lines[i].strip()!r}", line=i + 1

@@ -790,6 +790,29 @@ def _walk_path(source: str, target: str, links: list[SndlibLink]) -> list[str] |
     return seq if at == target else None
 
 
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+def _read_text(p: Path) -> str:
+    """The text of ``p``; unreadable, huge or non-UTF-8 files raise a ValidationError."""
+    try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise ValidationError(
+                [Problem(str(p), "", f"file is larger than {MAX_FILE_BYTES} bytes")]
+            )
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ValidationError([Problem(str(p), "", f"cannot read: {exc.strerror}")]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValidationError(
+            [Problem(str(p), "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
+                     line)]
+        ) from None
+
+
 def read_network(path: str | os.PathLike) -> SndlibNetwork:
     """Read an SNDlib native network file (see :func:`parse_network`).
 
@@ -813,10 +836,7 @@ def read_network(path: str | os.PathLike) -> SndlibNetwork:
     5 LINKS[L2].target - unknown node 'C'
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError([Problem(str(p), "", f"cannot read: {exc.strerror}")]) from None
+    text = _read_text(p)
     return parse_network(text, file=str(p), name=p.stem)
 
 
@@ -895,10 +915,7 @@ def read_model(path: str | os.PathLike) -> SndlibModel:
     cannot read: No such file or directory
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError([Problem(str(p), "", f"cannot read: {exc.strerror}")]) from None
+    text = _read_text(p)
     return parse_model(text, file=str(p))
 
 
@@ -1070,8 +1087,5 @@ def read_solution(path: str | os.PathLike) -> SndlibSolution:
     this is a 'network' file, expected a 'solution' file
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError([Problem(str(p), "", f"cannot read: {exc.strerror}")]) from None
+    text = _read_text(p)
     return parse_solution(text, file=str(p))

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from netplan.errors import RunError
+from netplan.errors import Problem, RunError, ValidationError
 from netplan.graph import PlaneGraph
 from netplan.optimize.te_paths import CandidatePaths
 from netplan.optimize.te_states import ModuleStates
@@ -102,6 +102,10 @@ class RoutingModel:
     states : ModuleStates
     u_normal, u_failure : float
         Utilisation targets without failures and in failure states.
+    reconfiguration : {"restricted", "full"}
+        ``restricted``: in a failure state only the ods with a candidate path through a
+        failed element get new flows. ``full``: every od may be re-routed in every state
+        (the unrestricted survivable model: cheaper plans, a much larger model).
 
     Examples
     --------
@@ -131,7 +135,19 @@ class RoutingModel:
         states: ModuleStates,
         u_normal: float,
         u_failure: float,
+        reconfiguration: str = "restricted",
     ) -> None:
+        if reconfiguration not in ("restricted", "full"):
+            raise ValidationError(
+                [
+                    Problem(
+                        "",
+                        "reconfiguration",
+                        f"unknown reconfiguration {reconfiguration!r}; choose restricted or full",
+                    )
+                ]
+            )
+        self.reconfiguration = reconfiguration
         self.paths = paths
         self.graph = graph
         self.arc_link = np.asarray(graph.arc_link, dtype=np.int64)
@@ -197,15 +213,24 @@ class RoutingModel:
         untouched_alive = np.zeros(A, dtype=bool)
         dead = cp.dead.tocsr()
         n_y = 0
+        routable = np.flatnonzero(np.diff(cp.od_ptr) > 0)
         for s in range(S):
             failed = self._failed_arcs(s)
             dead_paths = dead.indices[dead.indptr[s] : dead.indptr[s + 1]]
-            if dead_paths.size == 0:
+            if dead_paths.size == 0 and self.reconfiguration == "restricted":
                 untouched_alive |= ~failed
                 continue
             dead_mask = np.zeros(P, dtype=bool)
             dead_mask[dead_paths] = True
-            removed = np.unique(cp.path_od[dead_paths])
+            # Restricted: only the ods a failure touches move; full: every od may.
+            removed = (
+                np.unique(cp.path_od[dead_paths])
+                if self.reconfiguration == "restricted"
+                else routable
+            )
+            if removed.size == 0:
+                untouched_alive |= ~failed
+                continue
             rerouted = removed[~cp.dropped[s, removed] & ~cp.lost[s, removed]]
             rem_paths = np.concatenate([np.arange(cp.od_ptr[o], cp.od_ptr[o + 1]) for o in removed])
             removed_r.append(np.full(rem_paths.size, s))
@@ -473,23 +498,33 @@ class RoutingModel:
         )
 
     def polish(self, demand, state, *, time_limit_s: float = 60.0):
-        """The routing of least total routing metric within the capacities of ``state``.
+        """A routing that loads every link as little as its states allow, within ``state``.
 
-        Returns ``(x, state_flow)``, or None when the LP fails (then keep the MILP's own
-        routing). Every state is polished at once; each rerouted od's flows in each state
-        prefer its shortest surviving paths.
+        Each link's capacity may shrink continuously below that of its chosen state, and the
+        LP minimises the sum over links of capacity used / capacity chosen — each link's
+        worst utilisation over all states relative to its target — with the total routing
+        metric as a small tie-break. So no link looks busier than some state forces it to
+        be, and a link's worst state is the one it cannot be spared. Returns
+        ``(x, state_flow)``, or None when the LP fails (then keep the MILP's own routing).
         """
         d = self._demand(demand)
         state = np.asarray(state, dtype=np.int64)
-        allowed = np.zeros((self.n_links, self.states.size), dtype=bool)
-        allowed[np.arange(self.n_links), state] = True
-        col_lo, col_hi = self._col_bounds(allowed, sigma=False, delta=False)
-        col_lo[self.c_z : self.c_y] = allowed.reshape(-1).astype(float)
-        w = self.paths.path_weight
-        scale = 1.0 / max(float(w.max()) if w.size else 1.0, 1e-12)
+        L, K = self.n_links, self.states.size
+        col_lo, col_hi = self._col_bounds(np.zeros((L, K), dtype=bool), sigma=False, delta=False)
         c = np.zeros(self.n_cols)
-        c[: self.c_load] = w * scale
-        c[self.c_y : self.c_sigma] = w[self.y_path] * scale
+        chosen = self.c_z + np.arange(L) * K + state
+        nothing = self.c_z + np.arange(L) * K
+        col_hi[chosen] = 1.0
+        col_hi[nothing] = 1.0
+        built = state > 0
+        c[chosen[built]] = 1.0
+        col_lo[nothing[~built]] = 1.0
+        w = self.paths.path_weight
+        total = float(d.sum())
+        if w.size and total > 0:
+            eps = 1e-4 / (float(w.max()) * total)
+            c[: self.c_load] = eps * w
+            c[self.c_y : self.c_sigma] = eps * w[self.y_path]
         row_lo, row_hi = self._row_bounds(d)
         res, _ = self._run(c, False, col_lo, col_hi, row_lo, row_hi, time_limit_s, 0.0)
         if res.status != 0 or res.x is None:

@@ -14,9 +14,10 @@ each link's module state forward:
    candidate's build charge in the year it first gets capacity — and the routing in the
    normal state and every failure state of the policy (restricted reconfiguration), with
    loads within the utilisation targets per direction;
-4. the routing is polished (least total routing metric within the chosen capacities) and
-   any link the polished routing does not need as bought falls back to the cheapest state
-   that covers it.
+4. the routing is polished — an LP that loads every link as little as the chosen capacities
+   and the states allow (each link's worst utilisation, summed over links, with the routing
+   metric as a tie-break) — and any link the polished routing does not need as bought falls
+   back to the cheapest state that covers it.
 
 Each purchase names the failure state, hour and load that bind it in the solved routing, and
 its marginal cost: the discounted cost saved if the link did not have to grow that year
@@ -101,12 +102,18 @@ class RoutedPlan(Plan):
     routes: tuple[dict, ...] = field(default=(), repr=False)
 
     def summary(self) -> dict:
-        """Status, gap, bound, costs, the per-year solves and the notes (JSON-ready)."""
-        return super().summary() | {
-            "solves": list(self.solves),
-            "notes": list(self.notes),
-            "demand_basis": DEMAND_BASIS,
-        }
+        """Status, gap, bound, costs, the per-year solves and the notes (JSON-ready).
+
+        Quantities that do not exist (the bound of an infeasible plan) are ``None``.
+        """
+        return _json_safe(
+            super().summary()
+            | {
+                "solves": list(self.solves),
+                "notes": list(self.notes),
+                "demand_basis": DEMAND_BASIS,
+            }
+        )
 
     def routes_csv(self) -> str:
         """``routes.csv``: the no-failure path flows of every plane and year."""
@@ -125,6 +132,19 @@ class RoutedPlan(Plan):
 
         written = super().save(directory)
         return [*written, write_text_atomic(Path(directory) / "routes.csv", self.routes_csv())]
+
+
+def _json_safe(value):
+    """``value`` with NaN and infinite floats replaced by None (strict JSON has neither)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 # --------------------------------------------------------------------------- one plane
@@ -181,6 +201,7 @@ def _setup_plane(
     states: ModuleStates,
     names: list[str],
     k_paths: int,
+    reconfiguration: str,
 ) -> _Plane:
     graph = topo.plane_graph(plane, built_only=False)
     if tuple(graph.node_ids) != tuple(pd.node_ids):
@@ -205,7 +226,12 @@ def _setup_plane(
     )
     targets = scenario.targets
     model = RoutingModel(
-        paths, graph, states, targets.max_utilisation_normal, targets.max_utilisation_failure
+        paths,
+        graph,
+        states,
+        targets.max_utilisation_normal,
+        targets.max_utilisation_failure,
+        reconfiguration=reconfiguration,
     )
     hourly = pd.total_gbps.copy()  # (Y, H, D)
     gone = np.isin(pd.od_src, permanent) | np.isin(pd.od_dst, permanent)
@@ -235,19 +261,26 @@ def _targets(model: RoutingModel) -> np.ndarray:
 
 
 def _requirements(p: _Plane, loads: np.ndarray):
-    """Per link: required capacity (worst load / target over states) and where it binds."""
+    """Per link: required capacity (worst load / target over states) and where it binds.
+
+    Ties go to a failure state: with a polished routing, a load the no-failure state
+    matches exactly is one a failure forces.
+    """
     need = loads / _targets(p.model)[:, None]  # (1+S, A)
     arc_link = p.graph.arc_link
     L = len(p.links)
-    flat = need.argmax(axis=0)  # worst state of every arc
-    arc_need = need[flat, np.arange(need.shape[1])]
     required = np.zeros(L)
     b_state = np.zeros(L, dtype=np.int64)
     b_arc = np.zeros(L, dtype=np.int64)
     for li in range(L):
         arcs = np.flatnonzero(arc_link == li)
-        a = int(arcs[np.argmax(arc_need[arcs])])
-        required[li], b_state[li], b_arc[li] = arc_need[a], flat[a], a
+        sub = need[:, arcs]
+        top = float(sub.max())
+        s_idx, a_idx = np.nonzero(sub >= top * (1.0 - 1e-9) - 1e-12)
+        order = np.lexsort((a_idx, s_idx, s_idx == 0))  # failure states first, in order
+        pick = order[0]
+        required[li] = top
+        b_state[li], b_arc[li] = s_idx[pick], arcs[a_idx[pick]]
     return required, b_state, b_arc
 
 
@@ -375,6 +408,7 @@ def _marginal_cost(
 def _diagnosis_items(
     p: _Plane, yi: int, year: int, sol_allowed, diag, states: ModuleStates, catalogue: TierCatalogue
 ) -> list[dict]:
+    """Infeasibility items from the slack LPs: overloaded links, then unserved demand."""
     items: list[dict] = []
     m = p.model
     g = p.graph
@@ -403,7 +437,7 @@ def _diagnosis_items(
                 "id": p.links[li].id,
                 "year": year,
                 "plane": p.name,
-                "state": "none" if s < 0 else ("any" if s == -2 else p.paths.states[s].name),
+                "failure": "none" if s < 0 else ("any" if s == -2 else p.paths.states[s].name),
                 "reason": (
                     f"{where}: {load:.3f} Gbit/s {g.node_ids[g.arc_src[a]]}→"
                     f"{g.node_ids[g.arc_dst[a]]} needs {load / target:.3f} Gbit/s at the "
@@ -415,12 +449,13 @@ def _diagnosis_items(
             }
         )
     for od in np.flatnonzero(diag.unserved_gbps > 0):
-        items.append(_unserved_item(p, year, int(od), "none", float(diag.unserved_gbps[od])))
+        items.append(_unserved_item(p, yi, year, int(od), "none", float(diag.unserved_gbps[od])))
     for i in np.flatnonzero(diag.state_unserved_gbps > 0):
         od = int(m.sd_od[i])
         items.append(
             _unserved_item(
                 p,
+                yi,
                 year,
                 od,
                 p.paths.states[int(m.sd_state[i])].name,
@@ -430,7 +465,7 @@ def _diagnosis_items(
     return items
 
 
-def _unserved_item(p: _Plane, year: int, od: int, state: str, amount: float) -> dict:
+def _unserved_item(p: _Plane, yi: int, year: int, od: int, state: str, amount: float) -> dict:
     g = p.graph
     label = f"{g.node_ids[p.paths.od_src[od]]}>{g.node_ids[p.paths.od_dst[od]]}"
     where = "without failure" if state == "none" else f"when {state} fails"
@@ -439,9 +474,9 @@ def _unserved_item(p: _Plane, year: int, od: int, state: str, amount: float) -> 
         "id": label,
         "year": year,
         "plane": p.name,
-        "state": state,
+        "failure": state,
         "reason": (
-            f"{where}: {amount:.3f} of its {p.peak_gbps[:, od].max():.3f} Gbit/s cannot "
+            f"{where}: {amount:.3f} of its {p.peak_gbps[yi, od]:.3f} Gbit/s cannot "
             "be carried within the targets even at the largest capacities"
         ),
         "shortfall": amount,
@@ -503,8 +538,12 @@ def _lost_items(p: _Plane, year: int, yi: int) -> list[dict]:
 
 
 # --------------------------------------------------------------------------- the driver
-def _validate(time_limit_s: float, gap: float, k_paths: int) -> None:
+def _validate(time_limit_s: float, gap: float, k_paths: int, reconfiguration: str) -> None:
     problems = []
+    if reconfiguration not in ("restricted", "full"):
+        problems.append(
+            Problem("", "reconfiguration", f"must be restricted or full, got {reconfiguration!r}")
+        )
     if not (time_limit_s > 0):
         problems.append(Problem("", "time_limit_s", f"must be > 0, got {time_limit_s}"))
     if not (0.0 <= gap < 1.0):
@@ -587,6 +626,7 @@ def optimize_routed(
     gap: float = 0.01,
     check: bool = True,
     k_paths: int = 3,
+    reconfiguration: str = "restricted",
 ) -> RoutedPlan:
     """The cheapest plan when routing is a decision too (path-based MILP, year by year).
 
@@ -604,6 +644,10 @@ def optimize_routed(
         Re-check the sized network independently (a max-concurrent-flow LP per state).
     k_paths : int
         Shortest paths per od before the failure-driven additions.
+    reconfiguration : {"restricted", "full"}
+        Which ods may change their routes in a failure state: only those with a candidate
+        path through a failed element (``restricted``, the default), or all (``full``:
+        never dearer, a much larger model).
 
     Returns
     -------
@@ -644,7 +688,7 @@ def optimize_routed(
     >>> [(r["path_nodes"], r["gbps"]) for r in plan.routes]
     [('A>B', 10.0), ('A>C>B', 5.0)]
     """
-    _validate(time_limit_s, gap, k_paths)
+    _validate(time_limit_s, gap, k_paths, reconfiguration)
     started = time.perf_counter()
     deadline = started + float(time_limit_s)
     demand = build_demand(topology, scenario)
@@ -656,7 +700,17 @@ def optimize_routed(
     rate = scenario.discount_rate
     df = (1.0 + rate) ** -np.arange(len(years), dtype=float)
     planes = [
-        _setup_plane(topo, scenario, plane, pd, demand.whatif.failed_nodes, states, names, k_paths)
+        _setup_plane(
+            topo,
+            scenario,
+            plane,
+            pd,
+            demand.whatif.failed_nodes,
+            states,
+            names,
+            k_paths,
+            reconfiguration,
+        )
         for plane, pd in demand.planes.items()
     ]
     log.info(
@@ -703,7 +757,12 @@ def optimize_routed(
                     f"the {p.name} MILP of {year} found no plan ({sol.status}: {sol.message})",
                     solves,
                 )
-            polished = p.model.polish(p.peak_gbps[yi], sol.state, time_limit_s=max(share, 10.0))
+            # An elastic (infeasible) year overloads some link: no routing fits to polish.
+            polished = (
+                None
+                if sol.status == "infeasible"
+                else p.model.polish(p.peak_gbps[yi], sol.state, time_limit_s=max(share, 10.0))
+            )
             x, flow = polished if polished is not None else (sol.x, sol.state_flow)
             loads = p.model.loads(x, flow)
             required, b_state, b_arc = _requirements(p, loads)
@@ -723,9 +782,11 @@ def optimize_routed(
             p.loads.append(loads)
             year_cost = float(cost[rows, final].sum())
             year_gap = (
-                max(0.0, (year_cost - sol.bound_cny) / year_cost)
-                if np.isfinite(sol.bound_cny) and year_cost > 0
-                else np.nan
+                np.nan
+                if not np.isfinite(sol.bound_cny)
+                else max(0.0, (year_cost - sol.bound_cny) / year_cost)
+                if year_cost > 0
+                else 0.0
             )
             solves.append(record | {"objective_cny": year_cost, "gap": year_gap})
             log.info(
@@ -900,11 +961,16 @@ def independent_check_routed(topology: Topology, scenario: Scenario, plan_rows) 
     plan_rows : iterable of dict
         Rows as in :attr:`Plan.rows` (``item``, ``id``, ``year``, ``capacity_gbps``).
 
+    A year whose capacities equal those of a later year that passed, with no od's demand
+    larger, is not solved again: the maximum concurrent flow only grows as demand shrinks,
+    so it passes too (listed under ``years_implied``).
+
     Returns
     -------
     dict
         ``passed``, ``breaches`` (year, plane, failure, throughput λ < 1), ``method``,
-        ``years_checked``, ``failure_policy``, ``states_checked``, ``worst_throughput``.
+        ``years_checked``, ``years_implied``, ``failure_policy``, ``states_checked``,
+        ``worst_throughput``.
     """
     targets = scenario.targets
     demand = build_demand(topology, scenario)
@@ -913,6 +979,7 @@ def independent_check_routed(topology: Topology, scenario: Scenario, plan_rows) 
         (r["id"], r["year"]): float(r["capacity_gbps"]) for r in plan_rows if r["item"] == "link"
     }
     breaches: list[dict] = []
+    implied: list[dict] = []
     checked = 0
     worst = np.inf
     for plane, pd in demand.planes.items():
@@ -922,8 +989,8 @@ def independent_check_routed(topology: Topology, scenario: Scenario, plan_rows) 
             graph.node_index[n] for n in demand.whatif.failed_nodes if n in graph.node_index
         ]
         peak = pd.total_gbps.max(axis=1)
-        for yi, year in enumerate(scenario.years):
-            cap = np.array(
+        caps = [
+            np.array(
                 [
                     capacity.get(
                         (lk.id, year), 0.0 if lk.candidate else float(lk.capacity_gbps or 0.0)
@@ -931,9 +998,28 @@ def independent_check_routed(topology: Topology, scenario: Scenario, plan_rows) 
                     for lk in links
                 ]
             )
+            for year in scenario.years
+        ]
+        passed: list[int] = []
+        # Latest year first: an earlier year with the same capacities and nowhere more
+        # demand carries at least the same fraction λ in every state, so it passes too.
+        for yi in reversed(range(len(scenario.years))):
+            year = scenario.years[yi]
+            by = next(
+                (
+                    z
+                    for z in passed
+                    if np.array_equal(caps[z], caps[yi]) and np.all(peak[yi] <= peak[z])
+                ),
+                None,
+            )
+            if by is not None:
+                implied.append({"year": year, "plane": plane, "implied_by": scenario.years[by]})
+                passed.append(yi)
+                continue
             results = check_plane_year(
                 graph,
-                cap,
+                caps[yi],
                 pd.od_src,
                 pd.od_dst,
                 peak[yi],
@@ -943,18 +1029,21 @@ def independent_check_routed(topology: Topology, scenario: Scenario, plan_rows) 
                 permanent_nodes=permanent,
             )
             checked += len(results)
-            for r in results:
-                worst = min(worst, r["throughput"])
-                if not r["passed"]:
-                    breaches.append(
-                        {
-                            "year": year,
-                            "plane": plane,
-                            "failure": r["state"],
-                            "throughput": r["throughput"],
-                            "target_utilisation": r["target_utilisation"],
-                        }
-                    )
+            failed = [r for r in results if not r["passed"]]
+            worst = min([worst, *(r["throughput"] for r in results)])
+            breaches.extend(
+                {
+                    "year": year,
+                    "plane": plane,
+                    "failure": r["state"],
+                    "throughput": r["throughput"],
+                    "target_utilisation": r["target_utilisation"],
+                }
+                for r in failed
+            )
+            if not failed:
+                passed.append(yi)
+    breaches.sort(key=lambda b: (b["plane"], b["year"]))
     return {
         "method": (
             "netplan.optimize.check.check_routable: a maximum-concurrent-flow LP over "
@@ -966,6 +1055,7 @@ def independent_check_routed(topology: Topology, scenario: Scenario, plan_rows) 
         "years_checked": list(scenario.years),
         "failure_policy": list(scenario.failure_policy),
         "states_checked": checked,
+        "years_implied": implied,
         "worst_throughput": float(worst) if np.isfinite(worst) else None,
         "passed": not breaches,
         "breaches": breaches,
