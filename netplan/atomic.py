@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -91,7 +92,7 @@ def check_output_dir(target: str | os.PathLike, overwrite: bool = False) -> None
     >>> check_output_dir(d)
     Traceback (most recent call last):
     ...
-    netplan.errors.OutputExistsError: ...output directory is not empty; choose another -o or pass --overwrite
+    netplan.errors.OutputExistsError: ...output directory is not empty; choose another -o ...
     >>> check_output_dir(d, overwrite=True)
     """
     from netplan.errors import OutputExistsError
@@ -199,23 +200,30 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _remove_stale_stages(target: Path) -> None:
-    """Delete staging directories of ``target`` left by runs that were killed.
+_SWEPT: set[Path] = set()
+_STAGE = re.compile(r"^\..+\.staging\.(\d+)\.[^.]+$")
 
-    Only entries named ``.<target>.staging.<pid>.*`` whose process no longer exists are
-    removed, so a run writing to the same place right now keeps its stage.
+
+def _remove_stale_stages(target: Path) -> None:
+    """Delete staging directories beside ``target`` left by runs that were killed.
+
+    Only entries named ``.<name>.staging.<pid>.<random>`` whose process no longer exists are
+    removed, so a run writing beside it right now keeps its stage. Each folder is swept once
+    per process: a batch writing thousands of variant folders side by side scans it once.
     """
-    prefix = f".{target.name}.staging."
+    parent = target.parent.resolve()
+    if parent in _SWEPT:
+        return
+    _SWEPT.add(parent)
     try:
-        entries = list(target.parent.iterdir())
+        entries = list(os.scandir(parent))
     except OSError:
         return
     for entry in entries:
-        if not entry.name.startswith(prefix) or not entry.is_dir() or entry.is_symlink():
+        match = _STAGE.match(entry.name)
+        if match is None or not entry.is_dir(follow_symlinks=False):
             continue
-        pid_text = entry.name[len(prefix):].split(".", 1)[0]
-        if pid_text.isdecimal() and int(pid_text) != os.getpid() and _pid_alive(int(pid_text)):
+        pid = int(match.group(1))
+        if pid == os.getpid() or _pid_alive(pid):
             continue
-        if pid_text.isdecimal() and int(pid_text) == os.getpid():
-            continue
-        shutil.rmtree(entry, ignore_errors=True)
+        shutil.rmtree(entry.path, ignore_errors=True)

@@ -336,6 +336,27 @@ def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
         raise SystemExit(EXIT_FAILED)
 
 
+def _load_run(run_dir: str):
+    """A saved run, with damaged files reported as bad input rather than a traceback."""
+    import zipfile
+
+    from netplan.errors import Problem, ValidationError
+    from netplan.runfiles import load_run
+
+    try:
+        run = load_run(run_dir)
+    except zipfile.BadZipFile as exc:
+        raise ValidationError(
+            [Problem(run_dir, "arrays.npz", f"unreadable arrays: {exc}")]
+        ) from None
+    damaged = [key for key in ("inputs", "topology", "scenario", "analysis", "plan")
+               if not isinstance(run.results.get(key), dict)]
+    if damaged:
+        raise ValidationError([Problem(run_dir, "results.json", "not a complete netplan run: "
+                                       f"{', '.join(damaged)} missing or damaged")])
+    return run
+
+
 @cli.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
@@ -347,9 +368,8 @@ def report(run_dir: str, lang: str, output: str | None) -> None:
 
     from netplan.atomic import write_text_atomic
     from netplan.report.build import build_report
-    from netplan.runfiles import load_run
 
-    html = build_report(load_run(run_dir), lang)
+    html = build_report(_load_run(run_dir), lang)
     target = Path(output) if output else Path(run_dir) / "report.html"
     write_text_atomic(target, html)
     click.echo(f"wrote {target}")
@@ -369,11 +389,10 @@ def compare(run_a: str, run_b: str, lang: str, output: str | None, overwrite: bo
     from netplan.atomic import staged_output_dir
     from netplan.compare import compare_runs
     from netplan.errors import Problem, ValidationError
-    from netplan.runfiles import load_run
 
     if output is None:
         raise ValidationError([Problem("-o", "", "give an output directory with -o DIR")])
-    result = compare_runs(load_run(run_a), load_run(run_b))
+    result = compare_runs(_load_run(run_a), _load_run(run_b))
     with staged_output_dir(output, overwrite=overwrite) as stage:
         result.save(stage, lang)
     moved = sum(1 for r in result.links if abs(r["change"]) > 1e-9)

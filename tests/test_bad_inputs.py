@@ -150,7 +150,7 @@ def test_good_file_loads(entry, tmp_path, in_corpus):
 
 
 SUBPROCESS_CASES = ["topo-gbk.yaml", "topo-alias-bomb.yaml", "rep-superscript-count.graph",
-                    "scen-extends-cycle-a.yaml", "batch-unknown-field.yaml"]
+                    "scen-extends-cycle-a.yaml", "batch-unknown-field.yaml", "snd-net-gbk.txt"]
 
 
 @pytest.mark.parametrize("name", SUBPROCESS_CASES)
@@ -162,6 +162,10 @@ def test_real_process_exits_clearly(name, tmp_path):
         args = ["validate", name]
     elif entry["verb"] == "analyze":
         args = ["analyze", "--topology", name, "--demands", entry["demands"], "-o", str(out)]
+    elif entry["verb"] == "sndlib":
+        if SNDLIB_CLI is None:
+            pytest.skip("no sndlib verb")
+        args = [*SNDLIB_CLI, entry.get("network", name), entry.get("model", name)]
     else:
         args = ["batch", name, "-o", str(out), "--no-progress", "--workers", "1"]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -196,7 +200,8 @@ def _tally(tmp_path_factory) -> dict[str, list[int]]:
 
 def _table(counts: dict[str, list[int]]) -> str:
     lines = [TABLE_START, "",
-             "| file type | inputs tried | clear exits (code 2, message, no traceback, no output) |",
+             "| file type | inputs tried "
+             "| clear exits (code 2, message, no traceback, no output) |",
              "|---|---:|---:|"]
     for kind, (tried, clear) in counts.items():
         lines.append(f"| {kind} | {tried} | {clear} |")
@@ -219,3 +224,187 @@ def test_reliability_table_matches_the_run(tmp_path_factory):
         text = RELIABILITY.read_text(encoding="utf-8")
     assert table in text, "counts changed: rerun with NETPLAN_WRITE_RELIABILITY=1\n" + table
     assert all(tried == clear for tried, clear in counts.values()), counts
+
+
+# --- nothing injected: names from input files stay text ----------------------------------
+
+HOSTILE_HTML = "<img src=x onerror=alert(1)>"
+FORMULA_NAMES = {"d1": "=1+2", "d2": "+SUM(A1:A9)", "d3": "-2+3", "core-1": "@SUM(1,1)",
+                 "dc": "=HYPERLINK(\"http://x\")"}
+
+
+def _formula_like(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return cell.startswith(("=", "+", "-", "@"))
+    return False  # a number such as -0.5 is not a formula
+
+
+def test_hostile_names_stay_text_in_every_export(tmp_path):
+    import csv
+    import shutil
+
+    openpyxl = pytest.importorskip("openpyxl")
+    net = tmp_path / "net"
+    shutil.copytree(Path(__file__).parent / "data" / "small", net)
+    topo = yaml.safe_load((net / "topology.yaml").read_text(encoding="utf-8"))
+    for node in topo["nodes"]:
+        node["name"] = FORMULA_NAMES.get(node["id"], HOSTILE_HTML)
+        node["name_zh"] = "@" + node["id"]
+    topo["name"] = "=cmd|' /C calc'!A0"
+    topo["data_centres"][0]["name"] = "-" + HOSTILE_HTML
+    (net / "topology.yaml").write_text(yaml.safe_dump(topo, allow_unicode=True), encoding="utf-8")
+    scen = yaml.safe_load((net / "scenario.yaml").read_text(encoding="utf-8"))
+    scen["title"], scen["question"] = "+" + HOSTILE_HTML, "@SUM(1)"
+    for service in scen["services"]:
+        service["name"] = "=" + service["id"]
+    (net / "scenario.yaml").write_text(yaml.safe_dump(scen, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["plan", str(net / "topology.yaml"),
+                                      str(net / "scenario.yaml"), "-o", str(out), "--lang", "en"])
+    assert result.exit_code in (0, 1), result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert HOSTILE_HTML not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    book = openpyxl.load_workbook(out / "plan.xlsx")
+    strings = 0
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # only the totals, written by netplan itself
+                    assert str(cell.value).startswith("=SUM(") or cell.value == "=0", cell.value
+                elif isinstance(cell.value, str):
+                    strings += 1
+                    assert not _formula_like(cell.value), (sheet.title, cell.coordinate)
+    assert strings > 0
+    summary = [c.value for row in book["Summary 摘要"].iter_rows() for c in row]
+    assert "'=cmd|' /C calc'!A0" in summary and "'@SUM(1)" in summary
+    for table in sorted(out.glob("*.csv")):
+        with open(table, encoding="utf-8-sig", newline="") as fh:
+            for row in csv.reader(fh):
+                assert not any(_formula_like(cell) for cell in row), (table.name, row)
+
+
+@pytest.mark.parametrize("bad_id", ["../../etc/passwd", "..", "a/b", "x\\..\\y", ".hidden"])
+def test_ids_that_look_like_paths_are_refused(bad_id, tmp_path):
+    """Ids never reach a path: the id pattern refuses separators and leading dots."""
+    from netplan.io.topology_io import build_topology
+    from tests.conftest import read_small_topology
+
+    data = read_small_topology()
+    data["nodes"][4]["id"] = bad_id
+    with pytest.raises(ValidationError) as err:
+        build_topology(data)
+    assert any(p.field == "nodes[4].id" and "String should match pattern" in p.message
+               for p in err.value.problems)
+
+
+# --- numerical faults: a clear result with a reason, not a crash -------------------------
+
+def test_zero_capacity_link_is_refused(tmp_path):
+    from netplan.io.topology_io import build_topology
+    from tests.conftest import read_small_topology
+
+    data = read_small_topology()
+    data["links"][1]["modules"] = 0  # built (not a candidate) yet without capacity
+    with pytest.raises(ValidationError) as err:
+        build_topology(data)
+    assert "links[1].modules: a built link needs at least one module" in str(err.value)
+
+
+def test_demand_without_a_route_is_reported_lost(tmp_path):
+    import csv
+    import shutil
+
+    net = tmp_path / "net"
+    shutil.copytree(Path(__file__).parent / "data" / "small", net)
+    rows = (net / "links.csv").read_text(encoding="utf-8").splitlines()
+    # d3 keeps one extranet link: its failure must cut d3 off, and only d3.
+    (net / "links.csv").write_text("\n".join(r for r in rows if not r.startswith("d3-c2,")) + "\n",
+                                   encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["analyze", str(net / "topology.yaml"),
+                                      str(net / "scenario.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    with open(out / "lost_demand.csv", encoding="utf-8-sig") as fh:
+        lost = list(csv.DictReader(fh))
+    cut = {(r["origin"], r["destination"]) for r in lost if r["failure"] == "link:d3-c1"}
+    # Every extranet service of d3 (office to dc-main, Internet from the exit), nothing else.
+    assert cut == {("d3", "dc"), ("dc", "d3"), ("exit", "d3")}
+    assert all(float(r["lost_gbps"]) > 0 for r in lost)
+    # The same pair lost through two different failures loses the same peak demand.
+    via_exit = {(r["origin"], r["destination"]): float(r["lost_gbps"])
+                for r in lost if r["failure"] == "link:c1-exit"}
+    via_d3 = {(r["origin"], r["destination"]): float(r["lost_gbps"])
+              for r in lost if r["failure"] == "link:d3-c1"}
+    assert via_d3[("exit", "d3")] == pytest.approx(via_exit[("exit", "d3")])
+
+
+def test_tier_ceiling_exceeded_is_infeasible_with_a_reason(tmp_path):
+    import json
+    import shutil
+
+    net = tmp_path / "net"
+    shutil.copytree(Path(__file__).parent / "data" / "small", net)
+    scen = yaml.safe_load((net / "scenario.yaml").read_text(encoding="utf-8"))
+    scen["services"][1]["down_mbps_per_unit"] = 1.0  # 1.75 Tbit/s of Internet traffic
+    (net / "scenario.yaml").write_text(yaml.safe_dump(scen), encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["optimize", str(net / "topology.yaml"),
+                                      str(net / "scenario.yaml"), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "cannot satisfy link" in result.output and "the largest tier allows" in result.output
+    document = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    assert document["status"] == "infeasible"
+    assert any("largest tier allows" in item["reason"] for item in document["infeasibilities"])
+
+
+# --- damaged run directories given to report / compare -----------------------------------
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory) -> Path:
+    from netplan.pipeline import compute_run
+
+    small = Path(__file__).parent / "data" / "small"
+    run, _ = compute_run(small / "topology.yaml", small / "scenario.yaml", sim="none")
+    directory = tmp_path_factory.mktemp("run") / "run"
+    run.save(directory)
+    return directory
+
+
+def _damage(saved_run: Path, tmp_path: Path, how: str) -> Path:
+    import json
+    import shutil
+
+    target = tmp_path / how
+    shutil.copytree(saved_run, target)
+    if how == "truncated-arrays":
+        data = (target / "arrays.npz").read_bytes()
+        (target / "arrays.npz").write_bytes(data[: len(data) // 3])
+    else:
+        results = json.loads((target / "results.json").read_text(encoding="utf-8"))
+        if how == "missing-analysis":
+            del results["analysis"]
+        elif how == "plan-not-a-mapping":
+            results["plan"] = "x"
+        (target / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    return target
+
+
+@pytest.mark.parametrize("how, fragment", [
+    ("truncated-arrays", "arrays.npz: unreadable arrays"),
+    ("missing-analysis", "results.json: not a complete netplan run: analysis missing"),
+    ("plan-not-a-mapping", "results.json: not a complete netplan run: plan missing"),
+])
+def test_damaged_run_is_bad_input(saved_run, tmp_path, how, fragment):
+    damaged = _damage(saved_run, tmp_path, how)
+    for args in (["report", str(damaged), "-o", str(tmp_path / "r.html")],
+                 ["compare", str(damaged), str(saved_run), "-o", str(tmp_path / "cmp")]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert fragment in result.output and "Traceback" not in result.output
+        assert not (tmp_path / "r.html").exists() and not (tmp_path / "cmp").exists()
+    ok = CliRunner().invoke(cli, ["report", str(saved_run), "-o", str(tmp_path / "ok.html")])
+    assert ok.exit_code == 0, ok.output

@@ -302,7 +302,8 @@ def test_repetita_edges_header_declaring_a_billion_edges():
 
 def test_batch_grid_explosion_is_refused():
     ten = "[" + ", ".join(str(i) for i in range(10)) + "]"
-    grid = ", ".join(f"scale.{s}: {ten}" for s in ("oa", "web", "secure")) + f", horizon_years: {ten}"
+    grid = ", ".join(f"scale.{s}: {ten}" for s in ("oa", "web", "secure"))
+    grid += f", horizon_years: {ten}"
     grid += f", growth_per_year.oa: {ten}, growth_per_year.web: {ten}"
     text = (f"kind: batch\nname: big\nscenario: {SMALL / 'scenario.yaml'}\nstage: demand\n"
             f"grid: {{{grid}}}\n")

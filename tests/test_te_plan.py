@@ -246,16 +246,37 @@ def test_tier_ceiling_is_diagnosed_with_link_demand_and_amount():
     assert not plan.check["passed"]
 
 
-def _brute_force_cheapest(topo, s, flows, options):
-    """Cheapest tier choice for the triangle, each checked by hand and by the LP."""
+def _options(tier: str, modules: int) -> list[tuple[float, float]]:
+    """(capacity, this year's cost) of every state a link on ``modules`` × ``tier`` may take.
+
+    1G: 1 Gbit/s, 10 CNY capex, 3 CNY opex, at most 3; 2.5G: 2.5 Gbit/s, 20 capex, 5 opex, at
+    most 2. Staying on the tier buys the added modules, a tier change buys them all; every
+    module pays opex; capacity may not shrink.
+    """
+    tiers = {"1G": (1.0, 10.0, 3.0, 3), "2.5G": (2.5, 20.0, 5.0, 2)}
+    installed = tiers[tier][0] * modules
+    out = []
+    for name, (cap, capex, opex, most) in tiers.items():
+        for n in range(1, most + 1):
+            if cap * n < installed or (name == tier and n < modules):
+                continue
+            bought = n - modules if name == tier else n
+            out.append((cap * n, bought * capex + n * opex))
+    return out
+
+
+def _brute_force_cheapest(flows, per_link, u_normal, u_failure):
+    """Cheapest state choices for the triangle AB, BC, CA, each checked by hand and by the LP.
+
+    Returns the least cost and the link capacities of every choice reaching it.
+    """
     nodes = {"A": 0, "B": 1, "C": 2}
     links = [("A", "B"), ("B", "C"), ("C", "A")]
-    u_n, u_f = s.targets.max_utilisation_normal, s.targets.max_utilisation_failure
-    best = np.inf
-    for choice in itertools.product(options, repeat=3):
+    best, argbest = np.inf, []
+    for choice in itertools.product(*per_link):
         cap = np.array([c for c, _ in choice])
         cost = sum(k for _, k in choice)
-        if cost >= best:
+        if cost > best + 1e-9:
             continue
         # A failed link leaves every od one path: the direct link, or the way round.
         fits = True
@@ -271,14 +292,15 @@ def _brute_force_cheapest(topo, s, flows, options):
                     load[hop] = load.get(hop, 0.0) + g
             for (x, y), g in load.items():
                 li = next(i for i, lk in enumerate(links) if set(lk) == {x, y})
-                fits &= g <= u_f * cap[li] + 1e-9
+                fits &= g <= u_failure * cap[li] + 1e-9
         if not fits:
             continue
+        # Without failures routing is free: the routability LP decides.
         report = check_routable(
             3,
             [0, 1, 2],
             [1, 2, 0],
-            cap * u_n,
+            cap * u_normal,
             [nodes[o] for o, _, _ in flows],
             [nodes[d] for _, d, _ in flows],
             [g for _, _, g in flows],
@@ -286,8 +308,10 @@ def _brute_force_cheapest(topo, s, flows, options):
             failure_states="none",
         )
         if report.all_feasible:
-            best = cost
-    return best
+            if cost < best - 1e-9:
+                best, argbest = cost, []
+            argbest.append(tuple(cap.tolist()))
+    return best, argbest
 
 
 def test_milp_finds_the_cheapest_tier_choice_by_brute_force():
@@ -305,18 +329,26 @@ def test_milp_finds_the_cheapest_tier_choice_by_brute_force():
         "opex_cny_per_year": 5,
         "max_modules": 2,
     }
-    topo = topology([{"a": a, "b": b, "tier": "1G"} for a, b in TRIANGLE], tiers=(one_g, two_g))
-    flows = [("A", "B", 1.0), ("B", "A", 0.4), ("B", "C", 0.9), ("C", "A", 0.6), ("A", "C", 0.3)]
+    installed = {"AB": ("2.5G", 1), "BC": ("1G", 1), "CA": ("1G", 2)}
+    topo = topology(
+        [
+            {"a": a, "b": b, "tier": installed[a + b][0], "modules": installed[a + b][1]}
+            for a, b in TRIANGLE
+        ],
+        tiers=(one_g, two_g),
+    )
+    flows = [("A", "B", 1.9), ("B", "A", 0.7), ("B", "C", 0.4), ("C", "A", 0.2), ("A", "C", 0.1)]
     s = scenario(topo, flows, policy=("n-1",), u_normal=0.7, u_failure=0.9)
-    # From one 1G module: n × 1G costs (n - 1) × 10 capex + 3n opex; n × 2.5G costs 20n
-    # capex + 5n opex (a tier change buys every module).
-    options = [(n * 1.0, (n - 1) * 10 + 3 * n) for n in (1, 2, 3)]
-    options += [(n * 2.5, 20 * n + 5 * n) for n in (1, 2)]
-    best = _brute_force_cheapest(topo, s, flows, options)
+    per_link = [_options(*installed[k]) for k in ("AB", "BC", "CA")]
+    best, argbest = _brute_force_cheapest(flows, per_link, 0.7, 0.9)
     plan = optimize_routed(topo, s, gap=0.0)
     assert np.isfinite(best)
     assert plan.status == "optimal"
     assert plan.objective_cny == pytest.approx(best)
+    chosen = tuple(next(r for r in plan.rows if r["id"] == k)["capacity_gbps"] for k in installed)
+    assert chosen in argbest
+    # Not a corner case: the unique optimum keeps AB, moves BC to 2.5G and grows CA to 3 × 1G.
+    assert argbest == [(2.5, 2.5, 3.0)]
 
 
 def test_falls_back_to_the_fixed_plan_without_an_incumbent(monkeypatch):

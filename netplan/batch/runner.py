@@ -29,7 +29,7 @@ import numpy as np
 
 from netplan.batch.spec import Batch, load_batch
 from netplan.batch.stages import LabelledArray, Stage, get_stage
-from netplan.batch.store import ResultsStore, VariantOutcome, records_to_csv
+from netplan.batch.store import ResultsStore, VariantOutcome, records_to_csv, render_files
 from netplan.batch.variants import Variant
 from netplan.errors import NetplanError, RunError
 from netplan.model.topology import Topology
@@ -236,10 +236,11 @@ def run_variant(task: VariantTask) -> VariantOutcome:
         )
         for k, v in output.arrays.items()
     }
-    # Tables go to CSV as they are (numpy scalars print like Python ones).
-    tables = {k: list(rows) for k, rows in output.tables.items()}
+    # Rendering the files here keeps the one process that writes the store from becoming
+    # the bottleneck when many workers finish quickly.
+    files = render_files(arrays, output.tables)
     return VariantOutcome(
-        task.variant_id, "ok", "", metrics, arrays, tables, time.perf_counter() - start, worker
+        task.variant_id, "ok", "", metrics, arrays, files, time.perf_counter() - start, worker
     )
 
 

@@ -54,7 +54,10 @@ class VariantOutcome:
     """What running one variant gave: its status and the stage's output.
 
     ``status`` is ``"ok"`` or ``"error"`` (then ``error`` holds the message and the
-    results are empty). ``seconds`` and ``worker`` are timing facts, stored apart.
+    results are empty). ``files`` holds the variant's output files already rendered
+    (``arrays.npz``, one CSV per table; see :func:`render_files`), so that the worker, not
+    the process that writes the store, does the formatting. ``seconds`` and ``worker`` are
+    timing facts, stored apart.
     """
 
     id: str
@@ -62,7 +65,7 @@ class VariantOutcome:
     error: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     arrays: dict[str, LabelledArray] = field(default_factory=dict)
-    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
     seconds: float = 0.0
     worker: str = ""
 
@@ -157,6 +160,25 @@ def npz_to_arrays(data: bytes | os.PathLike) -> dict[str, LabelledArray]:
     return out
 
 
+def render_files(
+    arrays: dict[str, LabelledArray], tables: dict[str, list[dict[str, Any]]]
+) -> dict[str, bytes]:
+    """A variant's output files: ``arrays.npz`` and ``<table>.csv`` for each table.
+
+    Tables are for reading and keep six significant digits; the arrays keep every digit.
+
+    Examples
+    --------
+    >>> files = render_files({}, {"links": [{"link": "a", "load_gbps": 1 / 3}]})
+    >>> files["links.csv"].decode()
+    'link,load_gbps\\na,0.333333\\n'
+    """
+    files = {ARRAYS: arrays_to_npz(arrays)} if arrays else {}
+    for name, rows in tables.items():
+        files[f"{name}.csv"] = _csv(rows, digits=6).encode()
+    return files
+
+
 class ResultsStore:
     """A batch's results directory (see the module docstring for its layout)."""
 
@@ -247,11 +269,8 @@ class ResultsStore:
         # of their own; each is flushed to disk before the swap.
         with staged_output_dir(self.variant_dir(outcome.id), overwrite=True) as stage:
             _write_synced(stage / RECORD, _json({**entry, "metrics": outcome.metrics}).encode())
-            if outcome.arrays:
-                _write_synced(stage / ARRAYS, arrays_to_npz(outcome.arrays))
-            for name, rows in outcome.tables.items():
-                # Tables are for reading; the arrays keep every digit.
-                _write_synced(stage / f"{name}.csv", _csv(rows, digits=6).encode())
+            for name, data in outcome.files.items():
+                _write_synced(stage / name, data)
         self.entries[outcome.id] = entry
         self.timing[outcome.id] = {"seconds": round(outcome.seconds, 6), "worker": outcome.worker}
         self._index_dirty = True

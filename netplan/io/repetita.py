@@ -39,7 +39,9 @@ US_PER_MS = 1e3
 
 
 def _read_lines(path: Path) -> list[str]:
-    # The shared reader names the file and reason for missing, huge, binary or non-UTF-8 files.
+    if not path.is_file():
+        raise ValidationError([Problem(str(path), "", "cannot read file: file not found")])
+    # The shared reader names the file and reason for huge, binary or non-UTF-8 files.
     try:
         return read_text(path).splitlines()
     except OSError as exc:
