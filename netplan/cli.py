@@ -275,7 +275,8 @@ def optimize(topology: str, scenario: str, routing: str, time_limit_s: float, ga
     for item in plan.infeasibilities[:10]:
         click.echo(f"cannot satisfy {item['item']} {item['id']} ({item['year']}): {item['reason']}",
                    err=True)
-    click.echo(f"wrote {output}/plan.json, plan.csv, costs.json")
+    click.echo(f"wrote {output}/plan.json, plan.csv, costs.json"
+               + (", routes.csv" if routing == "optimized" else ""))
     if plan.status == "infeasible":
         raise SystemExit(EXIT_FAILED)
 
