@@ -408,3 +408,50 @@ def test_damaged_run_is_bad_input(saved_run, tmp_path, how, fragment):
         assert not (tmp_path / "r.html").exists() and not (tmp_path / "cmp").exists()
     ok = CliRunner().invoke(cli, ["report", str(saved_run), "-o", str(tmp_path / "ok.html")])
     assert ok.exit_code == 0, ok.output
+
+
+# Every verb that reads a topology or a scenario, given each bad topology and scenario file:
+# the same clear exit 2 as `validate`. (Entries about telling the kind of file, and files that
+# are only bad for `validate`, are `validate`'s own business.)
+SMALL_DIR = Path(__file__).parent / "data" / "small"
+# `validate` checks a scenario against the topology its `topology:` field names; the other
+# verbs take the topology as an argument instead.
+_VALIDATE_ONLY = ("cannot tell the kind of file", "unknown file type", "topology: topology file")
+VERB_ENTRIES = [
+    e for e in ENTRIES
+    if e["verb"] == "validate" and e["file"].endswith(".yaml")
+    and e["file"].startswith(("topo-", "scen-"))
+    and not any(marker in " ".join(e["expect"]) for marker in _VALIDATE_ONLY)
+    and e["file"] != "scen-topology-broken.yaml"  # the broken file is its `topology:` field's
+]
+VERBS = ("show", "demand", "analyze", "optimize", "plan", "simulate")
+
+
+def _verb_args(verb: str, entry: dict, out: Path) -> list[str]:
+    bad = str(BAD / entry["file"])
+    topology, scenario = str(SMALL_DIR / "topology.yaml"), str(SMALL_DIR / "scenario.yaml")
+    if entry["file"].startswith("topo-"):
+        topology = bad
+    else:
+        scenario = bad
+    if verb == "show":
+        return ["show", topology]
+    extra = ["--method", "analytic"] if verb == "simulate" else []
+    return [verb, topology, scenario, *extra, "-o", str(out)]
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_exits_clearly_on_bad_files(verb, tmp_path):
+    tried = 0
+    for entry in VERB_ENTRIES:
+        if verb == "show" and not entry["file"].startswith("topo-"):
+            continue
+        out = tmp_path / f"out-{entry['file']}"
+        result = CliRunner().invoke(cli, _verb_args(verb, entry, out))
+        tried += 1
+        assert result.exit_code == 2, (verb, entry["file"], result.output, result.exception)
+        assert "Traceback" not in result.output
+        named = entry["expect"][0].split(":")[0]  # the file the problem is in (maybe a CSV)
+        assert named in result.output, (verb, entry["file"], result.output)
+        assert not out.exists(), (verb, entry["file"])
+    assert tried >= 20
