@@ -12,8 +12,6 @@ import time
 from contextlib import ExitStack
 from typing import TextIO
 
-from netplan.errors import RunError
-
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
@@ -133,7 +131,9 @@ def batch_main(
         output_dir = resume_dir
         batch_path = os.path.join(resume_dir, "batch.yaml")
         if not os.path.isfile(batch_path):
-            raise RunError(f"{resume_dir}: no batch results to resume here (no batch.yaml)")
+            raise ValidationError(
+                [Problem(str(resume_dir), "--resume", "no batch results to resume here (no batch.yaml)")]
+            )
     elif batch_path is None or output_dir is None:
         raise ValidationError(
             [Problem("", "BATCH", "give a batch file and -o DIR, or --resume DIR")]
