@@ -52,7 +52,7 @@ LARGE_UNIT_POPULATION = 1_000_000  # 主城新区 units at or above this get 10G
 SPECIAL_ZONES_KEPT = ("两江新区", "万盛经济技术开发区")  # 高新区 is a functional zone only
 CARRIER_OF_CORE = {"core-1": "carrier-a", "core-2": "carrier-b"}
 
-# Extranet district homes by region (the brief of the network: 中心城区 10G, large 主城新区
+# Extranet district homes by region (the design rule: 中心城区 10G, large 主城新区
 # units 10G, other 主城新区 2.5G, the two remote regions 1G); intranet lower-volume.
 EXTRANET_TIER = {"中心城区": "10G", "主城新区": "2.5G", "渝东北": "1G", "渝东南": "1G"}
 INTRANET_TIER = {"中心城区": "2.5G", "主城新区": "1G", "渝东北": "1G", "渝东南": "1G"}
