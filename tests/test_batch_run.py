@@ -20,7 +20,7 @@ from netplan.batch.command import batch_main
 from netplan.batch.stages import StageOutput, demand_stage, register_stage
 from netplan.errors import OutputExistsError
 from netplan.study import analyze
-from tests.conftest import SMALL
+from tests.conftest import SMALL, read_small_scenario, write_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -334,3 +334,50 @@ def test_batch_main_exit_code_when_a_variant_fails(tmp_path, capsys):
         == 1
     )
     assert "1 failed" in capsys.readouterr().err
+
+
+def test_simulate_stage_reports_the_simulator_per_variant(tmp_path):
+    from netplan.sim.scenario_run import simulate_scenario
+
+    # The small network with a video service the simulator can see (a stream session).
+    data = read_small_scenario() | {"topology": str(SMALL / "topology.yaml")}
+    data["services"].append(
+        {
+            "id": "video",
+            "name": "Video",
+            "plane": "extranet",
+            "pattern": "district_to_far_end",
+            "far_end": "core-1",
+            "driver": "video_rooms",
+            "up_mbps_per_unit": 4,
+            "down_mbps_per_unit": 4,
+            "active_fraction": 0.5,
+            "profile": "flat",
+            "session": {"kind": "stream", "session_mbps": 4, "holding_s": 3600},
+            "targets": {"max_blocking": 0.01},
+        }
+    )
+    path = write_yaml(tmp_path / "video.yaml", data)
+    batch = build_batch(
+        {
+            "name": "sim",
+            "scenario": str(path),
+            "stage": "simulate",
+            "grid": {"scale.video": [100.0, 250.0, 300.0]},
+        }
+    )
+    result = run(batch, executor=SerialExecutor())
+    blocking = result.array("blocking")
+    worst = blocking.values[:, blocking.labels[1].index("video"), :].max(axis=1)
+    # Blocking grows with the offered load; only the heavier two miss the 1 % target.
+    assert worst[0] < 1e-6 < worst[1] < worst[2] < 1
+    assert [r["services_missing_target"] for r in result.records()] == [0, 1, 1]
+    variant = batch.variants()[2]
+    direct = simulate_scenario(
+        batch.topology,
+        netplan.build_scenario(variant.scenario, batch.topology),
+        method="analytic",
+        seed=variant.seed,
+    )
+    rows = [r for r in direct.summary["services"] if r["service"] == "video"]
+    assert result.records()[2]["video_blocking"] == max(r["blocking"]["mean"] for r in rows)

@@ -132,7 +132,13 @@ def batch_main(
         batch_path = os.path.join(resume_dir, "batch.yaml")
         if not os.path.isfile(batch_path):
             raise ValidationError(
-                [Problem(str(resume_dir), "--resume", "no batch results to resume here (no batch.yaml)")]
+                [
+                    Problem(
+                        str(resume_dir),
+                        "--resume",
+                        "no batch results to resume here (no batch.yaml)",
+                    )
+                ]
             )
     elif batch_path is None or output_dir is None:
         raise ValidationError(

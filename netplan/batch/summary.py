@@ -515,10 +515,11 @@ def summary_page(
     for column in numeric:
         if column in parameters:
             continue
-        if column.endswith("_cny") or column in (
+        if column.endswith(("_cny", "_blocking")) or column in (
             "max_worst_utilisation",
             "links_over_target",
             "total_busy_hour_gbps",
+            "services_missing_target",
         ):
             figures.append(metric_histogram(records, column))
     for parameter in parameters:
