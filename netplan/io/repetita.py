@@ -128,6 +128,18 @@ def _unique_labels(labels: list[str]) -> list[str]:
     return [f"{lab}#{i}" if lab in repeated else lab for i, lab in enumerate(labels)]
 
 
+def _check_endpoints(s, t, n: int, file: str, fld: str, line: int,
+                     problems: list[Problem], same_message: str) -> None:
+    """Both ends must be node indices in 0..n-1, and differ."""
+    for value, label in ((s, "src"), (t, "dest")):
+        if value is not None and not 0 <= value < n:
+            problems.append(
+                Problem(file, f"{fld}.{label}", f"node {value} is not in 0..{n - 1}", line)
+            )
+    if s is not None and s == t:
+        problems.append(Problem(file, fld, same_message, line))
+
+
 def read_repetita_graph(path: str | os.PathLike, name: str | None = None) -> PlaneGraph:
     """Read a Repetita ``.graph`` file as a directed :class:`PlaneGraph`.
 
@@ -184,13 +196,7 @@ def read_repetita_graph(path: str | os.PathLike, name: str | None = None) -> Pla
         w = _number(f[3], float, file, f"{fld}.weight", line, problems)
         bw = _number(f[4], float, file, f"{fld}.bw", line, problems)
         dl = _number(f[5], float, file, f"{fld}.delay", line, problems)
-        for value, label in ((s, "src"), (t, "dest")):
-            if value is not None and not 0 <= value < n:
-                problems.append(
-                    Problem(file, f"{fld}.{label}", f"node {value} is not in 0..{n - 1}", line)
-                )
-        if s is not None and s == t:
-            problems.append(Problem(file, fld, "edge joins a node to itself", line))
+        _check_endpoints(s, t, n, file, fld, line, problems, "edge joins a node to itself")
         if w is not None and w <= 0:
             problems.append(Problem(file, f"{fld}.weight", f"must be > 0, got {f[3]}", line))
         if bw is not None and bw <= 0:
@@ -262,13 +268,8 @@ def read_repetita_demands(
         s = _number(f[1], int, file, f"{fld}.src", line, problems)
         t = _number(f[2], int, file, f"{fld}.dest", line, problems)
         bw = _number(f[3], float, file, f"{fld}.bw", line, problems)
-        for value, label in ((s, "src"), (t, "dest")):
-            if value is not None and not 0 <= value < n:
-                problems.append(
-                    Problem(file, f"{fld}.{label}", f"node {value} is not in 0..{n - 1}", line)
-                )
-        if s is not None and s == t:
-            problems.append(Problem(file, fld, "source and destination are the same node", line))
+        _check_endpoints(s, t, n, file, fld, line, problems,
+                         "source and destination are the same node")
         if bw is not None and bw < 0:
             problems.append(Problem(file, f"{fld}.bw", f"must be >= 0, got {f[3]}", line))
         src.append(s or 0)
