@@ -45,6 +45,36 @@ def compute_run(topology_path: str | os.PathLike, scenario_path: str | os.PathLi
     >>> run.results["plan"]["status"], run.results["plan"]["check"]["passed"]
     ('optimal', True)
     """
+    step = progress or _no_progress
+    step("validate", 1, len(STAGES))
+    topology = netplan.load_topology(topology_path)
+    scenario = netplan.load_scenario(scenario_path, topology)
+    return compute_run_objects(topology, scenario, routing=routing, time_limit_s=time_limit_s,
+                               gap=gap, sim=sim, progress=progress,
+                               topology_file=str(topology_path),
+                               scenario_file=str(scenario_path))
+
+
+def compute_run_objects(topology: netplan.Topology, scenario: netplan.Scenario, *,
+                        routing: str = "fixed", time_limit_s: float = 120.0, gap: float = 0.01,
+                        sim: str = "analytic", check: bool = True,
+                        progress: Progress | None = None, topology_file: str = "",
+                        scenario_file: str = "") -> tuple[RunData, dict]:
+    """:func:`compute_run` after loading: every stage on a topology and scenario in memory.
+
+    Batches call this with each variant's objects. ``topology_file`` and ``scenario_file``
+    only label the inputs in the results; ``check`` turns the optimizer's independent
+    re-analysis of the sized network on or off.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> run, parts = compute_run_objects(topo, s, sim="none")
+    >>> run.results["plan"]["status"], parts["simulation"] is None
+    ('optimal', True)
+    """
     from netplan.demand import build_demand
     from netplan.optimize.capacity import optimize
     from netplan.study import analyze
@@ -52,15 +82,12 @@ def compute_run(topology_path: str | os.PathLike, scenario_path: str | os.PathLi
 
     step = progress or _no_progress
     total = len(STAGES)
-    step("validate", 1, total)
-    topology = netplan.load_topology(topology_path)
-    scenario = netplan.load_scenario(scenario_path, topology)
     step("demand", 2, total)
     demand = build_demand(topology, scenario)
     step("analyse", 3, total)
     study = analyze(topology, scenario)
     step("optimize", 4, total)
-    plan = optimize(topology, scenario, routing, time_limit_s=time_limit_s, gap=gap)
+    plan = optimize(topology, scenario, routing, time_limit_s=time_limit_s, gap=gap, check=check)
     step("simulate", 5, total)
     simulation = None
     if sim != "none" and any(s.session is not None for s in scenario.services):
@@ -80,8 +107,8 @@ def compute_run(topology_path: str | os.PathLike, scenario_path: str | os.PathLi
         "format": RUN_FORMAT,
         "netplan_version": netplan.__version__,
         "inputs": {
-            "topology_file": str(topology_path),
-            "scenario_file": str(scenario_path),
+            "topology_file": topology_file,
+            "scenario_file": scenario_file,
             "topology_name": topology.name,
             "scenario_name": scenario.name,
             "scenario_title": scenario.title,

@@ -122,7 +122,11 @@ def test_missing_file_in_scenario_list_and_relative_paths(tmp_path):
 @pytest.mark.parametrize(
     "body, field, reason",
     [
-        ("stage: optimize\ngrid: {scale.web: [1]}\n", "stage", "not available in this"),
+        (
+            "stage: optimize\noptions: {routing: cheapest}\ngrid: {scale.web: [1]}\n",
+            "options.routing",
+            "'fixed' or 'optimized'",
+        ),
         ("stage: frobnicate\ngrid: {scale.web: [1]}\n", "stage", "unknown stage 'frobnicate'"),
         (
             "stage: analyze\noptions: {failures: [n-3]}\ngrid: {scale.web: [1]}\n",

@@ -146,7 +146,7 @@ class BatchDefinition(Frozen):
         None, description="Topology file; default: the one the scenario names."
     )
     scenario: str | None = Field(None, description="Scenario the parameters vary.")
-    stage: str = Field("analyze", description="demand | analyze | simulate (later optimize, plan)")
+    stage: str = Field("analyze", description="demand | analyze | simulate | optimize | plan")
     options: dict[str, Any] = Field(default_factory=dict, description="Options of the stage.")
     seed: int = Field(0, ge=0, le=2**63 - 1)
     grid: dict[str, list[Any]] | None = None

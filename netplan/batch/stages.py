@@ -4,10 +4,14 @@ A stage is a plain function ``(topology, scenario, seed, options) -> StageOutput
 under a name with :func:`register_stage`, with an optional pydantic model for its options
 (validated when the batch is loaded). Adding a stage is adding one function::
 
-    @register_stage("optimize", options=OptimizeOptions, description="...")
-    def optimize_stage(topology, scenario, seed, options):
-        plan = ...
-        return StageOutput(metrics={"total_cost_cny": plan.cost_cny, ...})
+    @register_stage("busy-hour", description="Busy-hour demand of the last year.")
+    def busy_hour_stage(topology, scenario, seed, options):
+        demand = build_demand(topology, scenario)
+        return StageOutput(metrics={"total_gbps": ...})
+
+The stages shipped here are ``demand``, ``analyze``, ``simulate``, ``optimize`` (the
+least-cost plan of link tiers and racks) and ``plan`` (the main job: analysis, plan and the
+user experience of the sized network).
 
 Stage functions must be importable module-level functions: process pools and Dask send
 them to workers by reference.
@@ -28,9 +32,6 @@ from netplan.model.scenario import FailurePolicy, Scenario
 from netplan.model.topology import Frozen, Topology
 
 log = logging.getLogger(__name__)
-
-PLANNED_STAGES: tuple[str, ...] = ("optimize", "plan")
-"""Stage names reserved for the optimizer and the yearly plan."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def available_stages() -> tuple[str, ...]:
 
     Examples
     --------
-    >>> {"analyze", "demand"} <= set(available_stages())
+    >>> {"analyze", "demand", "optimize", "plan", "simulate"} <= set(available_stages())
     True
     """
     return tuple(sorted(_REGISTRY))
@@ -151,13 +152,7 @@ def get_stage(name: str) -> Stage:
 
 
 def _unknown_stage_message(name: str) -> str:
-    message = f"unknown stage {name!r}; available: {', '.join(available_stages())}"
-    if name in PLANNED_STAGES:
-        message = (
-            f"stage {name!r} is not available in this installation yet; available: "
-            f"{', '.join(available_stages())}"
-        )
-    return message
+    return f"unknown stage {name!r}; available: {', '.join(available_stages())}"
 
 
 def check_options(stage: str, options: dict[str, Any]) -> list[tuple[tuple, str]]:
@@ -457,6 +452,16 @@ def simulate_stage(
         warmup_s=options.warmup_s,
         year=options.year,
     )
+    metrics, arrays, table = _simulation_output(result)
+    return StageOutput(
+        metrics={"method": options.method, **metrics},
+        arrays=arrays,
+        tables={"services": table},
+    )
+
+
+def _simulation_output(result) -> tuple[dict[str, Any], dict[str, LabelledArray], list[dict]]:
+    """Metrics, per service-and-hour arrays and the services table of a simulation result."""
     rows = result.summary["services"]
     services = tuple(dict.fromkeys(r["service"] for r in rows))
     hours = tuple(sorted({int(r["hour"]) for r in rows}))
@@ -479,7 +484,7 @@ def simulate_stage(
                 "meets_target": r["meets_target"],
             }
         )
-    metrics: dict[str, Any] = {"method": options.method}
+    metrics: dict[str, Any] = {}
     for m in _SIM_MEASURES:
         for i, service in enumerate(services):
             known = values[m][i][np.isfinite(values[m][i])]
@@ -492,4 +497,247 @@ def simulate_stage(
         )
         for m in _SIM_MEASURES
     }
-    return StageOutput(metrics=metrics, arrays=arrays, tables={"services": table})
+    return metrics, arrays, table
+
+
+# ---------------------------------------------------------------------- optimize
+class OptimizeOptions(Frozen):
+    """Options of the ``optimize`` stage (as ``egov-netplan optimize``)."""
+
+    routing: Literal["fixed", "optimized"] = Field(
+        "fixed",
+        description="fixed: the network's own shortest paths and ECMP (exact, fast); "
+        "optimized: routing is a decision too (MILP, slower).",
+    )
+    time_limit_s: float = Field(120.0, gt=0, le=86400, description="MILP time limit.")
+    gap: float = Field(0.01, ge=0, le=1, description="Relative MILP gap.")
+    check: bool = Field(True, description="Re-analyse the sized network independently.")
+
+
+COST_NOTE = "estimate: tier and rack prices are estimates, so every cost is an estimate"
+"""How plan costs are labelled wherever the batch writes them."""
+
+
+def _plan_output(topology: Topology, scenario: Scenario, plan, check: bool) -> StageOutput:
+    """Metrics, arrays and tables of a :class:`~netplan.optimize.capacity.Plan`."""
+    from netplan.optimize.capacity import PLAN_COLUMNS
+    from netplan.overrides import apply_overrides
+
+    years = tuple(plan.years)
+    year_index = {year: k for k, year in enumerate(years)}
+    link_rows = [r for r in plan.rows if r["item"] == "link"]
+    dc_rows = [r for r in plan.rows if r["item"] == "data_centre"]
+    link_ids = tuple(dict.fromkeys(r["id"] for r in link_rows))
+    dc_ids = tuple(dict.fromkeys(r["id"] for r in dc_rows))
+    planned = np.full((len(link_ids), len(years)), np.nan)
+    position = {link: i for i, link in enumerate(link_ids)}
+    for r in link_rows:
+        planned[position[r["id"]], year_index[r["year"]]] = r["capacity_gbps"]
+    # What is installed before the plan, in the variant's own network (its what-ifs applied).
+    links = {lk.id: lk for lk in apply_overrides(topology, scenario).topology.links}
+    installed = np.array([float(links[i].capacity_gbps or 0.0) for i in link_ids])
+    racks = np.zeros((len(dc_ids), len(years)))
+    racks_added = np.zeros((len(dc_ids), len(years)))
+    dc_position = {dc: i for i, dc in enumerate(dc_ids)}
+    for r in dc_rows:
+        racks[dc_position[r["id"]], year_index[r["year"]]] = r["racks"]
+        racks_added[dc_position[r["id"]], year_index[r["year"]]] = r["racks_added"]
+    capex = np.zeros(len(years))
+    opex = np.zeros(len(years))
+    for r in plan.rows:
+        capex[year_index[r["year"]]] += r["capex_cny"]
+        opex[year_index[r["year"]]] += r["opex_cny"]
+
+    purchases = plan.purchases()
+    bought_years = [r["year"] for r in purchases]
+    upgraded = {r["id"] for r in purchases if r["item"] == "link"}
+    breaches = plan.check.get("breaches", []) if check else []
+    metrics: dict[str, Any] = {
+        # ``status`` is the variant's own column in the records; the plan's is plan_status.
+        "plan_status": plan.status,
+        "routing": plan.routing,
+        "total_cost_cny": float(plan.objective_cny),
+        "bound_cny": float(plan.bound_cny),
+        "gap": float(plan.gap),
+        "capex_cny": float(capex.sum()),
+        "opex_cny": float(opex.sum()),
+        "purchases": len(purchases),
+        "links_upgraded": len(upgraded),
+        "capacity_added_gbps": float(np.sum(planned[:, -1] - installed)) if years else 0.0,
+        "racks_bought": int(racks_added.sum()),
+        "first_purchase_year": min(bought_years) if bought_years else None,
+        "check_passed": bool(plan.check.get("passed")) if check else None,
+        "check_breaches": len(breaches) if check else None,
+        "infeasible": len(plan.infeasibilities),
+        "infeasible_items": ";".join(sorted({x["item"] for x in plan.infeasibilities})),
+    }
+    arrays = {
+        "planned_capacity_gbps": LabelledArray(
+            planned, ("link", "year"), (link_ids, years), "Gbit/s"
+        ),
+        "capacity_gbps": LabelledArray(installed, ("link",), (link_ids,), "Gbit/s"),
+        "racks": LabelledArray(racks, ("data_centre", "year"), (dc_ids, years), "racks"),
+        "racks_added": LabelledArray(
+            racks_added, ("data_centre", "year"), (dc_ids, years), "racks"
+        ),
+        "yearly_capex_cny": LabelledArray(capex, ("year",), (years,), "CNY (estimate)"),
+        "yearly_opex_cny": LabelledArray(opex, ("year",), (years,), "CNY (estimate)"),
+    }
+    tables = {
+        "purchases": [
+            {k: r[k] for k in PLAN_COLUMNS if k in r} | {"estimate": True} for r in purchases
+        ]
+    }
+    if plan.infeasibilities:
+        tables["infeasibilities"] = [dict(x) for x in plan.infeasibilities]
+    return StageOutput(metrics=metrics, arrays=arrays, tables=tables)
+
+
+@register_stage(
+    "optimize",
+    options=OptimizeOptions,
+    description="Least-cost plan of link tiers and data-centre racks per year, and its cost.",
+)
+def optimize_stage(
+    topology: Topology, scenario: Scenario, seed: int, options: OptimizeOptions
+) -> StageOutput:
+    """The least-cost capacity plan of the variant, from :func:`netplan.optimize.capacity.optimize`.
+
+    Metrics: ``plan_status`` (``optimal``, ``infeasible`` …: an infeasible plan is a result,
+    not an error), ``total_cost_cny`` (the discounted objective), undiscounted
+    ``capex_cny`` and ``opex_cny`` over the horizon, ``purchases``, ``links_upgraded``,
+    ``racks_bought``, ``check_passed`` (the independent re-analysis) and ``infeasible``
+    (how many items cannot be met). Arrays: ``planned_capacity_gbps`` [link, year] (after
+    the plan's purchases), ``capacity_gbps`` [link] (installed before), ``racks`` and
+    ``racks_added`` [data_centre, year], ``yearly_capex_cny`` and ``yearly_opex_cny``
+    [year]. Table: ``purchases``. Every cost is an estimate (the tier prices are).
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> out = optimize_stage(topo, s, 0, OptimizeOptions(check=False))
+    >>> out.metrics["plan_status"], out.arrays["planned_capacity_gbps"].axes
+    ('optimal', ('link', 'year'))
+    """
+    from netplan.optimize.capacity import optimize
+
+    plan = optimize(
+        topology,
+        scenario,
+        options.routing,
+        time_limit_s=options.time_limit_s,
+        gap=options.gap,
+        check=options.check,
+    )
+    return _plan_output(topology, scenario, plan, options.check)
+
+
+# ---------------------------------------------------------------------- plan
+class PlanOptions(OptimizeOptions):
+    """Options of the ``plan`` stage (as ``egov-netplan plan``)."""
+
+    sim: Literal["analytic", "simulate", "none"] = Field(
+        "analytic",
+        description="How the sized network's user experience is checked: closed forms, the "
+        "event simulator (seeded by the variant) or not at all.",
+    )
+
+
+@register_stage(
+    "plan",
+    options=PlanOptions,
+    description="The main job per variant: analysis, least-cost plan, user experience after it.",
+)
+def plan_stage(
+    topology: Topology, scenario: Scenario, seed: int, options: PlanOptions
+) -> StageOutput:
+    """What ``egov-netplan plan`` computes, for one variant, without the report.
+
+    Runs :func:`netplan.pipeline.compute_run_objects`: the worst-case analysis of the
+    installed network, the least-cost plan, and the user experience of the sized network in
+    the horizon's last year. Metrics: the analysis's ``max_worst_utilisation``,
+    ``most_loaded_link``, ``links_over_target`` (before the plan) and
+    ``failures_that_disconnect_demand``; every metric of the ``optimize`` stage;
+    ``links_over_target_after_plan`` (from the independent check); and, unless ``sim`` is
+    ``none``, ``services_missing_target`` after the plan and each service's worst blocking
+    and response times. Arrays: those of ``optimize``, ``installed_worst_utilisation``
+    [link], and ``blocking``, ``response_mean_s``, ``response_p95_s`` [service, hour].
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> out = plan_stage(topo, s, 0, PlanOptions(check=False))
+    >>> out.metrics["plan_status"], out.metrics["services_missing_target"]
+    ('optimal', 0)
+    """
+    from netplan.pipeline import compute_run_objects
+
+    _, parts = compute_run_objects(
+        topology,
+        scenario,
+        routing=options.routing,
+        time_limit_s=options.time_limit_s,
+        gap=options.gap,
+        sim=options.sim,
+        check=options.check,
+        progress=_quiet,
+    )
+    study, plan, simulation = parts["study"], parts["plan"], parts["simulation"]
+    planned = _plan_output(topology, scenario, plan, options.check)
+    summary = study.summary()
+    worst = study.worst_case()
+    top = summary["most_loaded_link"]
+    metrics: dict[str, Any] = {
+        "max_utilisation_normal": scenario.targets.max_utilisation_normal,
+        "max_utilisation_failure": scenario.targets.max_utilisation_failure,
+        "max_worst_utilisation": float(summary["max_worst_utilisation"]),
+        "most_loaded_link": top["link"] if top else "",
+        "links_over_target": int(summary["links_over_target"]),
+        "failures_that_disconnect_demand": int(summary["failures_that_disconnect_demand"]),
+        **planned.metrics,
+        "links_over_target_after_plan": (
+            len({b["link"] for b in plan.check.get("breaches", [])}) if options.check else None
+        ),
+        "sim_method": options.sim,
+        "services_missing_target": None,
+    }
+    arrays = dict(planned.arrays)
+    link_ids = tuple(r["link"] for r in worst)
+    arrays["installed_worst_utilisation"] = LabelledArray(
+        np.array([float(r["worst_utilisation"]) for r in worst]),
+        ("link",),
+        (link_ids,),
+        "fraction",
+    )
+    tables = dict(planned.tables)
+    tables["worst_case"] = [
+        {
+            k: r[k]
+            for k in (
+                "link",
+                "plane",
+                "capacity_gbps",
+                "worst_load_gbps",
+                "worst_utilisation",
+                "cause_failure",
+                "cause_year",
+                "cause_hour",
+                "over_target",
+            )
+        }
+        for r in worst
+    ]
+    if simulation is not None:
+        sim_metrics, sim_arrays, sim_table = _simulation_output(simulation)
+        metrics.update(sim_metrics)
+        arrays.update(sim_arrays)
+        tables["services"] = sim_table
+    return StageOutput(metrics=metrics, arrays=arrays, tables=tables)
+
+
+def _quiet(stage: str, index: int, total: int) -> None:
+    log.debug("plan stage step %d/%d: %s", index, total, stage)

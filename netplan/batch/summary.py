@@ -3,14 +3,18 @@
 The array functions are pure (numpy in, numpy out) so they can be checked by hand; the
 ``*_rows`` functions label them for CSV; the figure functions return
 ``plotly.graph_objects.Figure`` objects and do no I/O; :func:`write_summary` writes
-``summary.csv``, ``robust_capacity.csv``, ``metrics_summary.csv`` and ``summary.html``.
+``summary.csv``, ``robust_capacity.csv`` (stages with per-link loads), ``cost_quantiles.csv``,
+``planned_capacity.csv`` (stages that plan: ``optimize``, ``plan``), ``metrics_summary.csv``
+and ``summary.html``.
 
 Quantile conventions
 --------------------
 Distribution quantiles (p5, p50, p95) interpolate linearly between order statistics
 (numpy's default, Hyndman & Fan type 7). Robust capacity uses the inverted empirical CDF
 (type 1): the smallest required capacity that at least a fraction *q* of the variants do
-not exceed, so it "holds in a fraction q of draws" exactly.
+not exceed, so it "holds in a fraction q of draws" exactly. The robust *planned* capacity
+applies the same rule to the capacity each variant's least-cost plan installs. Cost
+percentiles interpolate linearly, like the other distribution quantiles.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from netplan.batch.stages import link_planes
+from netplan.batch.stages import COST_NOTE, link_planes
 from netplan.batch.store import records_to_csv
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,16 @@ log = logging.getLogger(__name__)
 QUANTILES: tuple[float, ...] = (0.05, 0.5, 0.95)
 ROBUST_Q = 0.9
 _TOL = 1e-12
+
+COST_METRICS: dict[str, str] = {
+    "total_cost_cny": "discounted total cost of the plan (the optimizer's objective)",
+    "capex_cny": "capital spending over the horizon, undiscounted",
+    "opex_cny": "running cost over the horizon, undiscounted",
+}
+"""The plan's cost metrics summarised across variants, with what each one means."""
+
+# Capacities within this many Gbit/s of the installed one count as not upgraded.
+_UPGRADE_TOL_GBPS = 1e-9
 
 
 # ---------------------------------------------------------------------- array functions
@@ -136,6 +150,43 @@ def robust_quantile(values: np.ndarray, q: float = ROBUST_Q) -> np.ndarray:
     if has.any():
         out[has] = np.nanquantile(values[:, has], q, axis=0, method="inverted_cdf")
     return out
+
+
+def upgrade_probability(
+    planned_gbps: np.ndarray, installed_gbps: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Probability, over variants, that a link's planned capacity exceeds the installed one.
+
+    Parameters
+    ----------
+    planned_gbps : ndarray, shape (variant, link, ...)
+        Capacity each variant's plan installs (NaN where the variant has no value).
+    installed_gbps : ndarray, shape (variant, link)
+        Capacity installed before the plan, per variant.
+
+    Returns
+    -------
+    probability, count : ndarray, shape (link, ...)
+        ``probability`` is NaN where no variant has a value. Plans never shrink a link, so
+        with a year axis this is the probability that the link is upgraded by that year.
+
+    Examples
+    --------
+    >>> planned = np.array([[[1.0, 2.5]], [[1.0, 1.0]], [[2.0, 2.0]], [[np.nan, np.nan]]])
+    >>> installed = np.array([[1.0], [1.0], [1.0], [np.nan]])
+    >>> p, c = upgrade_probability(planned, installed)
+    >>> p.tolist(), c.tolist()
+    ([[0.3333333333333333, 0.6666666666666666]], [[3, 3]])
+    """
+    planned = np.asarray(planned_gbps, dtype=float)
+    installed = np.asarray(installed_gbps, dtype=float)
+    installed = np.reshape(installed, installed.shape + (1,) * (planned.ndim - installed.ndim))
+    valid = np.isfinite(planned) & np.isfinite(installed)
+    upgraded = valid & (planned > installed + _UPGRADE_TOL_GBPS)
+    count = valid.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        probability = np.where(count > 0, upgraded.sum(axis=0) / np.maximum(count, 1), np.nan)
+    return probability, count
 
 
 # ---------------------------------------------------------------------- labelled rows
@@ -269,6 +320,105 @@ def metric_quantiles(
             row[f"p{_pct(q)}"] = float(v)
         out.append(row)
     return out
+
+
+def has_plan_arrays(result) -> bool:
+    """True when the batch's stage planned capacity (``optimize``, ``plan``)."""
+    return any("planned_capacity_gbps" in result.outcomes[i].arrays for i in result.ok_ids)
+
+
+def cost_quantile_rows(
+    records: list[dict[str, Any]], qs: Sequence[float] = QUANTILES
+) -> list[dict[str, Any]]:
+    """Percentiles of the plan's costs across the successful variants (all estimates).
+
+    One row per cost metric of :data:`COST_METRICS` that the variants report: how many
+    variants, how many of their plans are infeasible (their cost is that of the plan the
+    targets force, which breaks the budget or a capacity ceiling), mean, min, the quantiles
+    (linear interpolation) and max, in CNY.
+
+    Examples
+    --------
+    >>> recs = [{"status": "ok", "plan_status": "optimal", "total_cost_cny": float(c)}
+    ...         for c in (10, 20, 30, 40, 50)]
+    >>> row = cost_quantile_rows(recs)[0]
+    >>> row["cost"], row["p50_cny"], row["p95_cny"], row["estimate"]
+    ('total_cost_cny', 30.0, 48.0, True)
+    """
+    ok = [r for r in records if r.get("status") == "ok"]
+    out = []
+    for column, meaning in COST_METRICS.items():
+        values = np.array(
+            [
+                r[column]
+                for r in ok
+                if isinstance(r.get(column), int | float) and not isinstance(r.get(column), bool)
+            ],
+            dtype=float,
+        )
+        values = values[np.isfinite(values)]
+        if values.size == 0:
+            continue
+        row: dict[str, Any] = {
+            "cost": column,
+            "meaning": meaning,
+            "variants": int(values.size),
+            "infeasible_plans": sum(
+                r.get("plan_status") == "infeasible" and r.get(column) is not None for r in ok
+            ),
+            "mean_cny": float(values.mean()),
+            "min_cny": float(values.min()),
+        }
+        for q, v in zip(qs, np.quantile(values, qs), strict=True):
+            row[f"p{_pct(q)}_cny"] = float(v)
+        row["max_cny"] = float(values.max())
+        row["estimate"] = True
+        row["note"] = COST_NOTE
+        out.append(row)
+    return out
+
+
+def planned_capacity_rows(result, q: float = ROBUST_Q) -> list[dict[str, Any]]:
+    """Per link and year: P(upgraded by then) and the planned capacity that holds in q of draws.
+
+    ``robust_planned_gbps`` is the ``ceil(q·n)``-th smallest capacity the variants' plans
+    install (:func:`robust_quantile`): buying it covers the plan of a fraction *q* of the
+    draws. ``added_gbps`` is how much that is above the installed capacity.
+    """
+    planned = result.array("planned_capacity_gbps")
+    installed = result.array("capacity_gbps")
+    links = planned.labels[1]
+    positions = [installed.labels[1].index(link) for link in links]
+    inst = installed.values[:, positions]  # same variants, aligned to the planned links
+    probability, count = upgrade_probability(planned.values, inst)
+    robust = robust_quantile(planned.values, q)
+    median = quantiles(planned.values, (0.5,))[0]
+    with np.errstate(invalid="ignore"):
+        cap_by_link = np.nanmax(np.where(np.isfinite(inst), inst, -np.inf), axis=0)
+    planes = link_planes(result.batch.topology)
+    rows = []
+    for yi, year in enumerate(planned.labels[2]):
+        for li, link in enumerate(links):
+            if count[li, yi] == 0:
+                continue
+            cap = float(cap_by_link[li])
+            value = float(robust[li, yi])
+            rows.append(
+                {
+                    "link": link,
+                    "plane": planes.get(link, ""),
+                    "year": year,
+                    "q": q,
+                    "variants": int(count[li, yi]),
+                    "installed_gbps": cap,
+                    "p_upgraded": float(probability[li, yi]),
+                    "p50_planned_gbps": float(median[li, yi]),
+                    "robust_planned_gbps": value,
+                    "added_gbps": max(0.0, value - cap),
+                }
+            )
+    rows.sort(key=lambda r: (r["year"], -r["p_upgraded"], -r["added_gbps"], r["link"]))
+    return rows
 
 
 def _pct(q: float) -> str:
@@ -449,6 +599,131 @@ def parameter_scatter(records: list[dict[str, Any]], parameter: str, metric: str
     return fig
 
 
+def cost_histogram(records: list[dict[str, Any]], column: str = "total_cost_cny"):
+    """Histogram of one plan cost over the successful variants, in million CNY, with P5/P50/P95.
+
+    Examples
+    --------
+    >>> recs = [{"status": "ok", "total_cost_cny": c * 1e6} for c in (1.0, 2.0, 3.0)]
+    >>> fig = cost_histogram(recs)
+    >>> list(fig.data[0].x), [round(line["x0"], 2) for line in fig.layout.shapes]
+    ([1.0, 2.0, 3.0], [1.1, 2.0, 2.9])
+    """
+    import plotly.graph_objects as go
+
+    values = np.array(
+        [
+            r[column]
+            for r in records
+            if r.get("status") == "ok"
+            and isinstance(r.get(column), int | float)
+            and not isinstance(r.get(column), bool)
+        ],
+        dtype=float,
+    )
+    values = values[np.isfinite(values)] / 1e6
+    fig = go.Figure(
+        go.Histogram(
+            x=values.tolist(),
+            name=column,
+            hovertemplate="%{x} million CNY: %{y} variants<extra></extra>",
+        )
+    )
+    if values.size:
+        for q, v in zip(QUANTILES, np.quantile(values, QUANTILES), strict=True):
+            fig.add_vline(
+                x=float(v),
+                line_dash="dash",
+                line_color="#444",
+                annotation_text=f"p{_pct(q)}",
+                annotation_position="top",
+            )
+    fig.update_layout(
+        title=f"{column} across variants, estimate ({COST_METRICS.get(column, column)})",
+        xaxis_title="million CNY (estimate)",
+        yaxis_title="variants",
+        showlegend=False,
+    )
+    return fig
+
+
+def upgrade_probability_figure(rows: list[dict[str, Any]], top: int = 30):
+    """Heatmap: probability that each link is upgraded by each year (the ``top`` links).
+
+    Examples
+    --------
+    >>> fig = upgrade_probability_figure([{"link": "a", "year": 2026, "p_upgraded": 0.5}])
+    >>> [list(row) for row in fig.data[0].z]
+    [[0.5]]
+    """
+    import plotly.graph_objects as go
+
+    best: dict[str, float] = {}
+    for row in rows:
+        best[row["link"]] = max(best.get(row["link"], 0.0), row["p_upgraded"])
+    links = sorted(best, key=lambda k: (-best[k], k))[:top]
+    years = sorted({row["year"] for row in rows})
+    grid = {(row["link"], row["year"]): row["p_upgraded"] for row in rows}
+    fig = go.Figure(
+        go.Heatmap(
+            z=[[grid.get((link, year)) for year in years] for link in links],
+            x=[str(y) for y in years],
+            y=links,
+            zmin=0,
+            zmax=1,
+            colorscale="Blues",
+            colorbar={"title": "P(upgraded)"},
+            hovertemplate="%{y} by %{x}: upgraded in %{z:.0%} of variants<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Probability that the plan upgrades a link by each year (扩容概率)",
+        xaxis_title="year",
+        yaxis={"autorange": "reversed", "title": "link"},
+        height=max(320, 22 * len(links) + 140),
+    )
+    return fig
+
+
+def planned_capacity_figure(rows: list[dict[str, Any]], year: int | None = None, top: int = 30):
+    """Installed, median planned and robust planned capacity per link, for one year.
+
+    Examples
+    --------
+    >>> r = {"link": "a", "year": 2026, "installed_gbps": 1.0, "p50_planned_gbps": 2.0,
+    ...      "robust_planned_gbps": 2.5, "added_gbps": 1.5, "p_upgraded": 0.8, "q": 0.9}
+    >>> [t.name for t in planned_capacity_figure([r]).data]
+    ['installed', 'median plan', 'robust plan (q = 0.9)']
+    """
+    import plotly.graph_objects as go
+
+    if year is None:
+        year = max((row["year"] for row in rows), default=None)
+    chosen = [row for row in rows if row["year"] == year]
+    chosen.sort(key=lambda r: (-r["added_gbps"], -r["p_upgraded"], r["link"]))
+    chosen = chosen[:top]
+    q = chosen[0]["q"] if chosen else ROBUST_Q
+    links = [r["link"] for r in chosen]
+    fig = go.Figure(
+        [
+            go.Bar(x=links, y=[r["installed_gbps"] for r in chosen], name="installed"),
+            go.Bar(x=links, y=[r["p50_planned_gbps"] for r in chosen], name="median plan"),
+            go.Bar(
+                x=links,
+                y=[r["robust_planned_gbps"] for r in chosen],
+                name=f"robust plan (q = {q:g})",
+            ),
+        ]
+    )
+    fig.update_layout(
+        title=f"Planned capacity that holds in {q:.0%} of variants, {year} (稳健规划容量)",
+        barmode="group",
+        yaxis_title="Gbit/s",
+        xaxis_title="link",
+    )
+    return fig
+
+
 # ---------------------------------------------------------------------- files
 def summary_page(
     result,
@@ -456,6 +731,8 @@ def summary_page(
     robust_rows: list[dict] | None,
     metric_rows: list[dict],
     lang: str = "en",
+    cost_rows: list[dict] | None = None,
+    plan_rows: list[dict] | None = None,
 ) -> str:
     """The batch summary as one offline HTML page (plotly.js embedded, names escaped)."""
     from netplan.report.html import Section, Table, render_page
@@ -506,14 +783,65 @@ def summary_page(
                     Table(
                         [r for r in robust_rows if (r["shortfall_gbps"] or 0) > 0][:50],
                         caption="Links whose robust capacity exceeds the installed one (first 50)",
+                        formats={"year": "d"},
                     )
                 ],
             )
         )
     numeric = [r["column"] for r in metric_rows]
+    if cost_rows:
+        cost_figures = [cost_histogram(records, r["cost"]) for r in cost_rows]
+        cost_figures += [
+            parameter_scatter(records, parameter, "total_cost_cny")
+            for parameter in parameters
+            if parameter in numeric
+        ]
+        infeasible = sum(r.get("plan_status") == "infeasible" for r in records)
+        sections.append(
+            Section(
+                "Plan cost (规划费用, estimates)",
+                [
+                    "Cost of each variant's least-cost plan: the discounted total (the "
+                    "optimizer's objective) and the undiscounted capital and running costs "
+                    "over the horizon; p5/p50/p95 interpolate linearly between variants.",
+                    "Every cost is an estimate: the tier and rack prices are estimates.",
+                    f"{infeasible} of {len(result.ok_ids)} plans are infeasible (a budget or "
+                    "capacity ceiling the targets break); their costs are those the targets "
+                    "force and are included.",
+                ],
+                figures=cost_figures,
+                tables=[
+                    Table(
+                        cost_rows,
+                        columns=[
+                            c for c in cost_rows[0] if c not in ("meaning", "estimate", "note")
+                        ],
+                        caption="Cost percentiles, CNY (estimates; see cost_quantiles.csv)",
+                    )
+                ],
+            )
+        )
+    if plan_rows:
+        last = max(r["year"] for r in plan_rows)
+        sections.append(
+            Section(
+                "Planned capacity (规划容量)",
+                "How often each link is upgraded by each year, and the planned capacity that "
+                "holds in the chosen fraction of variants (the robust plan) against the "
+                "installed capacity.",
+                figures=[upgrade_probability_figure(plan_rows), planned_capacity_figure(plan_rows)],
+                tables=[
+                    Table(
+                        [r for r in plan_rows if r["year"] == last and r["added_gbps"] > 0][:50],
+                        caption=f"Links the robust plan upgrades by {last} (first 50)",
+                        formats={"year": "d", "p_upgraded": ".0%"},
+                    )
+                ],
+            )
+        )
     figures = []
     for column in numeric:
-        if column in parameters:
+        if column in parameters or (cost_rows and column in COST_METRICS):
             continue
         if column.endswith(("_cny", "_blocking")) or column in (
             "max_worst_utilisation",
@@ -562,14 +890,25 @@ def write_summary(
         written.append(
             write_text_atomic(directory / "robust_capacity.csv", records_to_csv(robust_rows))
         )
-    metric_rows = metric_quantiles(result.records())
+    records = result.records()
+    cost_rows = plan_rows = None
+    if has_plan_arrays(result):
+        cost_rows = cost_quantile_rows(records)
+        plan_rows = planned_capacity_rows(result, q)
+        written.append(
+            write_text_atomic(directory / "cost_quantiles.csv", records_to_csv(cost_rows))
+        )
+        written.append(
+            write_text_atomic(directory / "planned_capacity.csv", records_to_csv(plan_rows))
+        )
+    metric_rows = metric_quantiles(records)
     written.append(
         write_text_atomic(directory / "metrics_summary.csv", records_to_csv(metric_rows))
     )
     written.append(
         write_text_atomic(
             directory / "summary.html",
-            summary_page(result, link_rows, robust_rows, metric_rows, lang),
+            summary_page(result, link_rows, robust_rows, metric_rows, lang, cost_rows, plan_rows),
         )
     )
     return written
