@@ -1,8 +1,13 @@
-"""Speed of the event-calendar simulator against the process-per-session reference.
+"""Speed of the simulator against the process-per-session reference.
 
 Runs N sessions (default 1,000,000) through :func:`netplan.sim.engine.run_replication`
-and a smaller count through :func:`netplan.sim.reference.run_reference` on the same model
-and seed, scales the reference linearly to N sessions, and prints sessions/s and the ratio.
+(the compiled engine: simpy's calendar for the run's events, the numba kernel for the
+sessions' events) and a smaller count through :func:`netplan.sim.reference.run_reference`
+(a simpy process and ``Container`` per session) on the same model and seed, scales the
+reference linearly to N sessions, and prints sessions/s and the ratio. The pure-Python
+engine (every event on simpy's calendar, ``engine="python"``) is timed on the reference's
+session count too, to show what the kernel adds. The kernel is loaded (compiled on the
+first run, read from numba's cache after) before any timing; that load is printed apart.
 
 The default model is synthetic and seeded (built here, no files): 46 nodes — 40 districts,
 two cores, a data centre, a disaster-recovery site, an Internet exit and a national
@@ -179,9 +184,15 @@ def bench(
     ref_horizon = reference_sessions / rate
     seq = np.random.SeedSequence(seed)
 
+    t0 = time.perf_counter()
+    run_replication(cm, seq, warmup_s=0.0, duration_s=min(horizon, 1.0))
+    t_load = time.perf_counter() - t0
     t0, c0 = time.perf_counter(), time.process_time()
     fast = run_replication(cm, seq, warmup_s=0.0, duration_s=horizon)
     t_fast, c_fast = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
+    py = run_replication(cm, seq, warmup_s=0.0, duration_s=ref_horizon, engine="python")
+    t_py, c_py = time.perf_counter() - t0, time.process_time() - c0
     t0, c0 = time.perf_counter(), time.process_time()
     ref = run_reference(cm, seq, warmup_s=0.0, duration_s=ref_horizon)
     t_ref, c_ref = time.perf_counter() - t0, time.process_time() - c0
@@ -200,8 +211,8 @@ def bench(
     )
     t_par = time.perf_counter() - t0
 
-    n_fast, n_ref = fast["_arrivals"], ref["_arrivals"]
-    fast_rate, ref_rate = n_fast / t_fast, n_ref / t_ref
+    n_fast, n_ref, n_py = fast["_arrivals"], ref["_arrivals"], py["_arrivals"]
+    fast_rate, ref_rate, py_rate = n_fast / t_fast, n_ref / t_ref, n_py / t_py
     scaled_ref_s = n_fast / ref_rate
     kinds = np.bincount(cm.kind, weights=cm.rate_per_s.mean(axis=1), minlength=3) / rate
     out = {
@@ -211,6 +222,11 @@ def bench(
         "engine_s": t_fast,
         "engine_cpu_s": c_fast,
         "engine_sessions_per_s": fast_rate,
+        "kernel_load_s": t_load,
+        "python_engine_sessions": n_py,
+        "python_engine_s": t_py,
+        "python_engine_cpu_s": c_py,
+        "python_engine_sessions_per_s": py_rate,
         "reference_sessions": n_ref,
         "reference_s": t_ref,
         "reference_cpu_s": c_ref,
@@ -231,6 +247,11 @@ def bench(
         f"engine    : {n_fast:>9,d} sessions in {t_fast:7.2f} s wall ({c_fast:6.2f} s CPU) "
         f"= {fast_rate:>8,.0f} sessions/s (simulated {horizon:,.0f} s)"
     )
+    print(
+        f"python    : {n_py:>9,d} sessions in {t_py:7.2f} s wall ({c_py:6.2f} s CPU) "
+        f"= {py_rate:>8,.0f} sessions/s (every event on simpy's calendar, in Python)"
+    )
+    print(f"kernel    : loaded in {t_load:.2f} s before timing (compiled once, then cached)")
     print(
         f"reference : {n_ref:>9,d} sessions in {t_ref:7.2f} s wall ({c_ref:6.2f} s CPU) "
         f"= {ref_rate:>8,.0f} sessions/s"

@@ -12,6 +12,7 @@ property of the Poisson process). Trace classes contribute their recorded times.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,17 +22,20 @@ __all__ = ["ArrivalBatch", "ArrivalSource"]
 
 @dataclass(frozen=True)
 class ArrivalBatch:
-    """Arrivals in one window, sorted by time (plain lists for fast scalar access).
+    """Arrivals in one window, sorted by time.
+
+    Plain lists (fast scalar access from Python) or, with ``as_arrays``, numpy arrays
+    (for the compiled kernel).
 
     ``u`` is a uniform draw that picks the path; ``x`` is the holding time (stream), size
     (elastic) or first service time (request); ``y`` is a request's response size.
     """
 
-    time_s: list
-    cls: list
-    u: list
-    x: list
-    y: list
+    time_s: Sequence[float]
+    cls: Sequence[int]
+    u: Sequence[float]
+    x: Sequence[float]
+    y: Sequence[float]
 
 
 class ArrivalSource:
@@ -54,6 +58,8 @@ class ArrivalSource:
         End of the run.
     batch_target : int
         Roughly how many arrivals one batch holds.
+    as_arrays : bool
+        Return numpy arrays instead of lists (the draws are the same).
 
     Examples
     --------
@@ -75,6 +81,7 @@ class ArrivalSource:
         start_hour: float,
         end_s: float,
         batch_target: int = 16384,
+        as_arrays: bool = False,
     ) -> None:
         self._rate = np.asarray(rate_per_s, dtype=float)
         self._traces = {int(k): np.asarray(v, dtype=float) for k, v in traces.items()}
@@ -89,6 +96,7 @@ class ArrivalSource:
         self._hour_no = int(np.floor(start_s / 3600.0))
         self._hour_end = (self._hour_no + 1) * 3600.0 - start_s
         self._a = 0.0
+        self._as_arrays = bool(as_arrays)
 
     def __iter__(self):
         return self
@@ -139,4 +147,47 @@ class ArrivalSource:
         det = self._det[cls]
         x = np.where(det, 1.0, x) * self._mean_x[cls]
         y = np.where(det, 1.0, y) * self._mean_y[cls]
+        if self._as_arrays:
+            return ArrivalBatch(times, cls.astype(np.int64), u, x, y)
         return ArrivalBatch(times.tolist(), cls.tolist(), u.tolist(), x.tolist(), y.tolist())
+
+
+def initial_streams(
+    rate_per_s: np.ndarray,
+    holding_s: np.ndarray,
+    deterministic: np.ndarray,
+    is_stream: np.ndarray,
+    rng: np.random.Generator,
+    start_hour: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stream sessions already in progress at time 0, as if the run had long been going.
+
+    A stream class offered ``rate × holding`` erlangs has, without blocking, a
+    Poisson(``rate × holding``) number of sessions in progress (M/G/inf), and each one's
+    remaining holding time follows the equilibrium residual law: exponential with the
+    same mean for exponential holding times, uniform on [0, holding] for fixed ones.
+    Starting from that state instead of an empty network removes most of the warm-up a
+    long session class would otherwise need (an hour-long video conference needs hours
+    to fill the network from empty); links that block are still settled by the warm-up.
+
+    Returns
+    -------
+    classes, u, residual_s : numpy.ndarray
+        Class of each session, its path draw and its remaining holding time, s.
+
+    Examples
+    --------
+    >>> cls, u, rest = initial_streams(np.full((1, 24), 2.0), np.array([50.0]),
+    ...                                np.zeros(1, bool), np.ones(1, bool),
+    ...                                np.random.default_rng(1), 0.0)
+    >>> 70 < cls.size < 130, bool(rest.min() > 0)
+    (True, True)
+    """
+    hour = int(np.floor(start_hour)) % 24
+    mean = np.where(is_stream, np.asarray(rate_per_s, float)[:, hour] * holding_s, 0.0)
+    counts = rng.poisson(mean)
+    cls = np.repeat(np.arange(mean.size), counts)
+    u = rng.random(cls.size)
+    fixed = np.asarray(deterministic, bool)[cls]
+    shape = np.where(fixed, rng.random(cls.size), rng.standard_exponential(cls.size))
+    return cls, u, shape * np.asarray(holding_s, float)[cls]

@@ -51,7 +51,7 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from netplan.sim.arrivals import ArrivalSource
+from netplan.sim.arrivals import ArrivalSource, initial_streams
 from netplan.sim.compiled import Compiled
 
 __all__ = ["run_replication"]
@@ -74,7 +74,7 @@ class _Draws:
 
     def __call__(self) -> float:
         if self._i >= len(self._buf):
-            n = 4096
+            n = DRAW_BLOCK
             arr = self._rng.standard_exponential(n) if self._exp else self._rng.random(n)
             self._buf = arr.tolist()
             self._i = 0
@@ -84,15 +84,33 @@ class _Draws:
 
 
 def substreams(seed_seq: np.random.SeedSequence) -> tuple:
-    """Arrival, failure and in-run seeds of one replication.
+    """Arrival, failure, in-run and initial-state seeds of one replication.
 
     Derived from the sequence's entropy and spawn key without spawning, so calling this
     twice on one object (engine and reference on the same seed) gives the same streams.
     """
     return tuple(
         np.random.SeedSequence(seed_seq.entropy, spawn_key=(*seed_seq.spawn_key, k))
-        for k in range(3)
+        for k in range(4)
     )
+
+
+def draw_generators(ss_misc: np.random.SeedSequence) -> tuple:
+    """Generators of the uniform and of the exponential draws made during a run.
+
+    Two generators rather than one, so the values drawn do not depend on when each
+    buffer is refilled: both engines see the same draws whatever their buffering.
+    """
+    return tuple(
+        np.random.default_rng(
+            np.random.SeedSequence(ss_misc.entropy, spawn_key=(*ss_misc.spawn_key, k))
+        )
+        for k in range(2)
+    )
+
+
+DRAW_BLOCK = 4096
+"""Draws generated at a time by either engine."""
 
 
 def _pick(paths: list, cum: list | None, u: float):
@@ -113,6 +131,8 @@ def run_replication(
     sample_interval_s: float | None = None,
     batch_target: int = 16384,
     keep_raw: bool = False,
+    warm_start: bool = False,
+    engine: str = "compiled",
 ) -> dict:
     """Simulate one replication and return its raw per-class, per-link and per-pool values.
 
@@ -135,6 +155,16 @@ def run_replication(
         Also return ``"_responses"`` (per class, the measured response times, s),
         ``"_link_samples"`` (samples x links utilisation) and ``"_queue_samples"``
         (samples x pools waiting), for aggregates over groups of classes and time series.
+    warm_start : bool
+        Start with stream sessions already in progress, drawn from their no-blocking
+        equilibrium (:func:`netplan.sim.arrivals.initial_streams`), so long sessions do
+        not need hours of warm-up. Their departures count as completions: use it with
+        a warm-up.
+    engine : {"compiled", "python"}
+        ``compiled`` (default): simpy holds the run's events and the numba kernel of
+        :mod:`netplan.sim.kernel` the sessions' events (:mod:`netplan.sim.fast_engine`).
+        ``python``: every event on simpy's calendar, handled in Python (this module) --
+        the same models, draws and results to rounding, several times slower.
 
     Returns
     -------
@@ -154,7 +184,38 @@ def run_replication(
     >>> bool(0.0 < out["blocking"][0] < 0.06)
     True
     """
-    ss_arrivals, ss_failures, ss_misc = substreams(seed_seq)
+    options = {
+        "warmup_s": warmup_s,
+        "duration_s": duration_s,
+        "start_hour": start_hour,
+        "sample_interval_s": sample_interval_s,
+        "batch_target": batch_target,
+        "keep_raw": keep_raw,
+        "warm_start": warm_start,
+    }
+    if engine == "compiled":
+        from netplan.sim.fast_engine import run_replication_compiled
+
+        return run_replication_compiled(cm, seed_seq, **options)
+    if engine == "python":
+        return _run_python(cm, seed_seq, **options)
+    raise ValueError(f"engine must be 'compiled' or 'python', got {engine!r}")
+
+
+def _run_python(
+    cm: Compiled,
+    seed_seq: np.random.SeedSequence,
+    *,
+    warmup_s: float,
+    duration_s: float,
+    start_hour: float,
+    sample_interval_s: float | None,
+    batch_target: int,
+    keep_raw: bool,
+    warm_start: bool,
+) -> dict:
+    """One replication with every event on simpy's calendar (``engine="python"``)."""
+    ss_arrivals, ss_failures, ss_misc, ss_initial = substreams(seed_seq)
     warm = float(warmup_s)
     end = warm + float(duration_s)
     if sample_interval_s is None:
@@ -220,9 +281,9 @@ def run_replication(
     pool_svc = cm.pool_service_s
     pool_det = [p.dist == "deterministic" for p in cm.pools]
 
-    rng_misc = np.random.default_rng(ss_misc)
-    uni = _Draws(rng_misc, exponential=False)
-    expo = _Draws(rng_misc, exponential=True)
+    rng_uni, rng_exp = draw_generators(ss_misc)
+    uni = _Draws(rng_uni, exponential=False)
+    expo = _Draws(rng_exp, exponential=True)
 
     source = ArrivalSource(
         cm.rate_per_s,
@@ -784,6 +845,27 @@ def run_replication(
             Timeout(env, sample_interval_s, None).callbacks.append(sample)
         drain()
 
+    if warm_start:
+        for c, u, rest in zip(
+            *(a.tolist() for a in initial_streams(
+                cm.rate_per_s, cm.mean_x, cm.deterministic, np.asarray(kind) == 0,
+                np.random.default_rng(ss_initial), start_hour,
+            )),
+            strict=True,
+        ):
+            path = _pick(paths_now[c], cum_now[c], u)
+            bw = bwk[c]
+            if path is None or any(free[link] < bw for link in path):
+                continue
+            for link in path:
+                free[link] -= bw
+            if tracking:
+                s = next(sid_counter)
+                active[s] = (c, path, bw)
+                Timeout(env, rest, s).callbacks.append(depart)
+            else:
+                Timeout(env, rest, (c, path, bw)).callbacks.append(depart)
+
     Timeout(env, 0.0, None).callbacks.append(kick)
     if warm > 0:
         Timeout(env, warm, None).callbacks.append(warmed)
@@ -801,23 +883,68 @@ def run_replication(
             if end > lo:
                 down_total[link] += end - lo
 
-    def diff(now_list, key):
-        return np.asarray(now_list, dtype=float) - np.asarray(snap[key], dtype=float)
+    log.debug("replication done: %d arrivals, %d generated", sum(arrived), f_total)
+    return replication_results(
+        counters={"arrived": arrived, "blocked": blocked, "cut": cut, "done": done,
+                  "failures": failures_n},
+        snapshot=snap,
+        responses=[np.asarray(r, dtype=float) for r in resp],
+        link_samples=link_samples,
+        queue_samples=queue_samples,
+        down_total_s=down_total,
+        pools={
+            "servers": servers,
+            "area_sys": area_sys,
+            "area_q": area_q,
+            "area_busy": area_busy,
+            "wait_sum": wait_sum,
+            "wait_n": wait_n,
+            "soj_sum": soj_sum,
+            "soj_n": soj_n,
+        },
+        n_links=n_links,
+        n_pools=n_pools,
+        duration_s=float(duration_s),
+        keep_raw=keep_raw,
+    )
 
-    offered = diff(arrived, "arrived")
-    n_blocked = diff(blocked, "blocked")
+
+def replication_results(
+    *,
+    counters: dict,
+    snapshot: dict,
+    responses: list,
+    link_samples: list,
+    queue_samples: list,
+    down_total_s,
+    pools: dict,
+    n_links: int,
+    n_pools: int,
+    duration_s: float,
+    keep_raw: bool,
+) -> dict:
+    """One replication's metrics from its counters, response times, samples and integrals.
+
+    ``counters`` hold totals since time 0 and ``snapshot`` their values at the end of the
+    warm-up; the differences are what the measured period saw. Both engines end here.
+    """
+
+    def diff(key):
+        return np.asarray(counters[key], dtype=float) - np.asarray(snapshot[key], dtype=float)
+
+    n_cls = len(responses)
+    offered = diff("arrived")
+    n_blocked = diff("blocked")
     with np.errstate(invalid="ignore", divide="ignore"):
         blocking = np.where(offered > 0, n_blocked / np.where(offered > 0, offered, 1), np.nan)
     r_mean = np.full(n_cls, np.nan)
     r_q = np.full((3, n_cls), np.nan)
-    for c in range(n_cls):
-        if resp[c]:
-            arr = np.asarray(resp[c])
+    for c, arr in enumerate(responses):
+        if len(arr):
             r_mean[c] = arr.mean()
             r_q[:, c] = np.percentile(arr, [50.0, 95.0, 99.0])
-    duration = float(duration_s)
     if link_samples:
-        ls = np.asarray(link_samples)
+        ls = np.asarray(link_samples, dtype=float)
         u_mean, u_max = ls.mean(axis=0), ls.max(axis=0)
     else:
         u_mean = u_max = np.full(n_links, np.nan)
@@ -826,36 +953,37 @@ def run_replication(
         q_mean, q_max = qs.mean(axis=0), qs.max(axis=0)
     else:
         q_mean = q_max = np.full(n_pools, np.nan)
-    srv = np.asarray(servers, dtype=float)
+    srv = np.asarray(pools["servers"], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        wait_mean = np.asarray(wait_sum) / np.asarray(wait_n, dtype=float)
-        soj_mean = np.asarray(soj_sum) / np.asarray(soj_n, dtype=float)
-    log.debug("replication done: %d arrivals, %d generated", sum(arrived), f_total)
+        wait_mean = np.asarray(pools["wait_sum"]) / np.asarray(pools["wait_n"], dtype=float)
+        soj_mean = np.asarray(pools["soj_sum"]) / np.asarray(pools["soj_n"], dtype=float)
     return {
         "offered": offered,
         "blocked": n_blocked,
         "blocking": blocking,
-        "dropped_by_failure": diff(cut, "cut"),
-        "completed": diff(done, "done"),
+        "dropped_by_failure": diff("cut"),
+        "completed": diff("done"),
         "response_mean_s": r_mean,
         "response_p50_s": r_q[0],
         "response_p95_s": r_q[1],
         "response_p99_s": r_q[2],
         "link_utilisation_mean": u_mean,
         "link_utilisation_max": u_max,
-        "link_down_fraction": np.asarray(down_total) / duration,
-        "link_failures": diff(failures_n, "failures"),
-        "pool_mean_in_system": np.asarray(area_sys) / duration,
-        "pool_mean_queue_length": np.asarray(area_q) / duration,
-        "pool_utilisation": np.asarray(area_busy) / duration / np.maximum(srv, 1),
+        "link_down_fraction": np.asarray(down_total_s, dtype=float) / duration_s,
+        "link_failures": diff("failures"),
+        "pool_mean_in_system": np.asarray(pools["area_sys"], dtype=float) / duration_s,
+        "pool_mean_queue_length": np.asarray(pools["area_q"], dtype=float) / duration_s,
+        "pool_utilisation": np.asarray(pools["area_busy"], dtype=float)
+        / duration_s
+        / np.maximum(srv, 1),
         "pool_mean_wait_s": wait_mean,
         "pool_mean_sojourn_s": soj_mean,
         "pool_queue_length_sampled_mean": q_mean,
         "pool_queue_length_sampled_max": q_max,
-        "_arrivals": sum(arrived),
+        "_arrivals": int(np.sum(counters["arrived"])),
         **(
             {
-                "_responses": [np.asarray(r, dtype=float) for r in resp],
+                "_responses": [np.asarray(r, dtype=float) for r in responses],
                 "_link_samples": np.asarray(link_samples, dtype=float).reshape(-1, n_links),
                 "_queue_samples": np.asarray(queue_samples, dtype=float).reshape(-1, n_pools),
             }

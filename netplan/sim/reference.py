@@ -56,7 +56,7 @@ def run_reference(
     """
     if cm.failures is not None or cm.pool_routing is not None:
         raise NetplanError("the reference model supports neither failures nor pool routing")
-    ss_arrivals, _, _ = substreams(seed_seq)
+    ss_arrivals = substreams(seed_seq)[0]
     warm = float(warmup_s)
     end = warm + float(duration_s)
     env = simpy.Environment()

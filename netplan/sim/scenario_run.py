@@ -236,8 +236,11 @@ def simulate_scenario(
             children = np.random.SeedSequence([seed, int(hour)]).spawn(reps)
             runs = []
             for r, child in enumerate(children):
+                # Hour-long video sessions would need hours of warm-up from an empty
+                # network: start from their equilibrium and let the warm-up settle the rest.
                 runs.append(run_replication(cm, child, warmup_s=warm, duration_s=dur,
-                                            start_hour=float(hour), keep_raw=True))
+                                            start_hour=float(hour), keep_raw=True,
+                                            warm_start=warm > 0))
                 step += 1
                 if progress:
                     progress(step, total_steps, f"hour {hour}: replication {r + 1}/{reps}")

@@ -192,6 +192,8 @@ def simulate(
     sample_interval_s: float | None = None,
     confidence: float = 0.99,
     workers: int = 1,
+    warm_start: bool = False,
+    engine: str = "compiled",
 ) -> SimResult:
     """Simulate independent replications and report means with confidence intervals.
 
@@ -226,6 +228,12 @@ def simulate(
         Processes that run replications side by side (Linux/macOS ``fork``; elsewhere 1).
         Results do not depend on it: each replication has its own seed. Scripts that use
         it need an ``if __name__ == "__main__":`` guard.
+    warm_start : bool
+        Start each replication with stream sessions already in progress (see
+        :func:`netplan.sim.engine.run_replication`).
+    engine : {"compiled", "python"}
+        The numba session kernel under simpy's calendar (default), or every event on
+        simpy's calendar in Python; see :func:`netplan.sim.engine.run_replication`.
 
     Returns
     -------
@@ -251,6 +259,8 @@ def simulate(
         "duration_s": float(duration_s),
         "start_hour": float(start_hour),
         "sample_interval_s": sample_interval_s,
+        "warm_start": warm_start,
+        "engine": engine,
     }
     if workers > 1 and len(children) > 1:
         runs = _parallel(cm, children, options, min(int(workers), len(children)))
