@@ -6,6 +6,7 @@ imports what it needs when it runs.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -442,10 +443,13 @@ def batch(batch_file: str | None, output: str | None, workers: int | None,
               help="Independent replications (default: the scenario's setting).")
 @click.option("--hours", type=click.IntRange(min=0, max=23), multiple=True,
               help="Hour of day to simulate (repeat for several; default: the scenario's).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Replications run side by side (default: every core; results do not "
+                   "depend on it).")
 @_output_option
 def simulate(topology: str, scenario: str, method: str, seed: int | None,
-             replications: int | None, hours: tuple[int, ...], output: str | None,
-             overwrite: bool) -> None:
+             replications: int | None, hours: tuple[int, ...], workers: int | None,
+             output: str | None, overwrite: bool) -> None:
     """What users feel: blocking, response times and queues per service, with confidence intervals.
 
     Writes sim_summary.json and CSV time series to -o DIR.
@@ -464,7 +468,7 @@ def simulate(topology: str, scenario: str, method: str, seed: int | None,
 
     result = simulate_main(topology, scenario, output, overwrite=overwrite, method=method,
                            seed=seed, replications=replications, hours=list(hours) or None,
-                           progress=progress)
+                           progress=progress, workers=workers or os.cpu_count() or 1)
     for row in result.summary.get("services", []):
         click.echo(_service_line(row))
     click.echo(f"wrote {output}/sim_summary.json and CSV time series")

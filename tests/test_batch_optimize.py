@@ -336,3 +336,16 @@ def test_the_example_batch_file_validates():
     batch = load_batch(path)
     assert batch.definition.options == {"routing": "fixed", "check": True}
     assert batch.definition.monte_carlo.draws == 30
+
+
+def test_each_variant_keeps_its_scenario_and_it_reruns_to_the_same_plan(mc_pool, topology):
+    """``variants/<id>/scenario.yaml`` loads on its own and the optimizer re-plans it exactly."""
+    out = mc_pool.directory
+    for variant_id in ("v00000", "v00004"):
+        path = out / "variants" / variant_id / "scenario.yaml"
+        assert path.read_text(encoding="utf-8").startswith(f"# Batch variant {variant_id}")
+        scenario = netplan.load_scenario(path, topology)
+        plan = optimize(topology, scenario, check=False)
+        recorded = mc_pool.outcomes[variant_id].metrics
+        assert plan.objective_cny == recorded["total_cost_cny"]
+        assert len(plan.purchases()) == recorded["purchases"]

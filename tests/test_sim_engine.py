@@ -401,3 +401,21 @@ def test_invariants_under_random_failures(seed):
     assert np.all((raw["link_down_fraction"] >= 0) & (raw["link_down_fraction"] < 0.5))
     assert raw["link_down_fraction"].mean() > 0.02
     assert np.all(np.isfinite(raw["response_mean_s"][:, 2:]))
+
+
+def test_intervals_stay_within_what_the_quantity_can_take():
+    """Two noisy replications: the plain t-interval of blocking dips below 0; the reported one not."""
+    from netplan.sim import mean_ci
+
+    net = SimNetwork(("l0",), [10.0])
+    video = TrafficClass("video", "stream", paths=[[0]], arrival_rate_per_s=8.0,
+                         bandwidth_mbps=1.0, holding_s=1.0)
+    res = simulate(net, [video], seed=3, replications=2, warmup_s=1.0, duration_s=40.0)
+    raw = res.per_replication["blocking"]
+    plain_low = mean_ci(raw, res.confidence)[1]
+    assert plain_low[0] < 0.0  # Student-t with one degree of freedom is very wide
+    assert res["blocking"].ci_low[0] == 0.0
+    assert mean_ci(raw, res.confidence)[2][0] > 1.0
+    assert res["blocking"].ci_high[0] == 1.0
+    for name in ("response_mean_s", "link_utilisation_mean", "offered"):
+        assert np.all(res[name].ci_low[np.isfinite(res[name].ci_low)] >= 0.0)

@@ -202,6 +202,22 @@ def _plain_metric(value: Any) -> Any:
     return str(value)
 
 
+SCENARIO_FILE = "scenario.yaml"
+"""The variant's resolved scenario, written beside its results."""
+
+
+def _scenario_file(variant_id: str, scenario) -> bytes:
+    """The variant's scenario as one self-contained YAML file, ready for ``egov-netplan plan``."""
+    from netplan.io.scenario_io import scenario_to_dict
+    from netplan.io.yamlfile import dump_yaml
+
+    header = (
+        f"# Batch variant {variant_id}: its scenario with every parameter applied.\n"
+        "# Full report: egov-netplan plan TOPOLOGY.yaml scenario.yaml -o DIR\n"
+    )
+    return (header + dump_yaml(scenario_to_dict(scenario))).encode()
+
+
 def run_variant(task: VariantTask) -> VariantOutcome:
     """Run one variant (in a worker); errors become an ``error`` outcome, never an exception."""
     from netplan.io.scenario_io import build_scenario
@@ -239,6 +255,7 @@ def run_variant(task: VariantTask) -> VariantOutcome:
     # Rendering the files here keeps the one process that writes the store from becoming
     # the bottleneck when many workers finish quickly.
     files = render_files(arrays, output.tables)
+    files[SCENARIO_FILE] = _scenario_file(task.variant_id, scenario)
     return VariantOutcome(
         task.variant_id, "ok", "", metrics, arrays, files, time.perf_counter() - start, worker
     )

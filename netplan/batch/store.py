@@ -9,6 +9,7 @@ Layout::
     DIR/variants/<id>/record.json  the index entry plus the stage's metrics
     DIR/variants/<id>/arrays.npz   the stage's arrays with their axes and labels
     DIR/variants/<id>/<table>.csv  the stage's tables
+    DIR/variants/<id>/scenario.yaml  the variant's resolved scenario (ready for ``plan``)
     DIR/results.csv, summary files written when the batch ends
 
 A variant's directory is built beside its final place and swapped in whole

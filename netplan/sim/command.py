@@ -30,6 +30,7 @@ def simulate_main(
     replications: int | None = None,
     hours: Sequence[int] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    workers: int = 1,
 ) -> SimScenarioResult:
     """Simulate a scenario on a topology and write the results to ``output``.
 
@@ -46,6 +47,8 @@ def simulate_main(
         Override the scenario's ``seed`` and ``simulation`` settings.
     progress : callable, optional
         ``progress(done, total, message)`` after each replication (for a progress bar).
+    workers : int
+        Replications run side by side in forked processes.
 
     Returns
     -------
@@ -69,7 +72,7 @@ def simulate_main(
     scenario = load_scenario(scenario_path, topology)
     result = simulate_scenario(
         topology, scenario, method=method, seed=seed, replications=replications,
-        hours=hours, progress=progress,
+        hours=hours, progress=progress, workers=workers,
     )
     with staged_output_dir(Path(output), overwrite=overwrite) as stage:
         result.save(stage)

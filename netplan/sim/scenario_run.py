@@ -26,9 +26,8 @@ from netplan.atomic import write_text_atomic
 from netplan.errors import Problem, ValidationError
 from netplan.sim.build import sim_inputs
 from netplan.sim.compiled import compile_model
-from netplan.sim.engine import run_replication
 from netplan.sim.fastpath import analytic
-from netplan.sim.stats import mean_ci, summarise
+from netplan.sim.stats import mean_ci, run_replications, summarise
 
 __all__ = ["SimScenarioResult", "simulate_scenario"]
 
@@ -158,6 +157,7 @@ def simulate_scenario(
     plan_rows: Sequence[dict] | None = None,
     confidence: float = 0.95,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> SimScenarioResult:
     """Run the scenario's services through the simulator or the closed forms.
 
@@ -176,6 +176,9 @@ def simulate_scenario(
         Level of the Student-t intervals across replications.
     progress : callable, optional
         ``progress(done, total, message)`` after every replication (or hour).
+    workers : int
+        Replications run side by side in this many forked processes (results do not
+        depend on it: every replication has its own seed).
 
     Returns
     -------
@@ -234,16 +237,17 @@ def simulate_scenario(
             per_svc = _analytic_services(res, rates, svc_of, n_svc)
         else:
             children = np.random.SeedSequence([seed, int(hour)]).spawn(reps)
-            runs = []
-            for r, child in enumerate(children):
-                # Hour-long video sessions would need hours of warm-up from an empty
-                # network: start from their equilibrium and let the warm-up settle the rest.
-                runs.append(run_replication(cm, child, warmup_s=warm, duration_s=dur,
-                                            start_hour=float(hour), keep_raw=True,
-                                            warm_start=warm > 0))
-                step += 1
+            # Hour-long video sessions would need hours of warm-up from an empty network:
+            # start from their equilibrium and let the warm-up settle the rest.
+            options = {"warmup_s": warm, "duration_s": dur, "start_hour": float(hour),
+                       "keep_raw": True, "warm_start": warm > 0}
+
+            def replication_done(k: int, hour: int = int(hour), first: int = step) -> None:
                 if progress:
-                    progress(step, total_steps, f"hour {hour}: replication {r + 1}/{reps}")
+                    progress(first + k, total_steps, f"hour {hour}: replication {k}/{reps}")
+
+            runs = run_replications(cm, children, options, workers, replication_done)
+            step += reps
             res = summarise(runs, class_ids=cm.class_ids, link_ids=network.link_ids,
                             pool_ids=tuple(p.id for p in pools), confidence=confidence,
                             seed=seed, warmup_s=warm, duration_s=dur)
@@ -314,9 +318,9 @@ def _simulated_services(runs, svc_of, n_svc, confidence) -> list[dict]:
                 pct[:, r, k] = np.percentile(allr, PERCENTILES)
                 mean_r[r, k] = allr.mean()
     out = []
-    bm, bl, bh, bn = mean_ci(block, confidence)
-    stats = [mean_ci(pct[i], confidence) for i in range(len(PERCENTILES))]
-    rm, rl, rh, rn = mean_ci(mean_r, confidence)
+    bm, bl, bh, bn = mean_ci(block, confidence, bounds=(0.0, 1.0))
+    stats = [mean_ci(pct[i], confidence, bounds=(0.0, np.inf)) for i in range(len(PERCENTILES))]
+    rm, rl, rh, rn = mean_ci(mean_r, confidence, bounds=(0.0, np.inf))
     for k in range(n_svc):
         row = {"blocking": _stat(bm[k], bl[k], bh[k], bn[k], "simulation"),
                "response_mean_s": _stat(rm[k], rl[k], rh[k], rn[k], "simulation")}

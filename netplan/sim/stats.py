@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import numbers
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 from scipy import stats as sps
@@ -29,12 +29,12 @@ from netplan.sim.engine import run_replication
 from netplan.sim.model import LinkFailures, Reroute, ServerPool, SimNetwork, TrafficClass
 from netplan.sim.result import METRICS, Metric, SimResult
 
-__all__ = ["mean_ci", "simulate", "summarise"]
+__all__ = ["mean_ci", "run_replications", "simulate", "summarise"]
 
 log = logging.getLogger(__name__)
 
 
-def mean_ci(samples, confidence: float = 0.99):
+def mean_ci(samples, confidence: float = 0.99, bounds: tuple[float, float] = (-np.inf, np.inf)):
     """Mean and Student-t confidence interval along axis 0, ignoring NaN.
 
     Parameters
@@ -43,6 +43,10 @@ def mean_ci(samples, confidence: float = 0.99):
         One row per independent replication.
     confidence : float
         Two-sided confidence level.
+    bounds : (float, float)
+        The values the quantity can take (e.g. ``(0, 1)`` for a probability). The interval
+        is cut to them: the true value lies inside, so the cut interval covers it as often,
+        and a report never shows a negative time or a probability above one.
 
     Returns
     -------
@@ -56,6 +60,8 @@ def mean_ci(samples, confidence: float = 0.99):
     >>> m, lo, hi, n = mean_ci([1.0, 2.0, 3.0], 0.95)
     >>> float(m), round(float(hi - m), 4), int(n)
     (2.0, 2.4841, 3)
+    >>> float(mean_ci([0.1, 0.9], 0.95, bounds=(0.0, 1.0))[1])
+    0.0
     """
     x = np.asarray(samples, dtype=float)
     if x.ndim == 0 or x.shape[0] == 0:
@@ -72,7 +78,8 @@ def mean_ci(samples, confidence: float = 0.99):
         t = sps.t.ppf(0.5 + confidence / 2.0, np.maximum(n - 1, 1))
         half = t * np.sqrt(var / np.maximum(n, 1))
     half = np.where(n >= 2, half, np.nan)
-    return mean, mean - half, mean + half, n
+    low, high = bounds
+    return mean, np.maximum(mean - half, low), np.minimum(mean + half, high), n
 
 
 def summarise(
@@ -109,7 +116,9 @@ def summarise(
     for name, (axis, unit, _) in METRICS.items():
         stack = np.stack([np.asarray(r[name], dtype=float) for r in runs])
         raw[name] = stack
-        mean, lo, hi, n = mean_ci(stack, confidence)
+        # every measure is >= 0; probabilities and fractions are also <= 1
+        top = 1.0 if unit in ("probability", "fraction") else np.inf
+        mean, lo, hi, n = mean_ci(stack, confidence, bounds=(0.0, top))
         metrics[name] = Metric(name, axis, unit, mean, lo, hi, n, "simulation")
     return SimResult(
         method="simulation",
@@ -158,20 +167,40 @@ def _run_shared(child: np.random.SeedSequence) -> dict:
     return run_replication(_SHARED["cm"], child, **_SHARED["options"])
 
 
-def _parallel(cm, children, options: dict, workers: int) -> list:
-    """Run replications in forked processes that inherit the compiled model.
+def run_replications(
+    cm,
+    children: Sequence[np.random.SeedSequence],
+    options: dict,
+    workers: int = 1,
+    on_done: Callable[[int], None] | None = None,
+) -> list[dict]:
+    """Run one replication per seed, side by side in ``workers`` forked processes.
 
     Forking (rather than pickling the model) lets ``reroute`` be any callable, lambdas
-    included. Without ``fork`` the replications run one after another.
+    included. Without ``fork`` (or with one worker) they run one after another. The
+    results come back in the order of ``children`` whatever order they finish in;
+    ``on_done(k)`` is called as the ``k``-th one to finish does.
     """
-    if "fork" not in mp.get_all_start_methods():
+    workers = min(int(workers), len(children))
+    if workers > 1 and "fork" not in mp.get_all_start_methods():
         log.info("no fork start method here: running replications sequentially")
-        return [run_replication(cm, child, **options) for child in children]
+        workers = 1
+    if workers <= 1:
+        runs = []
+        for child in children:
+            runs.append(run_replication(cm, child, **options))
+            if on_done:
+                on_done(len(runs))
+        return runs
     _SHARED["cm"], _SHARED["options"] = cm, options
     try:
         ctx = mp.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            return list(pool.map(_run_shared, children))
+            futures = [pool.submit(_run_shared, child) for child in children]
+            for k, _ in enumerate(as_completed(futures), start=1):
+                if on_done:
+                    on_done(k)
+            return [f.result() for f in futures]
     finally:
         _SHARED.clear()
 
@@ -262,13 +291,13 @@ def simulate(
         "warm_start": warm_start,
         "engine": engine,
     }
-    if workers > 1 and len(children) > 1:
-        runs = _parallel(cm, children, options, min(int(workers), len(children)))
-    else:
-        runs = []
-        for i, child in enumerate(children):
-            runs.append(run_replication(cm, child, **options))
-            log.debug("replication %d/%d done", i + 1, replications)
+    runs = run_replications(
+        cm,
+        children,
+        options,
+        workers,
+        lambda k: log.debug("replication %d/%d done", k, replications),
+    )
     return summarise(
         runs,
         class_ids=cm.class_ids,
