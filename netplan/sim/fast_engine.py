@@ -137,6 +137,8 @@ class _State:
         self.fcur[K.F_EL_NEXT] = np.inf
         self.fcur[K.F_WARM] = warm
         self.paths: tuple = ()
+        # the model caches one PathSet per failure state; flatten each only once
+        self._tables: dict[int, tuple] = {}
 
     def _slots(self, dtypes: tuple, size: int) -> tuple:
         """A slot table: one array per field, plus the free-slot stack (all slots free)."""
@@ -147,7 +149,12 @@ class _State:
         return (*arrays, np.arange(size - 1, -1, -1, dtype=np.int64))
 
     def set_paths(self, ps: PathSet, n_classes: int) -> None:
-        tables = _path_tables(ps, n_classes)
+        """Use the paths of ``ps`` from now on (widening the link columns if need be)."""
+        key = id(ps)
+        if key not in self._tables:
+            # holding ps keeps its id from being reused by another object
+            self._tables[key] = (ps, _path_tables(ps, n_classes))
+        tables = self._tables[key][1]
         width = tables[3].shape[1]
         if width > self.width:
             self.width = width
