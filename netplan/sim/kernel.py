@@ -17,12 +17,13 @@ The models are those of :mod:`netplan.sim.engine` (see its docstring), event for
 - a request queues FIFO for a server of its pool, may be routed on to further pools,
   and its response then travels back as an elastic flow.
 
-State lives in tuples of arrays (built by :class:`netplan.sim.fast_engine._State`); every
-function here mutates them in place. The helpers are inlined into :func:`advance`: passing
-dozens of arrays from call to call costs more than the model work (1M sessions of the
-Chongqing busy hour: 3.5–3.9 s as calls, 1.9–2.2 s inlined, the same compile time). Slot tables grow on demand: :func:`advance` stops with a ``NEED_*`` code
-before an event that needs a free slot or a fresh random draw, the caller grows or
-refills the arrays and calls again, so no event is ever half-handled.
+State lives in tuples of arrays (built by :class:`netplan.sim.fast_engine._State`);
+every function here mutates them in place. The helpers are inlined into :func:`advance`:
+passing dozens of arrays from call to call costs more than the model work (1M sessions
+of the Chongqing busy hour: 3.5–3.9 s as calls, 1.9–2.2 s inlined, the same compile
+time). Slot tables grow on demand: :func:`advance` stops with a ``NEED_*`` code before
+an event that needs a free slot or a fresh random draw, the caller grows or refills the
+arrays and calls again, so no event is ever half-handled.
 """
 
 from __future__ import annotations
