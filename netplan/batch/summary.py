@@ -436,29 +436,42 @@ def exceedance_figure(rows: list[dict[str, Any]], top: int = 30):
     >>> [list(row) for row in fig.data[0].z]
     [[0.25]]
     """
+    return _link_year_heatmap(
+        rows,
+        "p_over_target",
+        top,
+        title="Probability of exceeding the utilisation target (超目标概率)",
+        colorscale="Reds",
+        colorbar="P(over target)",
+        hover="%{y} in %{x}: %{z:.0%} of variants over target<extra></extra>",
+    )
+
+
+def _link_year_heatmap(rows, key: str, top: int, *, title: str, colorscale: str,
+                       colorbar: str, hover: str):
+    """Heatmap of a probability ``key`` per link (rows, the ``top`` highest) and year."""
     import plotly.graph_objects as go
 
     best: dict[str, float] = {}
     for row in rows:
-        best[row["link"]] = max(best.get(row["link"], 0.0), row["p_over_target"])
+        best[row["link"]] = max(best.get(row["link"], 0.0), row[key])
     links = sorted(best, key=lambda k: (-best[k], k))[:top]
     years = sorted({row["year"] for row in rows})
-    grid = {(row["link"], row["year"]): row["p_over_target"] for row in rows}
-    z = [[grid.get((link, year)) for year in years] for link in links]
+    grid = {(row["link"], row["year"]): row[key] for row in rows}
     fig = go.Figure(
         go.Heatmap(
-            z=z,
+            z=[[grid.get((link, year)) for year in years] for link in links],
             x=[str(y) for y in years],
             y=links,
             zmin=0,
             zmax=1,
-            colorscale="Reds",
-            colorbar={"title": "P(over target)"},
-            hovertemplate="%{y} in %{x}: %{z:.0%} of variants over target<extra></extra>",
+            colorscale=colorscale,
+            colorbar={"title": colorbar},
+            hovertemplate=hover,
         )
     )
     fig.update_layout(
-        title="Probability of exceeding the utilisation target (超目标概率)",
+        title=title,
         xaxis_title="year",
         yaxis={"autorange": "reversed", "title": "link"},
         height=max(320, 22 * len(links) + 140),
@@ -656,33 +669,15 @@ def upgrade_probability_figure(rows: list[dict[str, Any]], top: int = 30):
     >>> [list(row) for row in fig.data[0].z]
     [[0.5]]
     """
-    import plotly.graph_objects as go
-
-    best: dict[str, float] = {}
-    for row in rows:
-        best[row["link"]] = max(best.get(row["link"], 0.0), row["p_upgraded"])
-    links = sorted(best, key=lambda k: (-best[k], k))[:top]
-    years = sorted({row["year"] for row in rows})
-    grid = {(row["link"], row["year"]): row["p_upgraded"] for row in rows}
-    fig = go.Figure(
-        go.Heatmap(
-            z=[[grid.get((link, year)) for year in years] for link in links],
-            x=[str(y) for y in years],
-            y=links,
-            zmin=0,
-            zmax=1,
-            colorscale="Blues",
-            colorbar={"title": "P(upgraded)"},
-            hovertemplate="%{y} by %{x}: upgraded in %{z:.0%} of variants<extra></extra>",
-        )
-    )
-    fig.update_layout(
+    return _link_year_heatmap(
+        rows,
+        "p_upgraded",
+        top,
         title="Probability that the plan upgrades a link by each year (扩容概率)",
-        xaxis_title="year",
-        yaxis={"autorange": "reversed", "title": "link"},
-        height=max(320, 22 * len(links) + 140),
+        colorscale="Blues",
+        colorbar="P(upgraded)",
+        hover="%{y} by %{x}: upgraded in %{z:.0%} of variants<extra></extra>",
     )
-    return fig
 
 
 def planned_capacity_figure(rows: list[dict[str, Any]], year: int | None = None, top: int = 30):

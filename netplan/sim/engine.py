@@ -771,40 +771,7 @@ def _run_python(
             down_total[link] += t - lo
         set_paths(t)
 
-    def scripted(ev) -> None:
-        link, action = ev.value
-        if action == "down":
-            link_down(link, env.now)
-        else:
-            link_up(link, env.now)
-        drain()
-
-    fail_rng = np.random.default_rng(ss_failures)
-    fm = cm.failures
-    mtbf = mttr = None
-    if fm is not None and fm.mtbf_s is not None:
-        mtbf, mttr = fm.mtbf_s.tolist(), fm.mttr_s.tolist()
-
-    def random_fail(ev) -> None:
-        link = ev.value
-        link_down(link, env.now)
-        Timeout(env, fail_rng.exponential(mttr[link]), link).callbacks.append(random_repair)
-        drain()
-
-    def random_repair(ev) -> None:
-        link = ev.value
-        link_up(link, env.now)
-        Timeout(env, fail_rng.exponential(mtbf[link]), link).callbacks.append(random_fail)
-        drain()
-
-    if mtbf is not None:
-        for link in range(n_links):
-            if np.isfinite(mtbf[link]):
-                Timeout(env, fail_rng.exponential(mtbf[link]), link).callbacks.append(random_fail)
-    if fm is not None:
-        for t_s, link, action in fm.script:
-            if t_s < end:
-                Timeout(env, t_s, (link, action)).callbacks.append(scripted)
+    schedule_failures(env, cm, ss_failures, end, link_down, link_up, drain)
 
     # ---------------------------------------------------------------- warm-up, samples
     snap = {
@@ -907,6 +874,48 @@ def _run_python(
         duration_s=float(duration_s),
         keep_raw=keep_raw,
     )
+
+
+def schedule_failures(env, cm: Compiled, ss_failures, end: float, link_down, link_up,
+                      after) -> None:
+    """Put the model's random and scripted link failures on ``env``'s calendar.
+
+    ``link_down(link, t)`` and ``link_up(link, t)`` change the engine's state; ``after()``
+    ends every failure and repair callback (the engine catches up on its sessions). Random
+    up and down times are exponential, drawn from ``ss_failures`` in the same order by
+    either engine.
+    """
+    fm = cm.failures
+    if fm is None:
+        return
+    fail_rng = np.random.default_rng(ss_failures)
+
+    def scripted(ev) -> None:
+        link, action = ev.value
+        (link_down if action == "down" else link_up)(link, env.now)
+        after()
+
+    if fm.mtbf_s is not None:
+        mtbf, mttr = fm.mtbf_s.tolist(), fm.mttr_s.tolist()
+
+        def random_fail(ev) -> None:
+            link = ev.value
+            link_down(link, env.now)
+            Timeout(env, fail_rng.exponential(mttr[link]), link).callbacks.append(random_repair)
+            after()
+
+        def random_repair(ev) -> None:
+            link = ev.value
+            link_up(link, env.now)
+            Timeout(env, fail_rng.exponential(mtbf[link]), link).callbacks.append(random_fail)
+            after()
+
+        for link in range(cm.n_links):
+            if np.isfinite(mtbf[link]):
+                Timeout(env, fail_rng.exponential(mtbf[link]), link).callbacks.append(random_fail)
+    for t_s, link, action in fm.script:
+        if t_s < end:
+            Timeout(env, t_s, (link, action)).callbacks.append(scripted)
 
 
 def replication_results(

@@ -24,7 +24,13 @@ from simpy.events import Timeout
 from netplan.sim import kernel as K
 from netplan.sim.arrivals import ArrivalSource, initial_streams
 from netplan.sim.compiled import Compiled, PathSet
-from netplan.sim.engine import DRAW_BLOCK, draw_generators, replication_results, substreams
+from netplan.sim.engine import (
+    DRAW_BLOCK,
+    draw_generators,
+    replication_results,
+    schedule_failures,
+    substreams,
+)
 
 __all__ = ["run_replication_compiled"]
 
@@ -308,37 +314,7 @@ def run_replication_compiled(
             down_total[link] += t - lo
         set_paths()
 
-    def scripted(ev) -> None:
-        link, action = ev.value
-        (link_down if action == "down" else link_up)(link, env.now)
-        catch_up()
-
-    fail_rng = np.random.default_rng(ss_failures)
-    fm = cm.failures
-    mtbf = mttr = None
-    if fm is not None and fm.mtbf_s is not None:
-        mtbf, mttr = fm.mtbf_s.tolist(), fm.mttr_s.tolist()
-
-    def random_fail(ev) -> None:
-        link = ev.value
-        link_down(link, env.now)
-        Timeout(env, fail_rng.exponential(mttr[link]), link).callbacks.append(random_repair)
-        catch_up()
-
-    def random_repair(ev) -> None:
-        link = ev.value
-        link_up(link, env.now)
-        Timeout(env, fail_rng.exponential(mtbf[link]), link).callbacks.append(random_fail)
-        catch_up()
-
-    if mtbf is not None:
-        for link in range(n_links):
-            if np.isfinite(mtbf[link]):
-                Timeout(env, fail_rng.exponential(mtbf[link]), link).callbacks.append(random_fail)
-    if fm is not None:
-        for t_s, link, action in fm.script:
-            if t_s < end:
-                Timeout(env, t_s, (link, action)).callbacks.append(scripted)
+    schedule_failures(env, cm, ss_failures, end, link_down, link_up, catch_up)
 
     # ---------------------------------------------------------------- warm-up, samples
     snap: dict = {}

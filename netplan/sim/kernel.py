@@ -350,12 +350,52 @@ def _served(model, paths, links, counts, heap, flows, reqs, pools, draws, resp, 
     _respond(model, paths, links, counts, flows, reqs, resp, cur, fcur, r, t, warm)
 
 
+# ------------------------------------------------------------------ streams
+@njit(cache=True, inline="always")
+def _fits(paths, links, pi, bw):
+    """True when every link of path ``pi`` has ``bw`` kbit/s free."""
+    free = links[0]
+    path_links, path_len = paths[3], paths[4]
+    for j in range(path_len[pi]):
+        if free[path_links[pi, j]] < bw:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _hold(paths, links, heap, streams, cur, c, pi, bw, leave_t):
+    """Put a stream of class ``c`` on path ``pi`` until ``leave_t``.
+
+    Returns True when a link it takes had elastic flows (their shares changed).
+    """
+    free, el_n = links[0], links[2]
+    path_links, path_len = paths[3], paths[4]
+    s_cls, s_bw, s_links, s_len, s_state, s_free = streams
+    n = path_len[pi]
+    cur[C_STREAM_FREE] -= 1
+    s = s_free[cur[C_STREAM_FREE]]
+    s_cls[s] = c
+    s_bw[s] = bw
+    s_len[s] = n
+    s_state[s] = 1
+    shared = False
+    for j in range(n):
+        link = path_links[pi, j]
+        s_links[s, j] = link
+        free[link] -= bw
+        if el_n[link] > 0:
+            shared = True
+            _set_share(links, link)
+    _heap_push(heap, cur, leave_t, 2 * s)
+    return shared
+
+
 # ------------------------------------------------------------------ events
 @njit(cache=True, inline="always")
 def _arrival(model, paths, links, counts, arrivals, heap, streams, flows, reqs, pools, cur,
              fcur, i):
     kind, bw_kbps, pool_of = model[0], model[1], model[2]
-    free, up, el_n = links[0], links[1], links[2]
+    up = links[1]
     arrived, blocked = counts[0], counts[1]
     a_t, a_cls, a_u, a_x, a_y = arrivals
     path_links, path_len = paths[3], paths[4]
@@ -371,27 +411,10 @@ def _arrival(model, paths, links, counts, arrivals, heap, streams, flows, reqs, 
     k = kind[c]
     if k == 0:
         bw = bw_kbps[c]
-        for j in range(n):
-            if free[path_links[pi, j]] < bw:
-                blocked[c] += 1
-                return
-        s_cls, s_bw, s_links, s_len, s_state, s_free = streams
-        cur[C_STREAM_FREE] -= 1
-        s = s_free[cur[C_STREAM_FREE]]
-        s_cls[s] = c
-        s_bw[s] = bw
-        s_len[s] = n
-        s_state[s] = 1
-        shared = False
-        for j in range(n):
-            link = path_links[pi, j]
-            s_links[s, j] = link
-            free[link] -= bw
-            if el_n[link] > 0:
-                shared = True
-                _set_share(links, link)
-        _heap_push(heap, cur, t + a_x[i], 2 * s)
-        if shared:
+        if not _fits(paths, links, pi, bw):
+            blocked[c] += 1
+            return
+        if _hold(paths, links, heap, streams, cur, c, pi, bw, t + a_x[i]):
             _update_rates(links, flows, cur, fcur, t)
     elif k == 1:
         for j in range(n):
@@ -528,33 +551,11 @@ def admit_initial_streams(model, paths, links, heap, streams, cur, cls, u, rest_
     The caller has made room for all of them. One that does not fit is left out.
     """
     bw_kbps = model[1]
-    free = links[0]
-    path_links, path_len = paths[3], paths[4]
-    s_cls, s_bw, s_links, s_len, s_state, s_free = streams
     for i in range(cls.shape[0]):
         c = cls[i]
         pi = _pick(paths, c, u[i])
-        if pi < 0:
-            continue
-        bw = bw_kbps[c]
-        n = path_len[pi]
-        fits = True
-        for j in range(n):
-            if free[path_links[pi, j]] < bw:
-                fits = False
-        if not fits:
-            continue
-        cur[C_STREAM_FREE] -= 1
-        s = s_free[cur[C_STREAM_FREE]]
-        s_cls[s] = c
-        s_bw[s] = bw
-        s_len[s] = n
-        s_state[s] = 1
-        for j in range(n):
-            link = path_links[pi, j]
-            s_links[s, j] = link
-            free[link] -= bw
-        _heap_push(heap, cur, rest_s[i], 2 * s)
+        if pi >= 0 and _fits(paths, links, pi, bw_kbps[c]):
+            _hold(paths, links, heap, streams, cur, c, pi, bw_kbps[c], rest_s[i])
 
 
 @njit(cache=True)
