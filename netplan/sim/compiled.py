@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from netplan.errors import Problem, ValidationError
+from netplan.sim.arrivals import ArrivalSource, initial_streams
 from netplan.sim.model import (
     LinkFailures,
     Reroute,
@@ -81,6 +82,33 @@ class Compiled:
     route_dest: list
     base: PathSet
     _cache: dict = field(default_factory=dict)
+
+    def arrival_source(self, seed_seq: np.random.SeedSequence, start_hour: float, end_s: float,
+                       batch_target: int, as_arrays: bool = False) -> ArrivalSource:
+        """The sessions of one run, in time-ordered batches (every engine reads these)."""
+        return ArrivalSource(
+            self.rate_per_s,
+            self.traces,
+            self.mean_x,
+            self.mean_y,
+            self.deterministic,
+            np.random.default_rng(seed_seq),
+            start_hour,
+            end_s,
+            batch_target,
+            as_arrays=as_arrays,
+        )
+
+    def initial_streams(self, seed_seq: np.random.SeedSequence, start_hour: float) -> tuple:
+        """Stream sessions in progress at time 0 (see :func:`netplan.sim.arrivals.initial_streams`)."""
+        return initial_streams(
+            self.rate_per_s,
+            self.mean_x,
+            self.deterministic,
+            np.asarray(self.kind) == KIND_CODE["stream"],
+            np.random.default_rng(seed_seq),
+            start_hour,
+        )
 
     def paths_for(self, failed_mask: np.ndarray) -> PathSet:
         """Candidate paths in a failure state (``reroute`` or ECMP pruning), cached.

@@ -51,7 +51,6 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from netplan.sim.arrivals import ArrivalSource, initial_streams
 from netplan.sim.compiled import Compiled
 
 __all__ = ["run_replication"]
@@ -285,17 +284,7 @@ def _run_python(
     uni = _Draws(rng_uni, exponential=False)
     expo = _Draws(rng_exp, exponential=True)
 
-    source = ArrivalSource(
-        cm.rate_per_s,
-        cm.traces,
-        cm.mean_x,
-        cm.mean_y,
-        cm.deterministic,
-        np.random.default_rng(ss_arrivals),
-        start_hour,
-        end,
-        batch_target,
-    )
+    source = cm.arrival_source(ss_arrivals, start_hour, end, batch_target)
     f_t: list = []
     f_c: list = []
     f_u: list = []
@@ -814,10 +803,7 @@ def _run_python(
 
     if warm_start:
         for c, u, rest in zip(
-            *(a.tolist() for a in initial_streams(
-                cm.rate_per_s, cm.mean_x, cm.deterministic, np.asarray(kind) == 0,
-                np.random.default_rng(ss_initial), start_hour,
-            )),
+            *(a.tolist() for a in cm.initial_streams(ss_initial, start_hour)),
             strict=True,
         ):
             path = _pick(paths_now[c], cum_now[c], u)

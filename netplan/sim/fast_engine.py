@@ -22,7 +22,6 @@ import simpy
 from simpy.events import Timeout
 
 from netplan.sim import kernel as K
-from netplan.sim.arrivals import ArrivalSource, initial_streams
 from netplan.sim.compiled import Compiled, PathSet
 from netplan.sim.engine import (
     DRAW_BLOCK,
@@ -238,18 +237,7 @@ def run_replication_compiled(
     st = _State(cm, warm, width=1)
     st.set_paths(cm.base, cm.n_classes)  # widens the link columns to the longest path
     rng_uni, rng_exp = draw_generators(ss_misc)
-    source = ArrivalSource(
-        cm.rate_per_s,
-        cm.traces,
-        cm.mean_x,
-        cm.mean_y,
-        cm.deterministic,
-        np.random.default_rng(ss_arrivals),
-        start_hour,
-        end,
-        batch_target,
-        as_arrays=True,
-    )
+    source = cm.arrival_source(ss_arrivals, start_hour, end, batch_target, as_arrays=True)
     generated = 0
 
     def run_kernel(until: float) -> None:
@@ -347,10 +335,7 @@ def run_replication_compiled(
         catch_up()
 
     if warm_start:
-        cls0, u0, rest0 = initial_streams(
-            cm.rate_per_s, cm.mean_x, cm.deterministic, st.model[0] == 0,
-            np.random.default_rng(ss_initial), start_hour,
-        )
+        cls0, u0, rest0 = cm.initial_streams(ss_initial, start_hour)
         st.make_room(streams=len(cls0), heap=len(cls0))
         K.admit_initial_streams(st.model, st.paths, st.links, st.heap, st.streams, st.cur,
                                 cls0, u0, rest0)

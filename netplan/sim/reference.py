@@ -15,7 +15,6 @@ import numpy as np
 import simpy
 
 from netplan.errors import NetplanError
-from netplan.sim.arrivals import ArrivalSource
 from netplan.sim.compiled import Compiled
 from netplan.sim.engine import _pick, substreams
 
@@ -145,17 +144,7 @@ def run_reference(
             rtt = 2.0 * sum(cm.latency_s[k] for k in path)
             resp[c].append(env.now - t0 + rtt)
 
-    source = ArrivalSource(
-        cm.rate_per_s,
-        cm.traces,
-        cm.mean_x,
-        cm.mean_y,
-        cm.deterministic,
-        np.random.default_rng(ss_arrivals),
-        start_hour,
-        end,
-        batch_target,
-    )
+    source = cm.arrival_source(ss_arrivals, start_hour, end, batch_target)
 
     def generator():
         fid = 0
