@@ -13,7 +13,7 @@ Part B — speed-up from 1 to 2 workers. The same N variants with the ``analyze`
 rounds, with the CPU time of the parent and the workers), against the naive loop timed on
 the first variants.
 
-Part C — the analysis core (``netplan.study.analyze``, n-1) on a synthetic network of 1,000
+Part C — the analysis core (``netplan.analysis.study.analyze``, n-1) on a synthetic network of 1,000
 sites, in a fresh process: time, peak traced memory (tracemalloc) and peak resident memory
 (getrusage). Reference: routing every failure state from scratch with ``ecmp_routing``,
 timed on a sample of states and scaled to all of them.
@@ -197,10 +197,10 @@ def part_c(nodes: int, degree: float, sample_states: int) -> dict:
     """Run in a fresh process (see --part-c): the analysis core on a synthetic network."""
     import tracemalloc
 
-    from netplan.failures import failure_states
-    from netplan.routing import ecmp_routing
-    from netplan.study import analyze
-    from netplan.synth import synthetic_scenario, synthetic_topology
+    from netplan.analysis.failures import failure_states
+    from netplan.analysis.routing import ecmp_routing
+    from netplan.analysis.study import analyze
+    from netplan.io.synthetic import synthetic_scenario, synthetic_topology
 
     topo = synthetic_topology(nodes, mean_degree=degree, n_regions=4, seed=1)
     scenario = synthetic_scenario(topo, seed=1)

@@ -2,7 +2,7 @@
 
 For every single-link failure and N demand scenarios (default 1,000: seeded random global
 scalings and per-od perturbations of a base matrix) it finds the worst load of every arc
-with :func:`netplan.failures.sweep_failures`, and with a reference written the obvious way:
+with :func:`netplan.analysis.failures.sweep_failures`, and with a reference written the obvious way:
 networkx shortest paths recomputed per failure, per-hop ECMP fractions propagated in
 Python, then a loop over scenarios summing each od's share onto its arcs. Both run in the
 same process. The reference's scenario loop is timed on a subset of scenarios and scaled
@@ -38,9 +38,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from netplan.failures import failure_states, sweep_failures  # noqa: E402
-from netplan.graph import PlaneGraph  # noqa: E402
+from netplan.analysis.failures import failure_states, sweep_failures  # noqa: E402
 from netplan.io.topologyzoo import read_topology_zoo  # noqa: E402
+from netplan.model.plane_graph import PlaneGraph  # noqa: E402
 
 GEANT = ROOT / "tests" / "data" / "topologyzoo" / "Geant2009.graphml"
 

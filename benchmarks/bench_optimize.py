@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 import netplan  # noqa: E402
 from netplan.optimize.capacity import catalogue_of, independent_check, optimize  # noqa: E402
+from netplan.optimize.routed.planner import independent_check_routed  # noqa: E402
 from netplan.optimize.sizing import size_tiers  # noqa: E402
-from netplan.optimize.te_plan import independent_check_routed  # noqa: E402
 
 
 def load(scenario: str = "growth-5y"):
@@ -104,7 +104,7 @@ def bench_reconfiguration(time_limit_s: float, gap: float) -> list[str]:
     ]
     times = {}
     for mode in ("restricted", "full"):
-        from netplan.optimize.te_plan import optimize_routed
+        from netplan.optimize.routed.planner import optimize_routed
 
         t0 = time.perf_counter()
         plan = optimize_routed(

@@ -28,7 +28,7 @@ import numpy as np
 from netplan.model.derive import haversine_km
 from netplan.model.scenario import Scenario, Service
 from netplan.model.topology import Node, Topology
-from netplan.overrides import WhatIf, apply_overrides
+from netplan.model.whatif import WhatIf, apply_overrides
 
 HOURS = 24
 
@@ -118,7 +118,7 @@ class Demand:
 
     def save(self, directory: str | os.PathLike) -> list[Path]:
         """Write ``demand.csv``, ``demand.npz`` (labelled axes) and ``busy_hour.csv``."""
-        from netplan.atomic import write_bytes_atomic, write_text_atomic
+        from netplan.io.atomic import write_bytes_atomic, write_text_atomic
 
         directory = Path(directory)
         arrays: dict[str, np.ndarray] = {}

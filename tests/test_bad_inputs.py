@@ -66,7 +66,7 @@ def _run(entry: dict, out: Path) -> tuple[int, str, BaseException | None]:
     verb = entry["verb"]
     name = entry["file"]
     if verb == "sndlib" and SNDLIB_CLI is None:
-        from netplan.optimize.sndlib_solve import solve_sndlib
+        from netplan.optimize.design.sndlib import solve_sndlib
 
         network = entry.get("network", name)
         model = entry.get("model", name)
@@ -365,7 +365,7 @@ def test_tier_ceiling_exceeded_is_infeasible_with_a_reason(tmp_path):
 
 @pytest.fixture(scope="module")
 def saved_run(tmp_path_factory) -> Path:
-    from netplan.pipeline import compute_run
+    from netplan.run.pipeline import compute_run
 
     small = Path(__file__).parent / "data" / "small"
     run, _ = compute_run(small / "topology.yaml", small / "scenario.yaml", sim="none")

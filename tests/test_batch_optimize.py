@@ -23,8 +23,8 @@ from netplan.batch.summary import (
     planned_capacity_rows,
     upgrade_probability,
 )
+from netplan.cli.validate import validate_file
 from netplan.errors import ValidationError
-from netplan.io.detect import validate_file
 from netplan.optimize.capacity import optimize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,7 +297,7 @@ def test_an_infeasible_plan_is_a_result_and_the_summary_renders(tmp_path, topolo
 
 # ---------------------------------------------------------------------- the plan stage
 def test_plan_stage_agrees_with_the_main_job(topology):
-    from netplan.pipeline import compute_run
+    from netplan.run.pipeline import compute_run
 
     scenario = netplan.load_scenario(BASELINE, topology)
     out = plan_stage(topology, scenario, scenario.seed, PlanOptions())

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 
 import netplan
+from netplan.analysis.study import analyze
 from netplan.batch import SerialExecutor, build_batch, load_batch, load_result, run
-from netplan.batch.command import batch_main
 from netplan.batch.stages import StageOutput, demand_stage, register_stage
+from netplan.cli.batch import batch_main
 from netplan.errors import OutputExistsError
-from netplan.study import analyze
 from tests.conftest import SMALL, read_small_scenario, write_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -337,7 +337,7 @@ def test_batch_main_exit_code_when_a_variant_fails(tmp_path, capsys):
 
 
 def test_simulate_stage_reports_the_simulator_per_variant(tmp_path):
-    from netplan.sim.scenario_run import simulate_scenario
+    from netplan.sim.scenario import simulate_scenario
 
     # The small network with a video service the simulator can see (a stream session).
     data = read_small_scenario() | {"topology": str(SMALL / "topology.yaml")}

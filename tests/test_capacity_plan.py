@@ -12,7 +12,7 @@ import netplan
 from netplan.cli import cli
 from netplan.demand import build_demand
 from netplan.optimize.capacity import independent_check, optimize
-from netplan.optimize.requirements import link_requirements
+from netplan.optimize.fixed.requirements import link_requirements
 from tests.conftest import SMALL
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import netplan
 from netplan.demand import build_demand
-from netplan.overrides import apply_overrides
+from netplan.model.whatif import apply_overrides
 from tests.conftest import SMALL
 
 

@@ -11,7 +11,8 @@ from _ecmp_reference import sweep_reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netplan.analysis import (
+from netplan.analysis.failures import FailureState, failure_states, sweep_failures
+from netplan.analysis.records import (
     failure_impact_records,
     link_loads,
     link_utilisation,
@@ -19,10 +20,9 @@ from netplan.analysis import (
     sla_violation_records,
     worst_case_records,
 )
+from netplan.analysis.routing import ecmp_routing
 from netplan.errors import ValidationError
-from netplan.failures import FailureState, failure_states, sweep_failures
-from netplan.graph import PlaneGraph
-from netplan.routing import ecmp_routing
+from netplan.model.plane_graph import PlaneGraph
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from netplan.errors import ValidationError
-from netplan.graph import PlaneGraph, haversine_km
+from netplan.model.plane_graph import PlaneGraph, haversine_km
 
 
 def triangle(**kw):

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from netplan.errors import ValidationError
-from netplan.graph import haversine_km
 from netplan.io.repetita import read_repetita_demands, read_repetita_graph
 from netplan.io.topologyzoo import FIBRE_KM_PER_MS, read_topology_zoo
+from netplan.model.plane_graph import haversine_km
 
 DATA = Path(__file__).parent / "data"
 REPETITA = DATA / "repetita"

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from netplan.atomic import staged_output_dir
-from netplan.runfiles import load_run
+from netplan.io.atomic import staged_output_dir
+from netplan.io.run_dir import load_run
 from tests.conftest import SMALL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,7 +133,7 @@ def test_sigkill_during_plan_leaves_a_complete_run(first_run):
 
 def _child(target: str, moment: str) -> None:
     """Write a new run 'B' over run 'A' and SIGKILL itself at ``moment``."""
-    import netplan.atomic as atomic
+    import netplan.io.atomic as atomic
 
     def die():
         os.kill(os.getpid(), signal.SIGKILL)

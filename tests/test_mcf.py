@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from netplan.analysis import link_loads
+from netplan.analysis.min_mlu import min_max_utilisation
+from netplan.analysis.records import link_loads
+from netplan.analysis.routing import ecmp_routing
 from netplan.errors import RunError, ValidationError
-from netplan.graph import PlaneGraph
 from netplan.io.repetita import read_repetita_demands, read_repetita_graph
-from netplan.mcf import min_max_utilisation
-from netplan.routing import ecmp_routing
+from netplan.model.plane_graph import PlaneGraph
 
 DATA = Path(__file__).parent / "data" / "repetita"
 

@@ -12,9 +12,9 @@ from _ecmp_reference import ecmp_fractions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from netplan.analysis.routing import ecmp_routing, k_shortest_paths, shortest_path_avoiding
 from netplan.errors import ValidationError
-from netplan.graph import PlaneGraph
-from netplan.routing import ecmp_routing, k_shortest_paths, shortest_path_avoiding
+from netplan.model.plane_graph import PlaneGraph
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

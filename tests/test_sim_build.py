@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import netplan
+from netplan.analysis.routing import ecmp_routing
 from netplan.demand import build_demand
 from netplan.errors import ValidationError
 from netplan.model.scenario import SessionModel
-from netplan.routing import ecmp_routing
 from netplan.sim.build import enumerate_paths, sim_inputs
 
 SMALL = Path(__file__).parent / "data" / "small"
@@ -75,7 +75,7 @@ def test_paths_reproduce_the_ecmp_split(small):
         n_arcs = g.arc_link.size
         r = ecmp_routing(g, pd.od_src, pd.od_dst)
         od_mbps = pd.gbps[:, -1, 10, :].sum(axis=0) * 1000.0
-        expected = r.split @ od_mbps  # arc loads from netplan.routing
+        expected = r.split @ od_mbps  # arc loads from netplan.analysis.routing
         got = np.zeros(n_arcs)
         for c, cls in enumerate(classes):
             if labels.class_plane[c] != plane:

@@ -14,8 +14,8 @@ from netplan.sim import (
     analytic,
     simulate,
 )
-from netplan.sim.compiled import compile_model
-from netplan.sim.engine import run_replication
+from netplan.sim.engines.python import run_replication
+from netplan.sim.engines.tables import compile_model
 from netplan.sim.reference import run_reference
 
 

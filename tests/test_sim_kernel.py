@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from netplan.sim import LinkFailures, ServerPool, SimNetwork, TrafficClass, simulate
-from netplan.sim.compiled import compile_model
-from netplan.sim.engine import run_replication
+from netplan.sim.engines.python import run_replication
+from netplan.sim.engines.tables import compile_model
 
 
 def full_model():

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import netplan
+from netplan.cli.simulate import simulate_main
 from netplan.errors import ValidationError
 from netplan.report.simfigs import simulation_section
 from netplan.sim import analytic
 from netplan.sim.build import sim_inputs
-from netplan.sim.command import simulate_main
-from netplan.sim.scenario_run import simulate_scenario
+from netplan.sim.scenario import simulate_scenario
 
 SHORT = {"replications": 2, "duration_s": 2.0, "warmup_s": 1.0, "hours": [10]}
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import netplan
+from netplan.analysis.study import analyze
 from netplan.cli import cli
-from netplan.study import analyze
 from tests.conftest import SMALL
 
 

@@ -11,8 +11,8 @@ import pytest
 
 import netplan
 from netplan.errors import ValidationError
+from netplan.io.synthetic import geometric_edges, synthetic_scenario, synthetic_topology
 from netplan.io.topology_io import build_topology, topology_to_dict
-from netplan.synth import geometric_edges, synthetic_scenario, synthetic_topology
 
 
 @pytest.mark.parametrize("n_nodes, degree, regions", [(6, 2.0, 1), (40, 3.0, 2), (150, 5.0, 4)])

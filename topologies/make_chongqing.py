@@ -33,7 +33,7 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:  # run as a plain script from any working directory
     sys.path.insert(0, str(REPO))
 
-from netplan.atomic import write_text_atomic  # noqa: E402
+from netplan.io.atomic import write_text_atomic  # noqa: E402
 from netplan.io.topology_io import load_topology  # noqa: E402
 from netplan.io.yamlfile import dump_yaml  # noqa: E402
 from netplan.model.derive import haversine_km  # noqa: E402

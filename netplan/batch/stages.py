@@ -265,8 +265,8 @@ def analyze_stage(
     >>> out.arrays["worst_utilisation"].axes, out.metrics["years"]
     (('link', 'year'), 1)
     """
+    from netplan.analysis.failures import FailureState, failure_states, sweep_failures
     from netplan.demand import build_demand
-    from netplan.failures import FailureState, failure_states, sweep_failures
 
     policy = tuple(options.failures) if options.failures else tuple(scenario.failure_policy)
     demand = build_demand(topology, scenario)
@@ -439,7 +439,7 @@ def simulate_stage(
     >>> out.arrays["blocking"].axes, out.metrics["services_missing_target"]
     (('service', 'hour'), 0)
     """
-    from netplan.sim.scenario_run import simulate_scenario
+    from netplan.sim.scenario import simulate_scenario
 
     result = simulate_scenario(
         topology,
@@ -520,8 +520,8 @@ COST_NOTE = "estimate: tier and rack prices are estimates, so every cost is an e
 
 def _plan_output(topology: Topology, scenario: Scenario, plan, check: bool) -> StageOutput:
     """Metrics, arrays and tables of a :class:`~netplan.optimize.capacity.Plan`."""
+    from netplan.model.whatif import apply_overrides
     from netplan.optimize.capacity import PLAN_COLUMNS
-    from netplan.overrides import apply_overrides
 
     years = tuple(plan.years)
     year_index = {year: k for k, year in enumerate(years)}
@@ -655,7 +655,7 @@ def plan_stage(
 ) -> StageOutput:
     """What ``egov-netplan plan`` computes, for one variant, without the report.
 
-    Runs :func:`netplan.pipeline.compute_run_objects`: the worst-case analysis of the
+    Runs :func:`netplan.run.pipeline.compute_run_objects`: the worst-case analysis of the
     installed network, the least-cost plan, and the user experience of the sized network in
     the horizon's last year. Metrics: the analysis's ``max_worst_utilisation``,
     ``most_loaded_link``, ``links_over_target`` (before the plan) and
@@ -674,7 +674,7 @@ def plan_stage(
     >>> out.metrics["plan_status"], out.metrics["services_missing_target"]
     ('optimal', 0)
     """
-    from netplan.pipeline import compute_run_objects
+    from netplan.run.pipeline import compute_run_objects
 
     _, parts = compute_run_objects(
         topology,

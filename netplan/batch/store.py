@@ -13,7 +13,7 @@ Layout::
     DIR/results.csv, summary files written when the batch ends
 
 A variant's directory is built beside its final place and swapped in whole
-(:func:`netplan.atomic.staged_output_dir`), so a batch killed at any moment leaves only
+(:func:`netplan.io.atomic.staged_output_dir`), so a batch killed at any moment leaves only
 complete variants. Each ``record.json`` is the authority on its variant: the index is
 rewritten atomically at most once a second while the batch runs (and when it ends), and a
 resumed batch rebuilds it from the records.
@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from netplan.atomic import staged_output_dir, write_text_atomic
 from netplan.batch.stages import LabelledArray
 from netplan.errors import OutputExistsError, RunError
+from netplan.io.atomic import staged_output_dir, write_text_atomic
 
 log = logging.getLogger(__name__)
 

@@ -873,7 +873,7 @@ def write_summary(
     result, directory: str | os.PathLike, q: float = ROBUST_Q, lang: str = "en"
 ) -> list[Path]:
     """Write the batch summaries into ``directory``; returns the paths written."""
-    from netplan.atomic import write_text_atomic
+    from netplan.io.atomic import write_text_atomic
 
     directory = Path(directory)
     written = []

@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from netplan.errors import Problem, ValidationError
-from netplan.graph import PlaneGraph
 from netplan.io.yamlfile import read_text
+from netplan.model.plane_graph import PlaneGraph
 
 __all__ = ["read_repetita_demands", "read_repetita_graph"]
 
@@ -246,7 +246,7 @@ def read_repetita_demands(
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from netplan.graph import PlaneGraph
+    >>> from netplan.model.plane_graph import PlaneGraph
     >>> g = PlaneGraph.from_arcs("t", ["A", "B"], ["e0", "e1"], [0, 1], [1, 0], 1.0)
     >>> with tempfile.TemporaryDirectory() as d:
     ...     p = pathlib.Path(d, "t.demands")

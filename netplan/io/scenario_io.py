@@ -101,6 +101,6 @@ def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
 
 def save_scenario(scenario: Scenario, path: str | os.PathLike) -> Path:
     """Write ``scenario`` as one self-contained YAML file (atomically)."""
-    from netplan.atomic import write_text_atomic
+    from netplan.io.atomic import write_text_atomic
 
     return write_text_atomic(path, dump_yaml(scenario_to_dict(scenario)))

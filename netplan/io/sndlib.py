@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from netplan.atomic import write_text_atomic
 from netplan.errors import Problem, ValidationError
+from netplan.io.atomic import write_text_atomic
 
 log = logging.getLogger(__name__)
 

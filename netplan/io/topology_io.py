@@ -195,7 +195,7 @@ def topology_to_dict(topology: Topology) -> dict[str, Any]:
 
 def save_topology(topology: Topology, path: str | os.PathLike) -> Path:
     """Write ``topology`` as YAML (atomically)."""
-    from netplan.atomic import write_text_atomic
+    from netplan.io.atomic import write_text_atomic
 
     return write_text_atomic(path, dump_yaml(topology_to_dict(topology)))
 
@@ -212,7 +212,7 @@ def topology_to_graphml(topology: Topology, path: str | os.PathLike) -> Path:
     """
     import networkx as nx
 
-    from netplan.atomic import write_bytes_atomic
+    from netplan.io.atomic import write_bytes_atomic
 
     graph = nx.MultiGraph()
     data = topology_to_dict(topology)

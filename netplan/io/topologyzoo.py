@@ -16,7 +16,7 @@ from xml.parsers import expat
 import numpy as np
 
 from netplan.errors import Problem, ValidationError
-from netplan.graph import PlaneGraph, haversine_km
+from netplan.model.plane_graph import PlaneGraph, haversine_km
 
 __all__ = [
     "DEFAULT_CAPACITY_GBPS",

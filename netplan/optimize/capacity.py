@@ -2,7 +2,7 @@
 
 :func:`optimize` is the optimizer's front door (``egov-netplan optimize``). In ``fixed``
 routing mode traffic follows the network's own shortest paths and ECMP, so each link's
-requirement per year is exact (:mod:`netplan.optimize.requirements`) and the cheapest
+requirement per year is exact (:mod:`netplan.optimize.fixed.requirements`) and the cheapest
 never-shrinking tier sequence per link is an exact dynamic programme
 (:func:`netplan.optimize.sizing.size_tiers`). Racks follow the data centres' server load.
 Every purchase carries the constraint that forces it and its marginal cost (the cost saved
@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from netplan.analysis.study import analyze, dc_load
 from netplan.demand import build_demand
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Link, Topology
-from netplan.optimize.requirements import LinkRequirements, link_requirements
+from netplan.optimize.fixed.requirements import LinkRequirements, link_requirements
 from netplan.optimize.sizing import TierCatalogue, size_tiers
-from netplan.study import analyze, dc_load
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class Plan:
 
     def save(self, directory: str | os.PathLike) -> list[Path]:
         """Write ``plan.json``, ``plan.csv`` and ``costs.json``."""
-        from netplan.atomic import write_text_atomic
+        from netplan.io.atomic import write_text_atomic
 
         directory = Path(directory)
         document = self.summary() | {"rows": list(self.rows)}
@@ -381,7 +381,7 @@ def optimize(
         The network and the scenario (its years, failure policy, targets, discount rate).
     routing : {"fixed", "optimized"}
         ``fixed``: the network's own shortest-path/ECMP routing (exact). ``optimized``:
-        routing is a decision too (path-based MILP, see :mod:`netplan.optimize.te_plan`).
+        routing is a decision too (path-based MILP, see :mod:`netplan.optimize.routed.planner`).
     time_limit_s, gap : float
         Limits for the MILP in optimized mode.
     check : bool
@@ -397,7 +397,7 @@ def optimize(
     ('optimal', True, True)
     """
     if routing == "optimized":
-        from netplan.optimize.te_plan import optimize_routed
+        from netplan.optimize.routed.planner import optimize_routed
 
         return optimize_routed(topology, scenario, time_limit_s=time_limit_s, gap=gap, check=check)
     if routing != "fixed":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from netplan.io.run_dir import RunData
 from netplan.report.figures import (
     demand_by_service,
     failure_impact,
@@ -13,7 +14,6 @@ from netplan.report.figures import (
 from netplan.report.html import Section, Table, render_page
 from netplan.report.i18n import check_lang, t
 from netplan.report.planfigs import cost_breakdown, purchases_timeline, rack_growth
-from netplan.runfiles import RunData
 
 
 def _labels(keys, lang: str) -> dict[str, str]:
@@ -79,7 +79,7 @@ def build_report(run: RunData, lang: str = "zh") -> str:
     Examples
     --------
     >>> import netplan
-    >>> from netplan.pipeline import compute_run
+    >>> from netplan.run.pipeline import compute_run
     >>> run, _ = compute_run(netplan.default_topology_path(),
     ...                      netplan.default_scenario_path("baseline"))
     >>> page = build_report(run, "en")

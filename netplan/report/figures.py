@@ -231,7 +231,7 @@ def worst_case_map(nodes: Sequence[Any], links: Sequence[Any], rows: Sequence[Ma
     Examples
     --------
     >>> import netplan
-    >>> from netplan.summary import topology_document
+    >>> from netplan.model.describe import topology_document
     >>> doc = topology_document(netplan.load_topology(netplan.default_topology_path()))
     >>> rows = [{"link": doc["links"][0]["id"], "worst_utilisation": 0.5, "cause_failure": "none",
     ...          "cause_year": 2026, "cause_hour": 10, "worst_load_gbps": 5.0}]

@@ -292,7 +292,7 @@ def build_assets(source_dir: str | Path, target_dir: str | Path | None = None) -
     >>> [p.name for p in build_assets(src, src / "out")]
     ['chongqing-districts.geojson', 'chongqing-outline.geojson']
     """
-    from netplan.atomic import write_text_atomic
+    from netplan.io.atomic import write_text_atomic
 
     source = Path(source_dir)
     target = Path(target_dir) if target_dir is not None else Path(__file__).parent / "assets"

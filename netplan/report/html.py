@@ -459,7 +459,7 @@ def render_page(
     Returns
     -------
     str
-        The HTML document. Write it with :func:`netplan.atomic.write_text_atomic`.
+        The HTML document. Write it with :func:`netplan.io.atomic.write_text_atomic`.
 
     Raises
     ------

@@ -1,7 +1,7 @@
 """The report's simulation section: per-service blocking and response times with CIs.
 
 Pure functions of the ``results["simulation"]`` dict written by
-:meth:`netplan.sim.scenario_run.SimScenarioResult.to_json`.
+:meth:`netplan.sim.scenario.SimScenarioResult.to_json`.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ def find_chromium() -> str:
 def report_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike,
                timeout_s: float = 180.0) -> Path:
     """Print ``html_path`` to an A4 PDF at ``pdf_path`` (written atomically)."""
-    from netplan.atomic import write_bytes_atomic
+    from netplan.io.atomic import write_bytes_atomic
 
     chromium = find_chromium()
     html = Path(html_path).resolve()
@@ -52,7 +52,7 @@ def report_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike,
 
 def figure_pngs(sections, directory: str | os.PathLike, scale: float = 2.0) -> list[Path]:
     """Write every figure of ``sections`` as ``figure-NN.png`` (needs ``netplan[static]``)."""
-    from netplan.atomic import write_bytes_atomic
+    from netplan.io.atomic import write_bytes_atomic
 
     try:
         import kaleido  # noqa: F401

@@ -13,7 +13,9 @@ Both return a :class:`SimResult`; every metric says which method produced each n
 
 from __future__ import annotations
 
-from netplan.sim.analytic import (
+from netplan.sim.closed_form import analytic
+from netplan.sim.model import LinkFailures, ServerPool, SimNetwork, TrafficClass
+from netplan.sim.queueing import (
     erlang_b,
     erlang_c,
     erlang_fixed_point,
@@ -23,10 +25,8 @@ from netplan.sim.analytic import (
     mmc,
     processor_sharing,
 )
-from netplan.sim.fastpath import analytic
-from netplan.sim.model import LinkFailures, ServerPool, SimNetwork, TrafficClass
+from netplan.sim.replication import mean_ci, simulate
 from netplan.sim.result import METRICS, Metric, SimResult
-from netplan.sim.stats import mean_ci, simulate
 
 __all__ = [
     "METRICS",

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netplan.analysis.routing import Routing, ecmp_routing
 from netplan.demand import Demand, build_demand
 from netplan.errors import Problem, ValidationError
-from netplan.routing import Routing, ecmp_routing
 from netplan.sim.model import ServerPool, SimNetwork, TrafficClass
 
 __all__ = ["SimLabels", "enumerate_paths", "sim_inputs"]

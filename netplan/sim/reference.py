@@ -4,7 +4,7 @@ Every session is a simpy process; every link is a :class:`simpy.Container` of kb
 server pool is a :class:`simpy.Resource`; every elastic transfer is a process that sleeps
 until it would finish and is interrupted whenever its rate changes. This is how a model is
 usually first written with simpy. It implements the same models as
-:mod:`netplan.sim.engine` and reads the same pre-generated arrivals, so for one seed both
+:mod:`netplan.sim.engines.python` and reads the same pre-generated arrivals, so for one seed both
 see identical sessions: streams are admitted or blocked identically, and transfer and
 response times agree to rounding. It supports neither failures nor routing between pools.
 """
@@ -15,8 +15,8 @@ import numpy as np
 import simpy
 
 from netplan.errors import NetplanError
-from netplan.sim.compiled import Compiled
-from netplan.sim.engine import _pick, substreams
+from netplan.sim.engines.python import _pick, substreams
+from netplan.sim.engines.tables import Compiled
 
 __all__ = ["run_reference"]
 
@@ -32,7 +32,7 @@ def run_reference(
 ) -> dict:
     """Simulate one replication the process-per-session way.
 
-    Parameters and seeding match :func:`netplan.sim.engine.run_replication`.
+    Parameters and seeding match :func:`netplan.sim.engines.python.run_replication`.
 
     Returns
     -------
@@ -44,7 +44,7 @@ def run_reference(
     Examples
     --------
     >>> from netplan.sim.model import SimNetwork, TrafficClass
-    >>> from netplan.sim.compiled import compile_model
+    >>> from netplan.sim.engines.tables import compile_model
     >>> net = SimNetwork(("l0",), [10.0])
     >>> c = TrafficClass("v", "stream", paths=[[0]], arrival_rate_per_s=5.0,
     ...                  bandwidth_mbps=1.0, holding_s=1.0)

@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from netplan.atomic import write_text_atomic
+from netplan.io.atomic import write_text_atomic
 
 __all__ = ["METRICS", "Metric", "SimResult"]
 

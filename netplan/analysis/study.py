@@ -1,0 +1,338 @@
+"""The worst-case study of a topology under one or more scenarios (``egov-netplan analyze``).
+
+For every link: the worst load it will ever carry over all hours, years, scenarios and failure
+states of the policy, with the failure, hour, year and scenario that cause it; per
+origin-destination: latency in every failure state against the services' targets; traffic a
+failure disconnects, reported as lost; and data-centre load in servers and racks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from netplan.analysis.failures import (
+    FailureState,
+    FailureSweep,
+    failure_states,
+    sweep_failures,
+)
+from netplan.analysis.records import (
+    lost_demand_records,
+    sla_violation_records,
+    worst_case_records,
+)
+from netplan.demand import HOURS, Demand, PlaneDemand, build_demand
+from netplan.model.plane_graph import PlaneGraph
+from netplan.model.scenario import Scenario
+from netplan.model.topology import Topology
+
+
+@dataclass(frozen=True)
+class PlaneStudy:
+    """One plane of one scenario: its graph, demand, failure states and sweep."""
+
+    scenario: str
+    plane: str
+    graph: PlaneGraph
+    demand: PlaneDemand
+    sweep: FailureSweep
+    targets_ms: np.ndarray  # per od: tightest latency target of the services on it (inf: none)
+
+    def sample_labels(self) -> dict[str, list[int]]:
+        """Year and hour of every flattened (year × hour) demand sample."""
+        years = self.demand.years
+        return {
+            "year": [years[i // HOURS] for i in range(len(years) * HOURS)],
+            "hour": [i % HOURS for i in range(len(years) * HOURS)],
+        }
+
+
+@dataclass(frozen=True)
+class Study:
+    """Results of :func:`analyze`."""
+
+    topology: str
+    scenarios: tuple[str, ...]
+    failure_policy: tuple[str, ...]
+    max_utilisation_normal: float
+    max_utilisation_failure: float
+    planes: tuple[PlaneStudy, ...]
+    dc_load: tuple[dict, ...]
+    estimate: bool = True
+
+    # --- records ---------------------------------------------------------------------
+    def worst_case(self) -> list[dict]:
+        """Per link (over every scenario): worst load and utilisation with its cause."""
+        rows_by_link: dict[tuple[str, str], list[dict]] = {}
+        for ps in self.planes:
+            sw = ps.sweep
+            normal = sw.impact_utilisation[0]
+            failed = sw.impact_utilisation[1:].max(axis=0) if len(sw.states) > 1 else 0 * normal
+            labels = ps.sample_labels()
+            link_index = ps.graph.link_index
+            for record in worst_case_records(ps.graph, sw, labels):
+                li = link_index[record["link"]]
+                row = {key: record[key] for key in (
+                    "link", "a", "b", "capacity_gbps", "worst_load_gbps", "worst_utilisation",
+                    "cause_failure")}
+                row |= {
+                    "plane": ps.plane,
+                    "cause_hour": record["hour"],
+                    "cause_year": record["year"],
+                    "cause_scenario": ps.scenario,
+                    "normal_utilisation": float(normal[li]),
+                    "failure_utilisation": float(failed[li]),
+                }
+                rows_by_link.setdefault((ps.plane, row["link"]), []).append(row)
+        out = []
+        for rows in rows_by_link.values():
+            # The worst scenario names the cause; the normal/failure columns cover them all.
+            row = dict(max(rows, key=lambda r: r["worst_utilisation"]))
+            row["normal_utilisation"] = max(r["normal_utilisation"] for r in rows)
+            row["failure_utilisation"] = max(r["failure_utilisation"] for r in rows)
+            row["over_target"] = bool(
+                row["normal_utilisation"] > self.max_utilisation_normal * (1 + 1e-9)
+                or row["failure_utilisation"] > self.max_utilisation_failure * (1 + 1e-9)
+            )
+            out.append(row)
+        return sorted(out, key=lambda r: (-r["worst_utilisation"], r["plane"], r["link"]))
+
+    def lost_demand(self) -> list[dict]:
+        """Per scenario, plane, failure and od: the peak demand that failure disconnects."""
+        return [
+            {"scenario": ps.scenario, "plane": ps.plane} | record
+            for ps in self.planes
+            for record in lost_demand_records(ps.graph, ps.sweep)
+        ]
+
+    def sla_violations(self) -> list[dict]:
+        """Per scenario, plane, failure and od: latency above the services' target.
+
+        Pairs a failure disconnects are in :meth:`lost_demand` instead.
+        """
+        return [
+            {"scenario": ps.scenario, "plane": ps.plane} | record
+            for ps in self.planes
+            for record in sla_violation_records(ps.graph, ps.sweep, ps.targets_ms)
+            if record["reachable"]
+        ]
+
+    def report_arrays(self) -> dict[str, np.ndarray]:
+        """Arrays the report draws, per scenario and plane, keyed ``<scenario>/<plane>/<name>``.
+
+        ``hourly_utilisation`` (links × 24, the busiest year without failure, whose offset is
+        in ``busiest_year``), ``impact`` (states × links), ``states`` and ``links`` (labels).
+        """
+        out: dict[str, np.ndarray] = {}
+        for ps in self.planes:
+            g, sw = ps.graph, ps.sweep
+            key = f"{ps.scenario}/{ps.plane}"
+            util = g.link_max(sw.base_load_gbps / g.arc_capacity_gbps[None, :])
+            per_year = util.reshape(len(ps.demand.years), HOURS, g.n_links)
+            year = int(np.argmax(per_year.max(axis=(1, 2))))
+            out[f"{key}/hourly_utilisation"] = per_year[year].T
+            out[f"{key}/busiest_year"] = np.array(ps.demand.years[year])
+            out[f"{key}/impact"] = sw.impact_utilisation
+            out[f"{key}/states"] = np.array(sw.state_names)
+            out[f"{key}/links"] = np.array(g.link_ids)
+        return out
+
+    def summary(self) -> dict:
+        """Headline numbers for the run (JSON-ready)."""
+        worst = self.worst_case()
+        lost = self.lost_demand()
+        top = worst[0] if worst else None
+        return {
+            "topology": self.topology,
+            "scenarios": list(self.scenarios),
+            "failure_policy": list(self.failure_policy),
+            "targets": {"max_utilisation_normal": self.max_utilisation_normal,
+                        "max_utilisation_failure": self.max_utilisation_failure},
+            "links": len(worst),
+            "failure_states": {f"{ps.scenario}/{ps.plane}": len(ps.sweep.states)
+                               for ps in self.planes},
+            "links_over_target": sum(r["over_target"] for r in worst),
+            "max_worst_utilisation": top["worst_utilisation"] if top else 0.0,
+            "most_loaded_link": top and {k: top[k] for k in (
+                "link", "plane", "worst_utilisation", "cause_failure", "cause_year",
+                "cause_hour", "cause_scenario")},
+            "failures_that_disconnect_demand": len({(r["scenario"], r["plane"], r["failure"])
+                                                    for r in lost}),
+            "sla_violations": len(self.sla_violations()),
+            "data_centres": list(self.dc_load),
+            "estimate": True,
+            "note": "Loads derive from estimated demand; see each scenario's sources.",
+        }
+
+    def save(self, directory: str | os.PathLike) -> list[Path]:
+        """Write worst_case.csv, sla_violations.csv, lost_demand.csv, dc_load.csv, summary.json."""
+        from netplan.io.atomic import write_text_atomic
+
+        directory = Path(directory)
+        out = [
+            write_text_atomic(directory / "worst_case.csv", records_to_csv(
+                self.worst_case(), WORST_CASE_COLUMNS)),
+            write_text_atomic(directory / "sla_violations.csv", records_to_csv(
+                self.sla_violations(), SLA_COLUMNS)),
+            write_text_atomic(directory / "lost_demand.csv", records_to_csv(
+                self.lost_demand(), LOST_COLUMNS)),
+            write_text_atomic(directory / "dc_load.csv", records_to_csv(
+                list(self.dc_load), DC_COLUMNS)),
+            write_text_atomic(directory / "summary.json",
+                              json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"),
+        ]
+        return out
+
+
+WORST_CASE_COLUMNS = (
+    "link", "plane", "a", "b", "capacity_gbps", "worst_load_gbps", "worst_utilisation",
+    "cause_failure", "cause_hour", "cause_year", "cause_scenario", "normal_utilisation",
+    "failure_utilisation", "over_target",
+)
+SLA_COLUMNS = ("scenario", "plane", "failure", "origin", "destination", "latency_ms", "target_ms")
+LOST_COLUMNS = ("scenario", "plane", "failure", "origin", "destination", "lost_gbps")
+DC_COLUMNS = ("scenario", "data_centre", "year", "busy_servers", "servers_needed",
+              "racks_needed", "racks_installed", "racks_max", "estimate")
+
+
+def records_to_csv(rows: list[dict], columns: tuple[str, ...]) -> str:
+    """CSV text of ``rows`` with a fixed header (written even when there are no rows)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n",
+                            extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def _latency_targets(scenario: Scenario, pd: PlaneDemand) -> np.ndarray:
+    targets = np.full(pd.od_src.size, np.inf)
+    for si, service_id in enumerate(pd.services):
+        limit = scenario.service(service_id).targets.max_latency_ms
+        if limit is None:
+            continue
+        carries = pd.gbps[si].max(axis=(0, 1)) > 0
+        targets[carries] = np.minimum(targets[carries], limit)
+    return targets
+
+
+def with_permanent_failures(states, permanent_nodes: tuple[int, ...]) -> tuple[FailureState, ...]:
+    """``states`` with nodes lost for the whole scenario (what-ifs) added to every one."""
+    if not permanent_nodes:
+        return tuple(states)
+    out = []
+    for state in states:
+        nodes = tuple(sorted(set(state.nodes) | set(permanent_nodes)))
+        out.append(FailureState(state.name, state.kind, state.links, nodes))
+    return tuple(out)
+
+
+def dc_load(topology: Topology, scenario: Scenario, demand: Demand) -> list[dict]:
+    """Servers and racks each data centre needs per year (from the busy hour of its services).
+
+    A service's servers are ``servers_per_gbps`` × its peak Gbit/s to and from the data
+    centre; servers needed = busy servers / the data centre's target utilisation.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("dc-outage"), topo)
+    >>> rows = dc_load(topo, s, build_demand(topo, s))
+    >>> [r["data_centre"] for r in rows if r["busy_servers"] > 0]
+    ['dc-dr']
+    """
+    rows = []
+    for dc in topology.data_centres:
+        per_year = np.zeros(len(scenario.years))
+        for pd in demand.planes.values():
+            if dc.node not in pd.node_ids:
+                continue
+            node = pd.node_ids.index(dc.node)
+            touches = (pd.od_src == node) | (pd.od_dst == node)
+            for si, service_id in enumerate(pd.services):
+                per_gbps = scenario.service(service_id).servers_per_gbps
+                if per_gbps <= 0:
+                    continue
+                # Busy hour of the service's total traffic at this DC, per year.
+                per_year += pd.gbps[si][..., touches].sum(axis=-1).max(axis=-1) * per_gbps
+        for yi, year in enumerate(scenario.years):
+            needed = per_year[yi] / dc.target_utilisation
+            rows.append({
+                "scenario": scenario.name, "data_centre": dc.id, "year": year,
+                "busy_servers": float(per_year[yi]), "servers_needed": float(needed),
+                "racks_needed": int(math.ceil(needed / dc.servers_per_rack - 1e-9)),
+                "racks_installed": dc.racks, "racks_max": dc.racks_max, "estimate": True,
+            })
+    return rows
+
+
+def analyze(
+    topology: Topology,
+    scenarios: Scenario | list[Scenario] | tuple[Scenario, ...],
+    failures: str | tuple[str, ...] | list[str] | None = None,
+) -> Study:
+    """Worst case of every link over all hours, years, scenarios and failure states.
+
+    Parameters
+    ----------
+    topology : Topology
+    scenarios : Scenario or sequence of Scenario
+        Each scenario's what-ifs are applied to its own copy of the topology.
+    failures : str or sequence of str, optional
+        Failure policy (``none``, ``n-1``, ``n-1-nodes``, ``srlg``, ``n-2``); defaults to
+        each scenario's own ``failure_policy``.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> study = analyze(topo, s, failures="n-1")
+    >>> rows = study.worst_case()
+    >>> all(r["cause_failure"] for r in rows)
+    True
+    """
+    if isinstance(scenarios, Scenario):
+        scenarios = [scenarios]
+    scenarios = list(scenarios)
+    planes: list[PlaneStudy] = []
+    dc_rows: list[dict] = []
+    policies: list[str] = []
+    for scenario in scenarios:
+        policy = failures if failures is not None else scenario.failure_policy
+        policy = (policy,) if isinstance(policy, str) else tuple(policy)
+        policies += [p for p in policy if p not in policies]
+        demand = build_demand(topology, scenario)
+        topo = demand.whatif.topology
+        dc_rows += dc_load(topo, scenario, demand)
+        for plane, pd in demand.planes.items():
+            graph = topo.plane_graph(plane)
+            index = graph.node_index
+            permanent = tuple(index[n] for n in demand.whatif.failed_nodes if n in index)
+            states = with_permanent_failures(failure_states(graph, policy), permanent)
+            samples = pd.total_gbps.reshape(-1, pd.od_src.size)
+            sweep = sweep_failures(graph, pd.od_src, pd.od_dst, samples, states)
+            planes.append(PlaneStudy(
+                scenario=scenario.name, plane=plane, graph=graph, demand=pd, sweep=sweep,
+                targets_ms=_latency_targets(scenario, pd),
+            ))
+    first = scenarios[0]
+    return Study(
+        topology=topology.name,
+        scenarios=tuple(s.name for s in scenarios),
+        failure_policy=tuple(policies),
+        max_utilisation_normal=first.targets.max_utilisation_normal,
+        max_utilisation_failure=first.targets.max_utilisation_failure,
+        planes=tuple(planes),
+        dc_load=tuple(dc_rows),
+    )

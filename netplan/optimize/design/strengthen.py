@@ -1,0 +1,164 @@
+"""Valid strengthening of the design MILP: module-count bounds and rounded cut-set rows.
+
+Nothing here changes the optimum: the bounds hold in at least one optimal design and the
+inequalities hold in every integer design. They only shrink the search.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from netplan.optimize.design.milp import DesignProblem
+
+__all__ = ["cut_sets", "cutset_rows", "dominance_bounds", "module_bounds"]
+
+
+def module_bounds(
+    p: DesignProblem, total: float, dominance: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Effective capacity, upper bound and integrality of each module variable.
+
+    An acyclic routing puts at most the total demand on any link (or arc), so more modules
+    than needed for that never pay off; unlimited modules count as that total.
+    """
+    cap = np.where(np.isinf(p.module_capacity), max(total, 1.0), p.module_capacity)
+    need = np.maximum(total - p.pre_capacity[p.module_link], 0.0)
+    if p.capacity_model == "explicit":
+        return cap, np.ones(p.n_modules), np.ones(p.n_modules)
+    if p.capacity_model == "linear":
+        return cap, need / cap, np.zeros(p.n_modules)
+    ub = np.maximum(np.ceil(need / cap - 1e-9), 0.0)
+    if dominance:
+        ub = np.minimum(ub, dominance_bounds(p, cap))
+    return cap, ub, np.ones(p.n_modules)
+
+
+def dominance_bounds(p: DesignProblem, cap: np.ndarray) -> np.ndarray:
+    """Upper bounds on module counts that keep at least one optimal design.
+
+    If ``n`` modules of type i give at least the capacity of one module j of the same link
+    and cost at least as much (``n = max(ceil(cap_j / cap_i), ceil(cost_j / cost_i))``),
+    replacing them by one j never hurts, so some optimal design has ``y_i <= n - 1``. Doing
+    the replacements smallest module first reaches a design meeting every such bound (and the
+    total-demand bound) at once.
+    """
+    ub = np.full(p.n_modules, np.inf)
+    for lk in np.unique(p.module_link):
+        mods = np.flatnonzero(p.module_link == lk)
+        for i in mods:
+            for j in mods:
+                if i == j or p.module_cost[i] <= 0:
+                    continue
+                same = cap[j] == cap[i]
+                if cap[j] < cap[i] or (same and (p.module_cost[j], j) > (p.module_cost[i], i)):
+                    continue
+                n = max(
+                    math.ceil(cap[j] / cap[i] - 1e-12),
+                    math.ceil(p.module_cost[j] / p.module_cost[i] - 1e-12),
+                )
+                ub[i] = min(ub[i], n - 1)
+    return ub
+
+
+def cut_sets(p: DesignProblem) -> list[np.ndarray]:
+    """Node sets whose cuts get rounded capacity inequalities: every single node and the two
+    end nodes of every link."""
+    seen: set[tuple[int, ...]] = set()
+    out = []
+    candidates = [(v,) for v in range(p.n_nodes)]
+    candidates += [
+        tuple(sorted((int(a), int(b)))) for a, b in zip(p.link_src, p.link_dst, strict=True)
+    ]
+    for c in candidates:
+        if c in seen or len(c) >= p.n_nodes:
+            continue
+        seen.add(c)
+        mask = np.zeros(p.n_nodes, bool)
+        mask[list(c)] = True
+        out.append(mask)
+    return out
+
+
+def cutset_rows(
+    p: DesignProblem, cap: np.ndarray, states
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mixed-integer rounding of cut-set inequalities (valid inequalities; they never cut off
+    an integer design, they only tighten the LP bound).
+
+    For a node set S in a state, the capacity crossing the cut must carry the demand crossing
+    it: Σ_m cap_m y_m >= b, with b the crossing demand minus the crossing pre-installed
+    capacity. Dividing by a module size c and rounding (MIR, integer y >= 0) gives
+    Σ_m (floor(a_m) + min(f_m, f) / f) y_m >= ceil(b / c), a_m = cap_m / c, f_m, f the
+    fractional parts of a_m and b / c.
+
+    Returns ``(row, module, coefficient, rhs)``: rows ``Σ coefficient · y_module >= rhs``.
+
+    Examples
+    --------
+    One link with modules of 10 and 40 carrying a demand of 45: dividing by 10 gives
+    ``y10 + 4 y40 >= 5``; by 40, ``(f10 / f) y10 + y40 >= 2`` with ``f = 0.125``, where the
+    10-module's fraction 0.25 exceeds ``f``, so its coefficient is 1.
+
+    >>> from netplan.optimize.design.milp import DesignProblem
+    >>> p = DesignProblem(n_nodes=2, link_src=[0], link_dst=[1], pre_capacity=[0],
+    ...     pre_cost=[0], routing_cost=[0], module_link=[0, 0], module_capacity=[10, 40],
+    ...     module_cost=[1, 3], demand_src=[0], demand_dst=[1], demand_volume=[45])
+    >>> row, mod, coef, rhs = cutset_rows(p, p.module_capacity, [()])
+    >>> [(int(r), int(m), float(c)) for r, m, c in zip(row, mod, coef)], rhs.tolist()
+    ([(0, 0, 1.0), (0, 1, 4.0), (1, 0, 1.0), (1, 1, 1.0)], [5.0, 2.0])
+    """
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+    if p.capacity_model == "linear" or p.n_modules == 0:
+        return empty
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    rhs: list[float] = []
+    seen: set[tuple] = set()
+    directed_links = p.link_model == "directed"
+    for mask in cut_sets(p):
+        s_in, t_in = mask[p.demand_src], mask[p.demand_dst]
+        out_dem = float(p.demand_volume[s_in & ~t_in].sum())
+        in_dem = float(p.demand_volume[~s_in & t_in].sum())
+        a_in, b_in = mask[p.link_src], mask[p.link_dst]
+        if p.link_model == "undirected":
+            sides = [(a_in != b_in, out_dem + in_dem)]
+        elif p.link_model == "bidirected":
+            sides = [(a_in != b_in, max(out_dem, in_dem))]
+        else:
+            sides = [(a_in & ~b_in, out_dem), (~a_in & b_in, in_dem)]
+        for crossing, demand in sides:
+            if demand <= 0:
+                continue
+            for failed in states:
+                alive = crossing.copy()
+                if failed:
+                    alive[list(failed)] = False
+                key = (directed_links, tuple(np.flatnonzero(alive)), round(demand, 9))
+                if key in seen:
+                    continue
+                seen.add(key)
+                b = demand - float(p.pre_capacity[alive].sum())
+                mods = np.flatnonzero(alive[p.module_link])
+                if b <= 1e-9 or mods.size == 0:
+                    continue
+                for c in np.unique(cap[mods]):
+                    a = cap[mods] / c
+                    bb = b / c
+                    f = bb - math.floor(bb)
+                    if f < 1e-9 or f > 1 - 1e-9:
+                        coef, r = np.ceil(a - 1e-9), round(bb)
+                    else:
+                        fa = a - np.floor(a)
+                        coef, r = np.floor(a) + np.minimum(fa, f) / f, math.ceil(bb)
+                    rows.append(np.full(mods.size, len(rhs)))
+                    cols.append(mods)
+                    vals.append(coef)
+                    rhs.append(float(r))
+    if not rhs:
+        return empty
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.asarray(rhs)

@@ -1,0 +1,120 @@
+"""What capacity each link needs in each year, and which constraint forces it.
+
+With the network's own routing (shortest paths, ECMP), a link's load in a failure state does
+not depend on its capacity, so the capacity a link needs in year *y* is exact::
+
+    required = max( worst load without failure / max_utilisation_normal,
+                    worst load under any failure of the policy / max_utilisation_failure )
+
+over every hour of that year. The binding term names the reason: the failure state, hour,
+year and scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from netplan.analysis.failures import failure_states, sweep_failures
+from netplan.analysis.study import with_permanent_failures
+from netplan.demand import HOURS, Demand
+from netplan.model.scenario import Scenario
+from netplan.model.topology import Topology
+
+
+@dataclass(frozen=True)
+class Binding:
+    """The constraint that sets a link's requirement in one year."""
+
+    failure: str
+    hour: int
+    year: int
+    scenario: str
+    load_gbps: float
+    target_utilisation: float
+
+
+@dataclass(frozen=True, eq=False)
+class LinkRequirements:
+    """Required capacity per (link, year) of one plane, with the binding constraint."""
+
+    plane: str
+    link_ids: tuple[str, ...]
+    years: tuple[int, ...]
+    required_gbps: np.ndarray  # (L, Y)
+    binding: tuple[tuple[Binding, ...], ...]  # [link][year]
+    lost: tuple[dict, ...]  # demand a failure disconnects (no capacity can carry it)
+
+
+def link_requirements(
+    topology: Topology, scenario: Scenario, demand: Demand, policy: tuple[str, ...]
+) -> dict[str, LinkRequirements]:
+    """Required capacity of every built link in every year, per plane.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.demand import build_demand
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> req = link_requirements(topo, s, build_demand(topo, s), ("n-1",))
+    >>> r = req["extranet"]
+    >>> r.required_gbps.shape == (len(r.link_ids), 1)
+    True
+    """
+    topo = demand.whatif.topology
+    normal_target = scenario.targets.max_utilisation_normal
+    failure_target = scenario.targets.max_utilisation_failure
+    out: dict[str, LinkRequirements] = {}
+    for plane, pd in demand.planes.items():
+        graph = topo.plane_graph(plane)
+        index = graph.node_index
+        permanent = tuple(index[n] for n in demand.whatif.failed_nodes if n in index)
+        states = with_permanent_failures(failure_states(graph, policy), permanent)
+        targets = np.array([normal_target] + [failure_target] * (len(states) - 1))
+        L, Y = graph.n_links, len(pd.years)
+        required = np.zeros((L, Y))
+        binding: list[list[Binding]] = [[None] * Y for _ in range(L)]  # type: ignore[list-item]
+        lost: list[dict] = []
+        for yi, year in enumerate(pd.years):
+            samples = pd.total_gbps[yi]  # [hour, od]
+            sweep = sweep_failures(graph, pd.od_src, pd.od_dst, samples, states)
+            # Capacity each (state, arc) asks for; the largest names the reason.
+            need = sweep.state_arc_load_gbps / targets[:, None]
+            state_of_arc = np.argmax(need, axis=0)
+            arc_need = need[state_of_arc, np.arange(graph.n_arcs)]
+            for li in range(L):
+                arcs = np.flatnonzero(graph.arc_link == li)
+                arc = int(arcs[np.argmax(arc_need[arcs])])
+                si = int(state_of_arc[arc])
+                required[li, yi] = arc_need[arc]
+                binding[li][yi] = Binding(
+                    failure=states[si].name,
+                    hour=int(sweep.state_arc_sample[si, arc]) % HOURS,
+                    year=year,
+                    scenario=scenario.name,
+                    load_gbps=float(sweep.state_arc_load_gbps[si, arc]),
+                    target_utilisation=float(targets[si]),
+                )
+            if yi == Y - 1:
+                for si, oi in zip(*np.nonzero(sweep.lost_gbps > 0), strict=True):
+                    lost.append(
+                        {
+                            "plane": plane,
+                            "failure": states[si].name,
+                            "origin": graph.node_ids[sweep.od_src[oi]],
+                            "destination": graph.node_ids[sweep.od_dst[oi]],
+                            "lost_gbps": float(sweep.lost_gbps[si, oi]),
+                            "year": year,
+                        }
+                    )
+        out[plane] = LinkRequirements(
+            plane=plane,
+            link_ids=graph.link_ids,
+            years=pd.years,
+            required_gbps=required,
+            binding=tuple(tuple(row) for row in binding),
+            lost=tuple(lost),
+        )
+    return out

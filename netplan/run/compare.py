@@ -1,0 +1,178 @@
+"""What changed between two runs: inputs, worst utilisations, purchases and costs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netplan.analysis.study import records_to_csv
+from netplan.io.run_dir import RunData
+
+INPUT_COLUMNS = ("part", "field", "a", "b")
+LINK_COLUMNS = ("link", "plane", "capacity_gbps_a", "capacity_gbps_b", "worst_utilisation_a",
+                "worst_utilisation_b", "change", "cause_failure_a", "cause_failure_b")
+PURCHASE_COLUMNS = ("item", "id", "year", "change", "a", "b", "capex_cny_a", "capex_cny_b")
+COST_COLUMNS = ("year", "capex_cny_a", "capex_cny_b", "opex_cny_a", "opex_cny_b")
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted paths to leaf values; list items of records with an ``id`` are keyed by it.
+
+    Examples
+    --------
+    >>> flatten({"a": {"b": 1}, "services": [{"id": "oa", "rate": 2}], "h": [1, 2]})
+    {'a.b': 1, 'services[oa].rate': 2, 'h': [1, 2]}
+    """
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out |= flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(data, list) and data and all(isinstance(x, dict) and "id" in x for x in data):
+        for item in data:
+            rest = {k: v for k, v in item.items() if k != "id"}
+            out |= flatten(rest, f"{prefix}[{item['id']}]")
+    else:
+        out[prefix] = data
+    return out
+
+
+def _diff(part: str, a: dict, b: dict) -> list[dict]:
+    fa, fb = flatten(a), flatten(b)
+    rows = []
+    for key in sorted(set(fa) | set(fb)):
+        va, vb = fa.get(key, "(absent)"), fb.get(key, "(absent)")
+        if va != vb:
+            rows.append({"part": part, "field": key, "a": _show(va), "b": _show(vb)})
+    return rows
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Differences between run A and run B."""
+
+    a: str
+    b: str
+    inputs: tuple[dict, ...]
+    links: tuple[dict, ...]
+    purchases: tuple[dict, ...]
+    costs: tuple[dict, ...]
+
+    def save(self, directory: str | os.PathLike, lang: str = "zh") -> list[Path]:
+        """Write ``compare.html`` and the CSV tables."""
+        from netplan.io.atomic import write_text_atomic
+
+        directory = Path(directory)
+        return [
+            write_text_atomic(directory / "inputs_diff.csv",
+                              records_to_csv(list(self.inputs), INPUT_COLUMNS)),
+            write_text_atomic(directory / "worst_case_diff.csv",
+                              records_to_csv(list(self.links), LINK_COLUMNS)),
+            write_text_atomic(directory / "purchases_diff.csv",
+                              records_to_csv(list(self.purchases), PURCHASE_COLUMNS)),
+            write_text_atomic(directory / "costs_diff.csv",
+                              records_to_csv(list(self.costs), COST_COLUMNS)),
+            write_text_atomic(directory / "compare.html", self.to_html(lang)),
+        ]
+
+    def to_html(self, lang: str = "zh") -> str:
+        """The comparison as an offline HTML page."""
+        import plotly.graph_objects as go
+
+        from netplan.report.html import Section, Table, plain_text, render_page
+
+        changed = [r for r in self.links if r["change"] != 0][:30]
+        fig = go.Figure(go.Bar(
+            x=[r["change"] for r in changed][::-1],
+            y=[plain_text(f"{r['link']} ({r['plane']})") for r in changed][::-1],
+            orientation="h", marker_color=["#e45756" if r["change"] > 0 else "#54a24b"
+                                           for r in changed][::-1],
+            hovertemplate="%{y}: %{x:+.1%}<extra></extra>",
+        ))
+        fig.update_layout(title="Worst utilisation, B − A", xaxis_tickformat="+.0%",
+                          template="plotly_white", height=max(320, 20 * len(changed) + 120))
+        sections = [
+            Section("Inputs", f"A: {self.a}\n\nB: {self.b}", (), [Table(list(self.inputs))]),
+            Section("Worst utilisation", (), [fig], [Table(changed, LINK_COLUMNS,
+                                                           formats={"change": "+.1%"})]),
+            Section("Purchases", (), (), [Table(list(self.purchases), PURCHASE_COLUMNS)]),
+            Section("Costs per year (CNY, estimates)", (), (),
+                    [Table(list(self.costs), COST_COLUMNS)]),
+        ]
+        return render_page("netplan — comparison of two runs", sections, lang,
+                           subtitle=f"A: {self.a} · B: {self.b}")
+
+
+def compare_runs(a: RunData, b: RunData) -> Comparison:
+    """Compare two runs written by ``egov-netplan plan``.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.run.pipeline import compute_run
+    >>> a, _ = compute_run(netplan.default_topology_path(), netplan.default_scenario_path())
+    >>> c = compare_runs(a, a)
+    >>> c.inputs, [r for r in c.links if r["change"]]
+    ((), [])
+    """
+    inputs = _diff("scenario", a.results["scenario"], b.results["scenario"])
+    topo_a = {k: a.results["topology"][k] for k in ("nodes", "links", "data_centres", "tiers")}
+    topo_b = {k: b.results["topology"][k] for k in ("nodes", "links", "data_centres", "tiers")}
+    inputs += _diff("topology", topo_a, topo_b)
+    fp_a, fp_b = a.inputs["fingerprint"], b.inputs["fingerprint"]
+    if fp_a["run"] != fp_b["run"]:
+        inputs.append({"part": "fingerprint", "field": "run", "a": fp_a["run"], "b": fp_b["run"]})
+
+    worst_a = {(r["plane"], r["link"]): r for r in a.results["analysis"]["worst_case"]}
+    worst_b = {(r["plane"], r["link"]): r for r in b.results["analysis"]["worst_case"]}
+    links = []
+    for key in sorted(set(worst_a) | set(worst_b)):
+        ra, rb = worst_a.get(key, {}), worst_b.get(key, {})
+        ua, ub = ra.get("worst_utilisation", 0.0), rb.get("worst_utilisation", 0.0)
+        links.append({
+            "link": key[1], "plane": key[0],
+            "capacity_gbps_a": ra.get("capacity_gbps", ""), "capacity_gbps_b": rb.get("capacity_gbps", ""),
+            "worst_utilisation_a": ua, "worst_utilisation_b": ub, "change": ub - ua,
+            "cause_failure_a": ra.get("cause_failure", ""), "cause_failure_b": rb.get("cause_failure", ""),
+        })
+    links.sort(key=lambda r: -abs(r["change"]))
+
+    def bought(run: RunData) -> dict[tuple[str, str, int], dict]:
+        return {(r["item"], r["id"], r["year"]): r for r in run.results["plan"]["rows"]
+                if r["purchase"]}
+
+    def what(row: dict) -> str:
+        if row["item"] == "data_centre":
+            return f"+{row['racks_added']} racks"
+        return f"{row['modules']}×{row['tier']}"
+
+    pa, pb = bought(a), bought(b)
+    purchases = []
+    for key in sorted(set(pa) | set(pb), key=lambda k: (k[2], k[0], k[1])):
+        ra, rb = pa.get(key), pb.get(key)
+        if ra and rb and what(ra) == what(rb):
+            continue
+        change = "only in B" if ra is None else "only in A" if rb is None else "different"
+        purchases.append({
+            "item": key[0], "id": key[1], "year": key[2], "change": change,
+            "a": what(ra) if ra else "", "b": what(rb) if rb else "",
+            "capex_cny_a": ra["capex_cny"] if ra else 0.0,
+            "capex_cny_b": rb["capex_cny"] if rb else 0.0,
+        })
+    ya, yb = a.results["plan"]["costs"]["per_year"], b.results["plan"]["costs"]["per_year"]
+    costs = []
+    for year in sorted(set(ya) | set(yb)):
+        ca, cb = ya.get(year, {}), yb.get(year, {})
+        costs.append({"year": int(year),
+                      "capex_cny_a": ca.get("capex_cny", 0.0), "capex_cny_b": cb.get("capex_cny", 0.0),
+                      "opex_cny_a": ca.get("opex_cny", 0.0), "opex_cny_b": cb.get("opex_cny", 0.0)})
+    return Comparison(
+        a=f"{a.inputs['scenario_name']} ({fp_a['run'][:12]})",
+        b=f"{b.inputs['scenario_name']} ({fp_b['run'][:12]})",
+        inputs=tuple(inputs), links=tuple(links), purchases=tuple(purchases), costs=tuple(costs),
+    )
