@@ -16,8 +16,8 @@ import numpy as np
 from netplan.analysis.min_mlu import min_max_utilisation
 from netplan.analysis.records import link_loads
 from netplan.analysis.routing import ecmp_routing
-from netplan.analysis.study import records_to_csv
 from netplan.io.repetita import read_repetita_demands, read_repetita_graph
+from netplan.io.tables import records_to_csv
 
 LINK_LOAD_COLUMNS = ("link", "src", "dst", "capacity_gbps", "load_gbps", "utilisation")
 
@@ -36,7 +36,7 @@ class ImportedResult:
         directory = Path(directory)
         return [
             write_text_atomic(directory / "link_loads.csv",
-                              records_to_csv(list(self.rows), LINK_LOAD_COLUMNS)),
+                              records_to_csv(list(self.rows), LINK_LOAD_COLUMNS, digits=6)),
             write_text_atomic(directory / "summary.json",
                               json.dumps(self.summary, indent=2) + "\n"),
         ]

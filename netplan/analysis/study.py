@@ -8,8 +8,6 @@ failure disconnects, reported as lost; and data-centre load in servers and racks
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -18,18 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from netplan.analysis.failures import (
-    FailureState,
-    FailureSweep,
-    failure_states,
-    sweep_failures,
-)
+from netplan.analysis.failures import FailureSweep
 from netplan.analysis.records import (
     lost_demand_records,
     sla_violation_records,
     worst_case_records,
 )
+from netplan.analysis.sweep import sweep_scenario
 from netplan.demand import HOURS, Demand, PlaneDemand, build_demand
+from netplan.io.tables import records_to_csv
 from netplan.model.plane_graph import PlaneGraph
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
@@ -179,13 +174,13 @@ class Study:
         directory = Path(directory)
         out = [
             write_text_atomic(directory / "worst_case.csv", records_to_csv(
-                self.worst_case(), WORST_CASE_COLUMNS)),
+                self.worst_case(), WORST_CASE_COLUMNS, digits=6)),
             write_text_atomic(directory / "sla_violations.csv", records_to_csv(
-                self.sla_violations(), SLA_COLUMNS)),
+                self.sla_violations(), SLA_COLUMNS, digits=6)),
             write_text_atomic(directory / "lost_demand.csv", records_to_csv(
-                self.lost_demand(), LOST_COLUMNS)),
+                self.lost_demand(), LOST_COLUMNS, digits=6)),
             write_text_atomic(directory / "dc_load.csv", records_to_csv(
-                list(self.dc_load), DC_COLUMNS)),
+                list(self.dc_load), DC_COLUMNS, digits=6)),
             write_text_atomic(directory / "summary.json",
                               json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n"),
         ]
@@ -203,17 +198,6 @@ DC_COLUMNS = ("scenario", "data_centre", "year", "busy_servers", "servers_needed
               "racks_needed", "racks_installed", "racks_max", "estimate")
 
 
-def records_to_csv(rows: list[dict], columns: tuple[str, ...]) -> str:
-    """CSV text of ``rows`` with a fixed header (written even when there are no rows)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n",
-                            extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    return buffer.getvalue()
-
-
 def _latency_targets(scenario: Scenario, pd: PlaneDemand) -> np.ndarray:
     targets = np.full(pd.od_src.size, np.inf)
     for si, service_id in enumerate(pd.services):
@@ -223,17 +207,6 @@ def _latency_targets(scenario: Scenario, pd: PlaneDemand) -> np.ndarray:
         carries = pd.gbps[si].max(axis=(0, 1)) > 0
         targets[carries] = np.minimum(targets[carries], limit)
     return targets
-
-
-def with_permanent_failures(states, permanent_nodes: tuple[int, ...]) -> tuple[FailureState, ...]:
-    """``states`` with nodes lost for the whole scenario (what-ifs) added to every one."""
-    if not permanent_nodes:
-        return tuple(states)
-    out = []
-    for state in states:
-        nodes = tuple(sorted(set(state.nodes) | set(permanent_nodes)))
-        out.append(FailureState(state.name, state.kind, state.links, nodes))
-    return tuple(out)
 
 
 def dc_load(topology: Topology, scenario: Scenario, demand: Demand) -> list[dict]:
@@ -315,16 +288,10 @@ def analyze(
         demand = build_demand(topology, scenario)
         topo = demand.whatif.topology
         dc_rows += dc_load(topo, scenario, demand)
-        for plane, pd in demand.planes.items():
-            graph = topo.plane_graph(plane)
-            index = graph.node_index
-            permanent = tuple(index[n] for n in demand.whatif.failed_nodes if n in index)
-            states = with_permanent_failures(failure_states(graph, policy), permanent)
-            samples = pd.total_gbps.reshape(-1, pd.od_src.size)
-            sweep = sweep_failures(graph, pd.od_src, pd.od_dst, samples, states)
+        for ps in sweep_scenario(demand, policy, by_year=False):
             planes.append(PlaneStudy(
-                scenario=scenario.name, plane=plane, graph=graph, demand=pd, sweep=sweep,
-                targets_ms=_latency_targets(scenario, pd),
+                scenario=scenario.name, plane=ps.plane, graph=ps.graph, demand=ps.demand,
+                sweep=ps.sweeps[0], targets_ms=_latency_targets(scenario, ps.demand),
             ))
     first = scenarios[0]
     return Study(

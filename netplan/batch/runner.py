@@ -29,9 +29,10 @@ import numpy as np
 
 from netplan.batch.spec import Batch, load_batch
 from netplan.batch.stages import LabelledArray, Stage, get_stage
-from netplan.batch.store import ResultsStore, VariantOutcome, records_to_csv, render_files
+from netplan.batch.store import ResultsStore, VariantOutcome, render_files
 from netplan.batch.variants import Variant
 from netplan.errors import NetplanError, RunError
+from netplan.io.tables import records_to_csv
 from netplan.model.topology import Topology
 
 log = logging.getLogger(__name__)

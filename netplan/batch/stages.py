@@ -265,12 +265,11 @@ def analyze_stage(
     >>> out.arrays["worst_utilisation"].axes, out.metrics["years"]
     (('link', 'year'), 1)
     """
-    from netplan.analysis.failures import FailureState, failure_states, sweep_failures
+    from netplan.analysis.sweep import sweep_scenario
     from netplan.demand import build_demand
 
     policy = tuple(options.failures) if options.failures else tuple(scenario.failure_policy)
     demand = build_demand(topology, scenario)
-    topo = demand.whatif.topology
     years = scenario.years
     n_years = len(years)
     link_ids: list[str] = []
@@ -280,21 +279,10 @@ def analyze_stage(
     causes: list[tuple[str, int, int, str]] = []  # (link, year index, hour, failure)
     lost_max = 0.0
     disconnecting: set[tuple[str, str]] = set()
-    for plane, pd in demand.planes.items():
-        graph = topo.plane_graph(plane)
-        permanent = tuple(
-            graph.node_index[n] for n in demand.whatif.failed_nodes if n in graph.node_index
-        )
-        states = failure_states(graph, policy)
-        if permanent:
-            # Nodes lost for the whole scenario stay failed in every state.
-            states = tuple(
-                FailureState(s.name, s.kind, s.links, tuple(sorted(set(s.nodes) | set(permanent))))
-                for s in states
-            )
+    for ps in sweep_scenario(demand, policy, by_year=True):
+        plane, graph, states = ps.plane, ps.graph, ps.states
         arrays = {name: np.zeros((graph.n_links, n_years)) for name in LINK_YEAR_ARRAYS}
-        for yi in range(n_years):
-            sweep = sweep_failures(graph, pd.od_src, pd.od_dst, pd.total_gbps[yi], states)
+        for yi, sweep in enumerate(ps.sweeps):
             normal_load = graph.link_max(sweep.state_arc_load_gbps[0])
             failure_arcs = (
                 sweep.state_arc_load_gbps[1:].max(axis=0)

@@ -21,7 +21,6 @@ resumed batch rebuilds it from the records.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import logging
@@ -37,6 +36,7 @@ import numpy as np
 from netplan.batch.stages import LabelledArray
 from netplan.errors import OutputExistsError, RunError
 from netplan.io.atomic import staged_output_dir, write_text_atomic
+from netplan.io.tables import records_to_csv
 
 log = logging.getLogger(__name__)
 
@@ -91,28 +91,6 @@ def is_batch_store(directory: str | os.PathLike) -> bool:
 
 def _json(data: Any) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False, sort_keys=False, allow_nan=False) + "\n"
-
-
-def _number(value: float, digits: int | None = None) -> str:
-    return repr(value) if digits is None else f"{value:.{digits}g}"
-
-
-def _csv(rows: list[dict[str, Any]], digits: int | None = None) -> str:
-    columns: dict[str, None] = {}
-    for row in rows:
-        for key in row:
-            columns.setdefault(key, None)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {
-                k: ("" if v is None else _number(v, digits) if isinstance(v, float) else v)
-                for k, v in row.items()
-            }
-        )
-    return buffer.getvalue()
 
 
 def arrays_to_npz(arrays: dict[str, LabelledArray]) -> bytes:
@@ -176,7 +154,7 @@ def render_files(
     """
     files = {ARRAYS: arrays_to_npz(arrays)} if arrays else {}
     for name, rows in tables.items():
-        files[f"{name}.csv"] = _csv(rows, digits=6).encode()
+        files[f"{name}.csv"] = records_to_csv(rows, digits=6).encode()
     return files
 
 
@@ -343,18 +321,3 @@ class ResultsStore:
             seconds=float(timing.get("seconds", 0.0)),
             worker=str(timing.get("worker", "")),
         )
-
-
-def records_to_csv(rows: list[dict[str, Any]]) -> str:
-    """CSV text of records whose keys may differ (the union of keys, in order first seen).
-
-    Floats are written with ``repr`` so that the file holds every digit.
-
-    Examples
-    --------
-    >>> print(records_to_csv([{"a": 1, "b": 0.1}, {"a": 2, "c": None}]), end="")
-    a,b,c
-    1,0.1,
-    2,,
-    """
-    return _csv(rows)

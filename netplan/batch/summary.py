@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from netplan.batch.stages import COST_NOTE, link_planes
-from netplan.batch.store import records_to_csv
+from netplan.io.tables import records_to_csv
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netplan.analysis.study import records_to_csv
 from netplan.io.run_dir import RunData
+from netplan.io.tables import records_to_csv
 
 INPUT_COLUMNS = ("part", "field", "a", "b")
 LINK_COLUMNS = ("link", "plane", "capacity_gbps_a", "capacity_gbps_b", "worst_utilisation_a",
@@ -70,13 +70,13 @@ class Comparison:
         directory = Path(directory)
         return [
             write_text_atomic(directory / "inputs_diff.csv",
-                              records_to_csv(list(self.inputs), INPUT_COLUMNS)),
+                              records_to_csv(list(self.inputs), INPUT_COLUMNS, digits=6)),
             write_text_atomic(directory / "worst_case_diff.csv",
-                              records_to_csv(list(self.links), LINK_COLUMNS)),
+                              records_to_csv(list(self.links), LINK_COLUMNS, digits=6)),
             write_text_atomic(directory / "purchases_diff.csv",
-                              records_to_csv(list(self.purchases), PURCHASE_COLUMNS)),
+                              records_to_csv(list(self.purchases), PURCHASE_COLUMNS, digits=6)),
             write_text_atomic(directory / "costs_diff.csv",
-                              records_to_csv(list(self.costs), COST_COLUMNS)),
+                              records_to_csv(list(self.costs), COST_COLUMNS, digits=6)),
             write_text_atomic(directory / "compare.html", self.to_html(lang)),
         ]
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netplan.analysis.failures import failure_states, sweep_failures
-from netplan.analysis.study import with_permanent_failures
+from netplan.analysis.sweep import sweep_scenario
 from netplan.demand import HOURS, Demand
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
@@ -63,23 +62,17 @@ def link_requirements(
     >>> r.required_gbps.shape == (len(r.link_ids), 1)
     True
     """
-    topo = demand.whatif.topology
     normal_target = scenario.targets.max_utilisation_normal
     failure_target = scenario.targets.max_utilisation_failure
     out: dict[str, LinkRequirements] = {}
-    for plane, pd in demand.planes.items():
-        graph = topo.plane_graph(plane)
-        index = graph.node_index
-        permanent = tuple(index[n] for n in demand.whatif.failed_nodes if n in index)
-        states = with_permanent_failures(failure_states(graph, policy), permanent)
+    for ps in sweep_scenario(demand, policy, by_year=True):
+        plane, pd, graph, states = ps.plane, ps.demand, ps.graph, ps.states
         targets = np.array([normal_target] + [failure_target] * (len(states) - 1))
         L, Y = graph.n_links, len(pd.years)
         required = np.zeros((L, Y))
         binding: list[list[Binding]] = [[None] * Y for _ in range(L)]  # type: ignore[list-item]
         lost: list[dict] = []
-        for yi, year in enumerate(pd.years):
-            samples = pd.total_gbps[yi]  # [hour, od]
-            sweep = sweep_failures(graph, pd.od_src, pd.od_dst, samples, states)
+        for yi, (year, sweep) in enumerate(zip(pd.years, ps.sweeps, strict=True)):
             # Capacity each (state, arc) asks for; the largest names the reason.
             need = sweep.state_arc_load_gbps / targets[:, None]
             state_of_arc = np.argmax(need, axis=0)

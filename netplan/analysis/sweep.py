@@ -1,0 +1,107 @@
+"""The failure sweep of a scenario: every plane, every failure state of a policy, every sample.
+
+This is the one place where a scenario's demand meets the failure core
+(:func:`netplan.analysis.failures.sweep_failures`). The analysis, the fixed-routing planner
+and the batch ``analyze`` stage all call :func:`sweep_scenario`; they differ only in how they
+reduce its result.
+
+Nodes a what-if takes out for the whole scenario (a data centre outage, say) stay failed in
+every state, the no-failure state included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from netplan.analysis.failures import FailureState, FailureSweep, failure_states, sweep_failures
+from netplan.demand import Demand, PlaneDemand
+from netplan.model.plane_graph import PlaneGraph
+
+
+@dataclass(frozen=True, eq=False)
+class PlaneSweep:
+    """The sweep of one plane of a scenario.
+
+    Attributes
+    ----------
+    plane : str
+    graph : PlaneGraph
+        The plane as the what-ifs leave it.
+    demand : PlaneDemand
+    states : tuple of FailureState
+        The policy's states, the no-failure state first, with the scenario's lost nodes.
+    sweeps : tuple of FailureSweep
+        One per year of the horizon (``by_year``), or one over every (year, hour) sample.
+    """
+
+    plane: str
+    graph: PlaneGraph
+    demand: PlaneDemand
+    states: tuple[FailureState, ...]
+    sweeps: tuple[FailureSweep, ...]
+
+
+def with_permanent_failures(states: Sequence[FailureState],
+                            permanent_nodes: tuple[int, ...]) -> tuple[FailureState, ...]:
+    """``states`` with nodes lost for the whole scenario (what-ifs) added to every one.
+
+    Examples
+    --------
+    >>> s = with_permanent_failures([FailureState("none", "none")], (3,))
+    >>> s[0].name, s[0].nodes
+    ('none', (3,))
+    """
+    if not permanent_nodes:
+        return tuple(states)
+    return tuple(
+        FailureState(state.name, state.kind, state.links,
+                     tuple(sorted(set(state.nodes) | set(permanent_nodes))))
+        for state in states
+    )
+
+
+def sweep_scenario(demand: Demand, policy: str | Sequence[str], *,
+                   by_year: bool) -> tuple[PlaneSweep, ...]:
+    """Sweep every plane of a scenario's demand over the failure states of ``policy``.
+
+    Parameters
+    ----------
+    demand : Demand
+        From :func:`netplan.demand.build_demand`; its what-ifs name the topology swept.
+    policy : str or sequence of str
+        Failure policy (``none``, ``n-1``, ``n-1-nodes``, ``srlg``, ``n-2``).
+    by_year : bool
+        One sweep per year of the horizon (each over that year's 24 hours), which says in
+        which year each worst case falls; or one sweep over every (year, hour) sample.
+
+    Returns
+    -------
+    tuple of PlaneSweep
+        In the order of the demand's planes.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.demand import build_demand
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("growth-5y"), topo)
+    >>> planes = sweep_scenario(build_demand(topo, s), "n-1", by_year=True)
+    >>> [(p.plane, len(p.sweeps)) for p in planes]
+    [('extranet', 6), ('intranet', 6)]
+    """
+    topology = demand.whatif.topology
+    out = []
+    for plane, pd in demand.planes.items():
+        graph = topology.plane_graph(plane)
+        index = graph.node_index
+        permanent = tuple(index[n] for n in demand.whatif.failed_nodes if n in index)
+        states = with_permanent_failures(failure_states(graph, policy), permanent)
+        if by_year:
+            samples = [pd.total_gbps[yi] for yi in range(len(pd.years))]
+        else:
+            samples = [pd.total_gbps.reshape(-1, pd.od_src.size)]
+        sweeps = tuple(sweep_failures(graph, pd.od_src, pd.od_dst, block, states)
+                       for block in samples)
+        out.append(PlaneSweep(plane, graph, pd, states, sweeps))
+    return tuple(out)
