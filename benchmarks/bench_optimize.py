@@ -31,8 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import netplan  # noqa: E402
-from netplan.optimize.capacity import catalogue_of, independent_check, optimize  # noqa: E402
-from netplan.optimize.routed.planner import independent_check_routed  # noqa: E402
+from netplan.optimize import optimize  # noqa: E402
+from netplan.optimize.costs import catalogue_of  # noqa: E402
+from netplan.optimize.fixed.check import independent_check  # noqa: E402
+from netplan.optimize.routed.check import independent_check_routed  # noqa: E402
 from netplan.optimize.sizing import size_tiers  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """Speed of the simulator against the process-per-session reference.
 
-Runs N sessions (default 1,000,000) through :func:`netplan.sim.engines.python.run_replication`
+Runs N sessions (default 1,000,000) through :func:`netplan.sim.engines.run_replication`
 (the compiled engine: simpy's calendar for the run's events, the numba kernel for the
 sessions' events) and a smaller count through :func:`netplan.sim.reference.run_reference`
 (a simpy process and ``Container`` per session) on the same model and seed, scales the
@@ -31,7 +31,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from netplan.sim.engines.python import run_replication  # noqa: E402
+from netplan.sim.engines import run_replication  # noqa: E402
 from netplan.sim.engines.tables import compile_model  # noqa: E402
 from netplan.sim.model import ServerPool, SimNetwork, TrafficClass  # noqa: E402
 from netplan.sim.reference import run_reference  # noqa: E402

@@ -1,7 +1,17 @@
 """netplan: capacity planning for the Chongqing e-government networks.
 
-The public API loads lazily, so ``import netplan`` (and the command-line tool's start-up)
-stays fast; heavy modules load on first use.
+The flow, in the names at the top of the package::
+
+    topology = netplan.load_topology(path)              # validated, immutable model
+    scenario = netplan.load_scenario(path, topology)
+    demand = netplan.build_demand(topology, scenario)   # Gbit/s per service, year, hour, od
+    study = netplan.analyze(topology, scenario, demand=demand)   # every failure state
+    plan = netplan.optimize(topology, scenario, demand=demand, study=study)
+    sim = netplan.simulate(plan.sized_topology(topology), scenario, demand=demand)
+    run = netplan.plan(topology, scenario)              # all of the above, with the report
+
+Each returns a frozen result with ``.save(directory)``. The names load lazily, so
+``import netplan`` (and the command-line tool's start-up) stays fast.
 
 Examples
 --------
@@ -20,17 +30,29 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+# public name -> (module, name there)
 _LAZY = {
-    "load_topology": "netplan.io.topology_io",
-    "build_topology": "netplan.io.topology_io",
-    "save_topology": "netplan.io.topology_io",
-    "load_scenario": "netplan.io.scenario_io",
-    "build_scenario": "netplan.io.scenario_io",
-    "save_scenario": "netplan.io.scenario_io",
-    "Topology": "netplan.model.topology",
-    "Scenario": "netplan.model.scenario",
-    "NetplanError": "netplan.errors",
-    "ValidationError": "netplan.errors",
+    "load_topology": ("netplan.io.topology_io", "load_topology"),
+    "build_topology": ("netplan.io.topology_io", "build_topology"),
+    "save_topology": ("netplan.io.topology_io", "save_topology"),
+    "load_scenario": ("netplan.io.scenario_io", "load_scenario"),
+    "build_scenario": ("netplan.io.scenario_io", "build_scenario"),
+    "save_scenario": ("netplan.io.scenario_io", "save_scenario"),
+    "build_demand": ("netplan.demand", "build_demand"),
+    "analyze": ("netplan.analysis.study", "analyze"),
+    "optimize": ("netplan.optimize", "optimize"),
+    "simulate": ("netplan.sim.scenario", "simulate_scenario"),
+    "plan": ("netplan.run.pipeline", "plan"),
+    "compare": ("netplan.run.compare", "compare_runs"),
+    "load_run": ("netplan.io.run_dir", "load_run"),
+    "Topology": ("netplan.model.topology", "Topology"),
+    "Scenario": ("netplan.model.scenario", "Scenario"),
+    "Demand": ("netplan.demand", "Demand"),
+    "Study": ("netplan.analysis.study", "Study"),
+    "Plan": ("netplan.optimize", "Plan"),
+    "PlanRun": ("netplan.run.pipeline", "PlanRun"),
+    "NetplanError": ("netplan.errors", "NetplanError"),
+    "ValidationError": ("netplan.errors", "ValidationError"),
 }
 
 __all__ = [*_LAZY, "default_topology_path", "default_scenario_path", "__version__"]
@@ -38,8 +60,13 @@ __all__ = [*_LAZY, "default_topology_path", "default_scenario_path", "__version_
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
+        module, attribute = _LAZY[name]
+        return getattr(import_module(module), attribute)
     raise AttributeError(f"module 'netplan' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def _data_dir(kind: str) -> Path:

@@ -25,7 +25,7 @@ from netplan.batch.summary import (
 )
 from netplan.cli.validate import validate_file
 from netplan.errors import ValidationError
-from netplan.optimize.capacity import optimize
+from netplan.optimize import optimize
 
 ROOT = Path(__file__).resolve().parents[1]
 GROWTH_5Y = str(netplan.default_scenario_path("growth-5y"))

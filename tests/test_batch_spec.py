@@ -11,7 +11,7 @@ from scipy import stats
 
 import netplan
 from netplan.batch import build_batch, load_batch
-from netplan.batch.spec import Distribution
+from netplan.batch.definition import Distribution
 from netplan.batch.variants import REMOVED_LINKS, draw, variant_seeds
 from netplan.errors import ValidationError
 from netplan.io.scenario_io import build_scenario

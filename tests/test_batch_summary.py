@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from netplan.batch import SerialExecutor, build_batch, run
-from netplan.batch.runner import BatchResult
+from netplan.batch.result import BatchResult
 from netplan.batch.stages import LabelledArray
 from netplan.batch.store import VariantOutcome
 from netplan.batch.summary import (

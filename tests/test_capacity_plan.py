@@ -11,7 +11,8 @@ from click.testing import CliRunner
 import netplan
 from netplan.cli import cli
 from netplan.demand import build_demand
-from netplan.optimize.capacity import independent_check, optimize
+from netplan.optimize import optimize
+from netplan.optimize.fixed.check import independent_check
 from netplan.optimize.fixed.requirements import link_requirements
 from tests.conftest import SMALL
 

@@ -127,14 +127,16 @@ def test_reroute_avoids_the_failed_link(small):
     assert reroute(np.zeros(net.n_links, bool))[0][0] == classes[0].paths
 
 
-def test_plan_rows_replace_capacities_and_bad_year(small):
+def test_a_sized_topology_gives_its_capacities_and_bad_year(small):
     topo, scen, demand = small
-    g = topo.plane_graph("extranet")
-    lid = g.link_ids[0]
-    rows = [{"item": "link", "id": lid, "year": scen.years[0], "capacity_gbps": 40.0}]
-    net, *_ = sim_inputs(topo, scen, demand=demand, plan_rows=rows)
+    lid = topo.plane_graph("extranet").link_ids[0]
+    sized = topo.model_copy(update={"links": tuple(
+        link.model_copy(update={"capacity_gbps": 40.0}) if link.id == lid else link
+        for link in topo.links
+    )})
+    net, *_ = sim_inputs(sized, scen, demand=demand)
     assert net.capacity_mbps[0] == 40000.0 and net.capacity_mbps[1] == 40000.0
+    again, *_ = sim_inputs(sized, scen)  # the demand of the unsized topology is the same
+    np.testing.assert_array_equal(again.capacity_mbps, net.capacity_mbps)
     with pytest.raises(ValidationError, match="year"):
         sim_inputs(topo, scen, demand=demand, year=1990)
-    with pytest.raises(ValidationError, match="plan_rows"):
-        sim_inputs(topo, scen, demand=demand, plan_rows=[{"item": "link", "id": lid}])

@@ -14,7 +14,7 @@ from netplan.sim import (
     analytic,
     simulate,
 )
-from netplan.sim.engines.python import run_replication
+from netplan.sim.engines import run_replication
 from netplan.sim.engines.tables import compile_model
 from netplan.sim.reference import run_reference
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from netplan.sim import LinkFailures, ServerPool, SimNetwork, TrafficClass, simulate
-from netplan.sim.engines.python import run_replication
+from netplan.sim.engines import run_replication
 from netplan.sim.engines.tables import compile_model
 
 

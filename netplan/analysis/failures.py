@@ -19,13 +19,13 @@ from itertools import combinations
 import numpy as np
 import scipy.sparse as sp
 
-from netplan.analysis.routing import (
-    Routing,
-    _distances_many,
-    _expand,
-    _od_arrays,
-    _route_columns,
-    _solve_pairs,
+from netplan.analysis.routing import Routing
+from netplan.analysis.shortest_paths import (
+    distances_many,
+    expand_ranges,
+    od_arrays,
+    route_columns,
+    solve_pairs,
 )
 from netplan.errors import Problem, ValidationError
 from netplan.model.plane_graph import PlaneGraph
@@ -250,7 +250,7 @@ class _Base:
 
 def _base(graph: PlaneGraph, src: np.ndarray, dst: np.ndarray) -> _Base:
     active = np.ones(graph.n_arcs, dtype=bool)
-    split, reachable, latency, hops = _route_columns(graph, active, src, dst, np.arange(src.size))
+    split, reachable, latency, hops = route_columns(graph, active, src, dst, np.arange(src.size))
     for arr in (reachable, latency, hops):
         arr.setflags(write=False)
     uses = split.T.tocsr()
@@ -308,15 +308,15 @@ def _route_batch(
     slot_ptr = np.r_[cut, key.size].astype(np.int64)
     pair_row = key[cut] // n_t
     pair_dest = base.dests[key[cut] % n_t]
-    dist = _distances_many(graph, active, pair_row, pair_dest)
-    res = _solve_pairs(graph, active, pair_row, pair_dest, dist, slot_ptr, slot_cols, src)
+    dist = distances_many(graph, active, pair_row, pair_dest)
+    res = solve_pairs(graph, active, pair_row, pair_dest, dist, slot_ptr, slot_cols, src)
     slot_row = np.repeat(pair_row, np.diff(slot_ptr))
 
     # the old split of every changed column, to subtract
     changed = dropped | affected
     ch_row, ch_col = np.nonzero(changed)
     csc = base.split_csc
-    owner, e = _expand(csc.indptr[ch_col], np.diff(csc.indptr)[ch_col])
+    owner, e = expand_ranges(csc.indptr[ch_col], np.diff(csc.indptr)[ch_col])
     rows = np.r_[csc.indices[e] + ch_row[owner] * m, res.arc + slot_row[res.slot] * m]
     cols = np.r_[ch_col[owner], slot_cols[res.slot]]
     vals = np.r_[-csc.data[e], res.val]
@@ -391,7 +391,7 @@ def sweep_failures(
     >>> sw.lost_gbps.sum()
     np.float64(0.0)
     """
-    src, dst = _od_arrays(graph, od_src, od_dst)
+    src, dst = od_arrays(graph, od_src, od_dst)
     n_od, m = src.size, graph.n_arcs
     demand = _check_demand(demand_gbps, n_od, graph.source)
     n_samples = int(demand.shape[0])

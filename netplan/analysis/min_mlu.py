@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 from scipy.sparse import csgraph
 
-from netplan.analysis.routing import _active_arcs, _failure_indices, _od_arrays, _prep
+from netplan.analysis.shortest_paths import active_arcs, failure_indices, od_arrays, prepare
 from netplan.errors import Problem, RunError, ValidationError
 from netplan.model.plane_graph import PlaneGraph
 
@@ -88,7 +88,7 @@ def min_max_utilisation(
     >>> round(res.mlu, 6), res.arc_flow_gbps.round(6).tolist()
     (1.0, [1.0, 0.0, 2.0, 0.0, 2.0, 0.0])
     """
-    src, dst = _od_arrays(graph, od_src, od_dst)
+    src, dst = od_arrays(graph, od_src, od_dst)
     demand = np.asarray(demand_gbps, dtype=np.float64).reshape(-1)
     if demand.size != src.size:
         raise ValidationError(
@@ -104,15 +104,15 @@ def min_max_utilisation(
                 )
             ]
         )
-    links, _ = _failure_indices(graph, failed_links, ())
-    active = _active_arcs(graph, links, ())
+    links, _ = failure_indices(graph, failed_links, ())
+    active = active_arcs(graph, links, ())
     m, n = graph.n_arcs, graph.n_nodes
     pos = demand > 0
     if not pos.any():
         return MinMluResult(0.0, np.zeros(m), "no demand")
     sources = np.unique(src[pos])
     dist = csgraph.dijkstra(
-        _prep(graph).matrix(graph, active, reverse=False), directed=True, indices=sources
+        prepare(graph).matrix(graph, active, reverse=False), directed=True, indices=sources
     )
     row_of = {int(s): i for i, s in enumerate(sources)}
     for i in np.flatnonzero(pos):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,7 @@ from netplan.analysis.records import (
     sla_violation_records,
     worst_case_records,
 )
-from netplan.analysis.sweep import sweep_scenario
+from netplan.analysis.sweep import PlaneSweep, sweep_scenario
 from netplan.demand import HOURS, Demand, PlaneDemand, build_demand
 from netplan.io.tables import records_to_csv
 from netplan.model.plane_graph import PlaneGraph
@@ -62,6 +62,35 @@ class Study:
     planes: tuple[PlaneStudy, ...]
     dc_load: tuple[dict, ...]
     estimate: bool = True
+    demands: tuple[Demand, ...] = field(default=(), repr=False, compare=False)
+    policies: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
+    _year_sweeps: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    # --- what later stages take from the study -----------------------------------------
+    def demand(self, scenario: str) -> Demand:
+        """The demand built for ``scenario`` (by name), as the study swept it."""
+        return self.demands[self.scenarios.index(scenario)]
+
+    def year_sweeps(self, scenario: str) -> tuple[PlaneSweep, ...]:
+        """The sweep of ``scenario`` year by year (each year over its 24 hours), per plane.
+
+        The planner sizes every year from these; they are computed on first use and kept,
+        so a run that analyses and then plans sweeps each year once.
+
+        Examples
+        --------
+        >>> import netplan
+        >>> topo = netplan.load_topology(netplan.default_topology_path())
+        >>> s = netplan.load_scenario(netplan.default_scenario_path("growth-5y"), topo)
+        >>> study = analyze(topo, s)
+        >>> [len(p.sweeps) for p in study.year_sweeps("growth-5y")]
+        [6, 6]
+        """
+        if scenario not in self._year_sweeps:
+            i = self.scenarios.index(scenario)
+            self._year_sweeps[scenario] = sweep_scenario(self.demands[i], self.policies[i],
+                                                         by_year=True)
+        return self._year_sweeps[scenario]
 
     # --- records ---------------------------------------------------------------------
     def worst_case(self) -> list[dict]:
@@ -253,6 +282,8 @@ def analyze(
     topology: Topology,
     scenarios: Scenario | list[Scenario] | tuple[Scenario, ...],
     failures: str | tuple[str, ...] | list[str] | None = None,
+    *,
+    demand: Demand | None = None,
 ) -> Study:
     """Worst case of every link over all hours, years, scenarios and failure states.
 
@@ -264,6 +295,14 @@ def analyze(
     failures : str or sequence of str, optional
         Failure policy (``none``, ``n-1``, ``n-1-nodes``, ``srlg``, ``n-2``); defaults to
         each scenario's own ``failure_policy``.
+    demand : Demand, optional
+        The demand of a single scenario, already built by
+        :func:`netplan.demand.build_demand`; built here when not given.
+
+    Returns
+    -------
+    Study
+        Frozen; it keeps each scenario's demand for the stages that follow.
 
     Examples
     --------
@@ -278,17 +317,22 @@ def analyze(
     if isinstance(scenarios, Scenario):
         scenarios = [scenarios]
     scenarios = list(scenarios)
+    if demand is not None and len(scenarios) != 1:
+        raise ValueError("a precomputed demand goes with exactly one scenario")
     planes: list[PlaneStudy] = []
     dc_rows: list[dict] = []
     policies: list[str] = []
+    demands: list[Demand] = []
+    per_scenario: list[tuple[str, ...]] = []
     for scenario in scenarios:
         policy = failures if failures is not None else scenario.failure_policy
         policy = (policy,) if isinstance(policy, str) else tuple(policy)
         policies += [p for p in policy if p not in policies]
-        demand = build_demand(topology, scenario)
-        topo = demand.whatif.topology
-        dc_rows += dc_load(topo, scenario, demand)
-        for ps in sweep_scenario(demand, policy, by_year=False):
+        built = demand if demand is not None else build_demand(topology, scenario)
+        demands.append(built)
+        per_scenario.append(policy)
+        dc_rows += dc_load(built.whatif.topology, scenario, built)
+        for ps in sweep_scenario(built, policy, by_year=False):
             planes.append(PlaneStudy(
                 scenario=scenario.name, plane=ps.plane, graph=ps.graph, demand=ps.demand,
                 sweep=ps.sweeps[0], targets_ms=_latency_targets(scenario, ps.demand),
@@ -302,4 +346,6 @@ def analyze(
         max_utilisation_failure=first.targets.max_utilisation_failure,
         planes=tuple(planes),
         dc_load=tuple(dc_rows),
+        demands=tuple(demands),
+        policies=tuple(per_scenario),
     )

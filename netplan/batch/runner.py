@@ -1,196 +1,40 @@
 """Run a batch on any ``concurrent.futures.Executor``: in-process, local processes, or Dask.
 
-Each variant travels to a worker as a self-contained task — the stage, its options, the
-topology (compressed JSON with its fingerprint; a worker validates it once and keeps it), the
-resolved scenario as plain data, and the variant's seed — so workers need nothing but the
-package. Results come back to this process, which alone writes the results store. A variant
-that raises is recorded with its error and the others go on.
+Each variant travels to a worker as a self-contained task (:mod:`netplan.batch.tasks`), so
+workers need nothing but the package. Results come back to this process, which alone writes
+the results store. A variant that raises is recorded with its error and the others go on.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import hashlib
-import json
 import logging
 import math
 import os
 import socket
-import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from netplan.batch.executors import SerialExecutor
+from netplan.batch.result import BatchResult, index_entry
 from netplan.batch.spec import Batch, load_batch
 from netplan.batch.stages import LabelledArray, Stage, get_stage
 from netplan.batch.store import ResultsStore, VariantOutcome, render_files
+from netplan.batch.summary import write_summary
+from netplan.batch.tasks import TopologyBlob, VariantTask, fingerprint
 from netplan.batch.variants import Variant
 from netplan.errors import NetplanError, RunError
-from netplan.io.tables import records_to_csv
-from netplan.model.topology import Topology
+from netplan.io.scenario_io import build_scenario, scenario_to_dict
+from netplan.io.yamlfile import dump_yaml
 
 log = logging.getLogger(__name__)
 
 RESULTS_CSV = "results.csv"
-
-
-# ---------------------------------------------------------------------- executors
-class SerialExecutor(cf.Executor):
-    """Runs every task at once, in this process (debugging, tiny batches, benchmarks).
-
-    Examples
-    --------
-    >>> SerialExecutor().submit(pow, 2, 10).result()
-    1024
-    """
-
-    def __init__(self) -> None:
-        self._shutdown = False
-
-    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
-        if self._shutdown:
-            raise RuntimeError("cannot submit after shutdown")
-        future: cf.Future = cf.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(exc)
-        return future
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        self._shutdown = True
-
-
-@contextmanager
-def dask_executor(
-    scheduler: str | None = None, n_workers: int | None = None, threads_per_worker: int = 1
-) -> Iterator[cf.Executor]:
-    """A ``concurrent.futures`` executor on a Dask cluster (needs ``netplan[dask]``).
-
-    Parameters
-    ----------
-    scheduler : str, optional
-        Address of a running scheduler (``tcp://host:8786``). Without it a
-        ``LocalCluster`` of ``n_workers`` processes is started and stopped with the block.
-    n_workers : int, optional
-        Workers of the local cluster (default: one per core).
-    threads_per_worker : int
-        Threads per local worker; 1 suits the numpy-heavy stages.
-    """
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise RunError("Dask is not installed: pip install 'netplan[dask]'") from None
-    if scheduler:
-        client = Client(scheduler)
-        cluster = None
-    else:
-        cluster = LocalCluster(
-            n_workers=n_workers or os.cpu_count() or 1,
-            threads_per_worker=threads_per_worker,
-            processes=True,
-            dashboard_address=None,
-        )
-        client = Client(cluster)
-    try:
-        # pure=False: two variants never share a result, even with equal inputs.
-        yield client.get_executor(pure=False)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-# ---------------------------------------------------------------------- tasks
-@dataclass(frozen=True)
-class TopologyBlob:
-    """A topology as compressed canonical JSON, with the SHA-256 of that JSON."""
-
-    fingerprint: str
-    data: bytes
-
-    @classmethod
-    def of(cls, topology: Topology) -> TopologyBlob:
-        """Serialise ``topology``.
-
-        Examples
-        --------
-        >>> import netplan
-        >>> blob = TopologyBlob.of(netplan.load_topology(netplan.default_topology_path()))
-        >>> len(blob.fingerprint), blob.topology().name.startswith("Chongqing")
-        (64, True)
-        """
-        from netplan.io.topology_io import topology_to_dict
-
-        text = canonical_json(topology_to_dict(topology))
-        return cls(hashlib.sha256(text.encode()).hexdigest(), zlib.compress(text.encode(), 6))
-
-    def topology(self) -> Topology:
-        """The topology, validated once per process and kept by fingerprint."""
-        with _CACHE_LOCK:
-            cached = _TOPOLOGIES.get(self.fingerprint)
-        if cached is not None:
-            return cached
-        from netplan.io.topology_io import build_topology
-
-        topology = build_topology(json.loads(zlib.decompress(self.data)), name="<batch topology>")
-        with _CACHE_LOCK:
-            if len(_TOPOLOGIES) >= 8:
-                _TOPOLOGIES.pop(next(iter(_TOPOLOGIES)))
-            _TOPOLOGIES[self.fingerprint] = topology
-        return topology
-
-
-# Per-process cache of validated topologies, keyed by content hash (so it cannot go stale).
-_TOPOLOGIES: dict[str, Topology] = {}
-_CACHE_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class VariantTask:
-    """Everything a worker needs to run one variant."""
-
-    variant_id: str
-    stage: Stage
-    options: dict[str, Any]
-    topology: TopologyBlob
-    scenario: dict[str, Any]
-    seed: int
-
-
-def canonical_json(data: Any) -> str:
-    """JSON with sorted keys and no spaces: equal data give equal text.
-
-    Examples
-    --------
-    >>> canonical_json({"b": 1, "a": [1.5, None]})
-    '{"a":[1.5,null],"b":1}'
-    """
-    return json.dumps(
-        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def fingerprint(
-    topology: TopologyBlob, scenario: dict[str, Any], stage: str, options: dict[str, Any], seed: int
-) -> str:
-    """SHA-256 of everything a variant's result depends on."""
-    text = canonical_json(
-        {
-            "topology": topology.fingerprint,
-            "scenario": scenario,
-            "stage": stage,
-            "options": options,
-            "seed": seed,
-        }
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _plain_metric(value: Any) -> Any:
@@ -209,9 +53,6 @@ SCENARIO_FILE = "scenario.yaml"
 
 def _scenario_file(variant_id: str, scenario) -> bytes:
     """The variant's scenario as one self-contained YAML file, ready for ``egov-netplan plan``."""
-    from netplan.io.scenario_io import scenario_to_dict
-    from netplan.io.yamlfile import dump_yaml
-
     header = (
         f"# Batch variant {variant_id}: its scenario with every parameter applied.\n"
         "# Full report: egov-netplan plan TOPOLOGY.yaml scenario.yaml -o DIR\n"
@@ -221,8 +62,6 @@ def _scenario_file(variant_id: str, scenario) -> bytes:
 
 def run_variant(task: VariantTask) -> VariantOutcome:
     """Run one variant (in a worker); errors become an ``error`` outcome, never an exception."""
-    from netplan.io.scenario_io import build_scenario
-
     start = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
@@ -262,7 +101,6 @@ def run_variant(task: VariantTask) -> VariantOutcome:
     )
 
 
-# ---------------------------------------------------------------------- progress
 @dataclass(frozen=True)
 class Progress:
     """Where a running batch stands, passed to the ``progress`` callback after each variant.
@@ -282,116 +120,7 @@ class Progress:
     status: str = ""
 
 
-# ---------------------------------------------------------------------- the result
-@dataclass(frozen=True)
-class BatchResult:
-    """Every variant's parameters, status and results.
 
-    Attributes
-    ----------
-    batch : Batch
-    variants : tuple of Variant
-    outcomes : dict
-        Variant id → :class:`~netplan.batch.store.VariantOutcome`.
-    fingerprints : dict
-        Variant id → fingerprint of its inputs.
-    directory : Path or None
-        The results store, when the batch was run with ``output_dir``.
-    ran : tuple of str
-        Variants run by this call (the others were complete already).
-    """
-
-    batch: Batch
-    variants: tuple[Variant, ...]
-    outcomes: dict[str, VariantOutcome]
-    fingerprints: dict[str, str]
-    directory: Path | None = None
-    ran: tuple[str, ...] = ()
-
-    @property
-    def ok_ids(self) -> tuple[str, ...]:
-        """Variants that finished without error, in batch order."""
-        return tuple(v.id for v in self.variants if self.outcomes[v.id].ok)
-
-    @property
-    def failed(self) -> dict[str, str]:
-        """Variant id → error message, for the variants that failed."""
-        return {
-            v.id: self.outcomes[v.id].error for v in self.variants if not self.outcomes[v.id].ok
-        }
-
-    def records(self) -> list[dict[str, Any]]:
-        """One row per variant: id, status, error, seed, the parameters, then the metrics."""
-        rows = []
-        for v in self.variants:
-            out = self.outcomes[v.id]
-            rows.append(
-                {
-                    "variant": v.id,
-                    "status": out.status,
-                    "error": out.error,
-                    "seed": v.seed,
-                    **v.parameters,
-                    **out.metrics,
-                }
-            )
-        return rows
-
-    def to_csv(self) -> str:
-        """:meth:`records` as CSV text."""
-        return records_to_csv(self.records())
-
-    def index(self) -> list[dict[str, Any]]:
-        """The index entries (as in ``index.json``), in batch order."""
-        return [_entry(v, self.fingerprints[v.id], self.outcomes[v.id]) for v in self.variants]
-
-    def array(self, name: str) -> LabelledArray:
-        """The stage's array ``name`` of every successful variant, stacked: ``[variant, ...]``.
-
-        Labels of the other axes are the union over the variants (links removed in a
-        draw, or years beyond its horizon, are NaN there).
-        """
-        ids = [i for i in self.ok_ids if name in self.outcomes[i].arrays]
-        if not ids:
-            raise KeyError(f"no variant has an array {name!r}")
-        parts = [self.outcomes[i].arrays[name] for i in ids]
-        axes = parts[0].axes
-        union: list[list[Any]] = [[] for _ in axes]
-        seen: list[set] = [set() for _ in axes]
-        for part in parts:
-            for k, labels in enumerate(part.labels):
-                for label in labels:
-                    if label not in seen[k]:
-                        seen[k].add(label)
-                        union[k].append(label)
-        for k, labels in enumerate(union):
-            if labels and all(isinstance(x, int) for x in labels):
-                union[k] = sorted(labels)
-        positions = [{label: p for p, label in enumerate(labels)} for labels in union]
-        values = np.full((len(parts), *(len(u) for u in union)), np.nan)
-        for n, part in enumerate(parts):
-            where = np.ix_(
-                *[[positions[k][x] for x in labels] for k, labels in enumerate(part.labels)]
-            )
-            values[n][where] = part.values
-        return LabelledArray(
-            values, ("variant", *axes), (tuple(ids), *(tuple(u) for u in union)), parts[0].unit
-        )
-
-
-def _entry(variant: Variant, fp: str, outcome: VariantOutcome) -> dict[str, Any]:
-    return {
-        "id": variant.id,
-        "index": variant.index,
-        "parameters": variant.parameters,
-        "seed": variant.seed,
-        "fingerprint": fp,
-        "status": outcome.status,
-        "error": outcome.error,
-    }
-
-
-# ---------------------------------------------------------------------- run
 def run(
     batch: Batch | str | os.PathLike,
     executor: cf.Executor | None = None,
@@ -514,8 +243,6 @@ def run(
     )
     if store is not None and summary:
         store.write_text(RESULTS_CSV, result.to_csv())
-        from netplan.batch.summary import write_summary
-
         write_summary(result, store.directory)
     failed = len(result.failed)
     if failed:
@@ -576,7 +303,7 @@ def _execute(
                 outcomes[variant.id] = outcome
                 failed += not outcome.ok
                 if store is not None:
-                    store.record(_entry(variant, prints[variant.id], outcome), outcome)
+                    store.record(index_entry(variant, prints[variant.id], outcome), outcome)
                 if progress is not None:
                     n = len(outcomes)
                     elapsed = time.perf_counter() - start

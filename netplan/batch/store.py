@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from netplan.batch.stages import LabelledArray
+from netplan.batch.stages.registry import LabelledArray
 from netplan.errors import OutputExistsError, RunError
 from netplan.io.atomic import staged_output_dir, write_text_atomic
 from netplan.io.tables import records_to_csv

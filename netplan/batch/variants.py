@@ -13,15 +13,42 @@ import copy
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from netplan.batch.spec import Batch, Distribution, Target, failure_pool
+from netplan.batch.definition import BatchDefinition, Distribution
+from netplan.batch.targets import Target, failure_pool
+from netplan.model.scenario import Scenario
+from netplan.model.topology import Topology
 
 REMOVED_LINKS = "removed_links"
 """Parameter column listing the links a Monte Carlo draw removed (``;``-separated)."""
+
+
+class BatchInputs(Protocol):
+    """What :func:`expand` reads of a batch (a :class:`netplan.batch.spec.Batch` has it all)."""
+
+    @property
+    def definition(self) -> BatchDefinition:
+        """The batch definition."""
+
+    @property
+    def topology(self) -> Topology:
+        """The topology every variant runs on."""
+
+    @property
+    def scenario(self) -> Scenario | None:
+        """The scenario the parameters vary (None for a ``scenarios`` list)."""
+
+    @property
+    def scenarios(self) -> tuple[tuple[str, Scenario], ...]:
+        """For a ``scenarios`` list: each file's path and scenario."""
+
+    @property
+    def targets(self) -> dict[str, Target]:
+        """Parameter name → :class:`~netplan.batch.targets.Target`."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +202,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def expand(batch: Batch) -> tuple[Variant, ...]:
+def expand(batch: BatchInputs) -> tuple[Variant, ...]:
     """Every variant of ``batch``, in order.
 
     ``grid``: the Cartesian product, the last parameter varying fastest. ``monte_carlo``:
@@ -232,7 +259,7 @@ def expand(batch: Batch) -> tuple[Variant, ...]:
 
 
 def _variant(
-    batch: Batch,
+    batch: BatchInputs,
     base: dict[str, Any],
     index: int,
     parameters: dict[str, Any],

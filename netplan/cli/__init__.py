@@ -255,7 +255,7 @@ def optimize(topology: str, scenario: str, routing: str, time_limit_s: float, ga
     """
     from netplan.errors import Problem, ValidationError
     from netplan.io.atomic import staged_output_dir
-    from netplan.optimize.capacity import optimize as run_optimize
+    from netplan.optimize import optimize as run_optimize
 
     if output is None:
         raise ValidationError([Problem("-o", "", "give an output directory with -o DIR")])

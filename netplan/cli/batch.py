@@ -108,7 +108,8 @@ def batch_main(
         Bad input (exit code 2) or a run that cannot start (exit code 1); the CLI
         prints it without a traceback.
     """
-    from netplan.batch.runner import SerialExecutor, dask_executor, run
+    from netplan.batch.executors import SerialExecutor, dask_executor
+    from netplan.batch.runner import run
     from netplan.batch.spec import load_batch
     from netplan.errors import Problem, ValidationError
 

@@ -1,1 +1,25 @@
-"""Optimisation kernels: network-design MILP, feasibility checks and tier sizing."""
+"""Capacity planning: the optimizer's entry point and the plan it returns.
+
+``netplan.optimize.optimize`` (:mod:`netplan.optimize.api`) sizes every link and data centre
+year by year and returns a :class:`~netplan.optimize.plan.Plan`. The planners themselves live
+in :mod:`netplan.optimize.fixed` (the network's own routing) and
+:mod:`netplan.optimize.routed` (routing as a decision too); the network-design MILPs for
+SNDlib instances in :mod:`netplan.optimize.design`. Both names load on first use, so
+importing this package stays light.
+"""
+
+from __future__ import annotations
+
+__all__ = ["Plan", "optimize"]
+
+
+def __getattr__(name: str):
+    if name == "optimize":
+        from netplan.optimize.api import optimize
+
+        return optimize
+    if name == "Plan":
+        from netplan.optimize.plan import Plan
+
+        return Plan
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -60,12 +60,81 @@ class RoutabilityReport:
 def single_link_failures(n_links: int) -> tuple[tuple[int, ...], ...]:
     """The normal state followed by every single link failure.
 
+    Parameters
+    ----------
+    n_links : int
+
+    Returns
+    -------
+    tuple of tuple of int
+        Failed links of every state; ``()`` is the normal state.
+
     Examples
     --------
     >>> single_link_failures(2)
     ((), (0,), (1,))
     """
     return ((), *((i,) for i in range(n_links)))
+
+
+def _input_problems(
+    n_nodes, link_src, link_dst, cap, dsrc, ddst, vol, link_model, commodities
+) -> list[Problem]:
+    """What is wrong with the arrays and choices given to :func:`check_routable`."""
+    L = link_src.size
+    problems = []
+    if link_dst.size != L or cap.size != L:
+        problems.append(Problem("", "capacity", f"link arrays must all have {L} entries"))
+    if ddst.size != dsrc.size or vol.size != dsrc.size:
+        problems.append(Problem("", "demand_volume", "demand arrays must have equal length"))
+    if link_model not in ("undirected", "bidirected", "directed"):
+        problems.append(Problem("", "link_model", f"unknown link model {link_model!r}"))
+    if commodities not in ("auto", "demand", "source"):
+        problems.append(Problem("", "commodities", f"unknown choice {commodities!r}"))
+    if not problems:
+        if np.any(np.isnan(cap)) or np.any(cap < 0):
+            problems.append(Problem("", "capacity", "must be >= 0"))
+        if np.any(~np.isfinite(vol)) or np.any(vol < 0):
+            problems.append(Problem("", "demand_volume", "must be finite and >= 0"))
+        for name, a in (("link", link_src), ("link", link_dst), ("demand", dsrc), ("demand", ddst)):
+            if a.size and (a.min() < 0 or a.max() >= n_nodes):
+                problems.append(Problem("", f"{name} endpoints", "node index out of range"))
+                break
+    return problems
+
+
+def _network_states(failure_states, n_links: int) -> tuple[tuple[int, ...], ...]:
+    """The states to check: the normal state ``()`` first, then the failure states."""
+    if isinstance(failure_states, str):
+        if failure_states == "single_link":
+            states = single_link_failures(n_links)
+        elif failure_states == "none":
+            states = ((),)
+        else:
+            raise ValidationError(
+                [Problem("", "failure_states", f"unknown choice {failure_states!r}")]
+            )
+    else:
+        states = ((), *(tuple(sorted(set(map(int, s)))) for s in failure_states if len(s)))
+    return states
+
+
+def _commodities(kind: str, n_nodes: int, dsrc, ddst, vol) -> tuple[np.ndarray, np.ndarray]:
+    """Supply per commodity and node, and the demand per unit of each commodity's flow."""
+    if kind == "source":
+        # Undirected links carry flow either way, so each demand may be sent from its first
+        # end; one commodity per source node with several sinks.
+        srcs, kpos = np.unique(dsrc, return_inverse=True)
+        K = srcs.size
+        supply = np.zeros((K, n_nodes))
+        np.add.at(supply, (kpos, dsrc), vol)
+        np.add.at(supply, (kpos, ddst), -vol)
+        return supply, np.ones(K)
+    K = dsrc.size
+    supply = np.zeros((K, n_nodes))
+    supply[np.arange(K), dsrc] = 1.0
+    supply[np.arange(K), ddst] = -1.0
+    return supply, vol  # flow variables are fractions of each demand
 
 
 def check_routable(
@@ -126,37 +195,12 @@ def check_routable(
     ddst = np.asarray(demand_dst, np.int64).reshape(-1)
     vol = np.asarray(demand_volume, float).reshape(-1)
     L = link_src.size
-    problems = []
-    if link_dst.size != L or cap.size != L:
-        problems.append(Problem("", "capacity", f"link arrays must all have {L} entries"))
-    if ddst.size != dsrc.size or vol.size != dsrc.size:
-        problems.append(Problem("", "demand_volume", "demand arrays must have equal length"))
-    if link_model not in ("undirected", "bidirected", "directed"):
-        problems.append(Problem("", "link_model", f"unknown link model {link_model!r}"))
-    if commodities not in ("auto", "demand", "source"):
-        problems.append(Problem("", "commodities", f"unknown choice {commodities!r}"))
-    if not problems:
-        if np.any(np.isnan(cap)) or np.any(cap < 0):
-            problems.append(Problem("", "capacity", "must be >= 0"))
-        if np.any(~np.isfinite(vol)) or np.any(vol < 0):
-            problems.append(Problem("", "demand_volume", "must be finite and >= 0"))
-        for name, a in (("link", link_src), ("link", link_dst), ("demand", dsrc), ("demand", ddst)):
-            if a.size and (a.min() < 0 or a.max() >= n_nodes):
-                problems.append(Problem("", f"{name} endpoints", "node index out of range"))
-                break
+    problems = _input_problems(
+        n_nodes, link_src, link_dst, cap, dsrc, ddst, vol, link_model, commodities
+    )
     if problems:
         raise ValidationError(problems)
-    if isinstance(failure_states, str):
-        if failure_states == "single_link":
-            states = single_link_failures(L)
-        elif failure_states == "none":
-            states = ((),)
-        else:
-            raise ValidationError(
-                [Problem("", "failure_states", f"unknown choice {failure_states!r}")]
-            )
-    else:
-        states = ((), *(tuple(sorted(set(map(int, s)))) for s in failure_states if len(s)))
+    states = _network_states(failure_states, L)
 
     keep = vol > 0
     dsrc, ddst, vol = dsrc[keep], ddst[keep], vol[keep]
@@ -169,21 +213,8 @@ def check_routable(
     A = tail.size
     if commodities == "auto":
         commodities = "demand" if dsrc.size * A <= 300_000 else "source"
-    if commodities == "source":
-        # Undirected links carry flow either way, so each demand may be sent from its first
-        # end; one commodity per source node with several sinks.
-        srcs, kpos = np.unique(dsrc, return_inverse=True)
-        K = srcs.size
-        supply = np.zeros((K, n_nodes))
-        np.add.at(supply, (kpos, dsrc), vol)
-        np.add.at(supply, (kpos, ddst), -vol)
-        scale = np.ones(K)
-    else:
-        K = dsrc.size
-        supply = np.zeros((K, n_nodes))
-        supply[np.arange(K), dsrc] = 1.0
-        supply[np.arange(K), ddst] = -1.0
-        scale = vol  # flow variables are fractions of each demand
+    supply, scale = _commodities(commodities, n_nodes, dsrc, ddst, vol)
+    K = scale.size
     if K == 0:
         ones = np.full(len(states), _LAMBDA_CAP)
         return RoutabilityReport(states, ones, np.ones(len(states), bool))

@@ -12,7 +12,8 @@ covers the requirement, such that
 
 and the discounted total cost, Σ_y (capex_y + opex_y) / (1 + r)^y with the first planning
 year undiscounted, is least. A dynamic programme over years whose state is (tier, modules)
-finds the exact optimum, vectorised over links.
+finds the exact optimum, vectorised over links. The module states, what they cost and the
+discount factors are defined here once, for the routed planner too.
 """
 
 from __future__ import annotations
@@ -26,7 +27,14 @@ from netplan.errors import Problem, ValidationError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SizingResult", "TierCatalogue", "size_tiers"]
+__all__ = [
+    "SizingResult",
+    "TierCatalogue",
+    "discount_factors",
+    "module_table",
+    "size_tiers",
+    "state_costs",
+]
 
 _CHUNK_ELEMENTS = 4_000_000  # links × states² per DP step, bounds the memory of one step
 
@@ -156,16 +164,103 @@ class SizingResult:
         return out
 
 
-def _states(cat: TierCatalogue) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """State 0 is 'nothing installed'; then (tier, n) for n = 1..max_modules."""
+def discount_factors(discount_rate: float, n_years: int) -> np.ndarray:
+    """Weight of every planning year's money: ``1 / (1 + r)**y`` for ``y = 0 .. n_years-1``.
+
+    Parameters
+    ----------
+    discount_rate : float
+        Yearly rate ``r``.
+    n_years : int
+        Planning years; the first is undiscounted.
+
+    Returns
+    -------
+    (n_years,) float
+
+    Examples
+    --------
+    >>> discount_factors(0.25, 3).tolist()
+    [1.0, 0.8, 0.64]
+    """
+    return (1.0 + float(discount_rate)) ** -np.arange(n_years, dtype=float)
+
+
+def module_table(catalogue: TierCatalogue) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every module state of a link: tier index, module count and capacity.
+
+    State 0 is "nothing installed" (tier ``-1``, no modules); then ``(tier, n)`` for
+    ``n = 1 .. max_modules`` of every tier, in catalogue order.
+
+    Parameters
+    ----------
+    catalogue : TierCatalogue
+
+    Returns
+    -------
+    tier, modules : (S,) int
+    capacity_gbps : (S,) float
+
+    Examples
+    --------
+    >>> cat = TierCatalogue(["1G", "10G"], [1, 10], [1, 5], [1, 2], max_modules=[2, 1])
+    >>> [a.tolist() for a in module_table(cat)]
+    [[-1, 0, 0, 1], [0, 1, 2, 1], [0.0, 1.0, 2.0, 10.0]]
+    """
     tier = [-1]
-    n = [0]
-    for t, m in enumerate(cat.max_modules):
+    modules = [0]
+    for t, m in enumerate(catalogue.max_modules):
         tier += [t] * int(m)
-        n += list(range(1, int(m) + 1))
-    tier_a, n_a = np.asarray(tier), np.asarray(n)
-    cap = np.where(tier_a >= 0, cat.capacity_gbps[np.maximum(tier_a, 0)] * n_a, 0.0)
-    return tier_a, n_a, cap
+        modules += list(range(1, int(m) + 1))
+    tier_a = np.asarray(tier, dtype=np.int64)
+    mod_a = np.asarray(modules, dtype=np.int64)
+    cap = np.where(tier_a >= 0, catalogue.capacity_gbps[np.maximum(tier_a, 0)] * mod_a, 0.0)
+    return tier_a, mod_a, cap
+
+
+def state_costs(
+    catalogue: TierCatalogue, state_tier: np.ndarray, state_modules: np.ndarray, length_km
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What modules cost on links of given lengths, per tier and per module state.
+
+    Parameters
+    ----------
+    catalogue : TierCatalogue
+    state_tier, state_modules : (S,) int
+        The module states (see :func:`module_table`).
+    length_km : (L,) float
+        Link lengths for the per-km cost terms.
+
+    Returns
+    -------
+    unit_capex_cny : (L, T) float
+        One module of each tier, bought on each link.
+    capex_cny : (L, S) float
+        Buying every module of each state from scratch.
+    opex_cny : (L, S) float
+        Running each state for a year.
+
+    Examples
+    --------
+    >>> cat = TierCatalogue(["1G"], [1], [10], [2], capex_cny_per_km=[1], max_modules=2)
+    >>> tier, n, _ = module_table(cat)
+    >>> unit, capex, opex = state_costs(cat, tier, n, [5.0])
+    >>> unit.tolist(), capex.tolist(), opex.tolist()
+    ([[15.0]], [[0.0, 15.0, 30.0]], [[0.0, 2.0, 4.0]])
+    """
+    length = np.asarray(length_km, dtype=float).reshape(-1)
+    t_idx = np.maximum(state_tier, 0)
+    unit_capex = (
+        catalogue.capex_cny[None, :] + catalogue.capex_cny_per_km[None, :] * length[:, None]
+    )
+    unit_opex = (
+        catalogue.opex_cny_per_year[None, :]
+        + catalogue.opex_cny_per_km_year[None, :] * length[:, None]
+    )
+    held = state_tier[None, :] >= 0
+    opex = np.where(held, state_modules[None, :] * unit_opex[:, t_idx], 0.0)
+    capex = np.where(held, state_modules[None, :] * unit_capex[:, t_idx], 0.0)
+    return unit_capex, capex, opex
 
 
 def size_tiers(
@@ -223,7 +318,7 @@ def size_tiers(
     if length.size != L or not np.all(np.isfinite(length)) or np.any(length < 0):
         raise ValidationError([Problem("", "length_km", f"must be {L} finite values >= 0")])
 
-    s_tier, s_n, s_cap = _states(catalogue)
+    s_tier, s_n, s_cap = module_table(catalogue)
     S = s_tier.size
     init = _initial_states(L, catalogue, s_tier, s_n, initial_tier, initial_modules)
 
@@ -243,23 +338,14 @@ def size_tiers(
     # Capacity never below what is already installed.
     need = np.maximum(need, s_cap[init][:, None])
 
-    t_idx = np.maximum(s_tier, 0)
-    unit_capex = (
-        catalogue.capex_cny[None, :] + catalogue.capex_cny_per_km[None, :] * length[:, None]
-    )
-    unit_opex = (
-        catalogue.opex_cny_per_year[None, :]
-        + catalogue.opex_cny_per_km_year[None, :] * length[:, None]
-    )
     # Per link and state: opex of the state, and capex of buying its modules from scratch.
-    opex_state = np.where(s_tier >= 0, s_n * unit_opex[:, t_idx], 0.0)  # (L, S)
-    capex_state = np.where(s_tier >= 0, s_n * unit_capex[:, t_idx], 0.0)  # (L, S)
+    unit_capex, capex_state, opex_state = state_costs(catalogue, s_tier, s_n, length)  # (L, S)
     same_tier = (s_tier[:, None] == s_tier[None, :]) & (s_tier[:, None] >= 0)
     grow = s_cap[None, :] >= s_cap[:, None] - 1e-9  # never shrink: (prev, new)
     grow &= ~same_tier | (s_n[None, :] >= s_n[:, None])
     grow &= (s_tier[None, :] >= 0) | (s_tier[:, None] < 0)  # 'nothing' only after nothing
 
-    df = (1.0 + float(discount_rate)) ** -np.arange(Y, dtype=float)
+    df = discount_factors(discount_rate, Y)
     V = np.full((L, S), np.inf)
     V[np.arange(L), init] = 0.0
     back = np.zeros((Y, L, S), dtype=np.int32)

@@ -17,13 +17,15 @@ from netplan.report.html import plain_text
 from netplan.report.i18n import t
 
 
-def _go():
+def graph_objects():
+    """``plotly.graph_objects``, imported on first use (plotly takes a while to load)."""
     import plotly.graph_objects as go
 
     return go
 
 
-def _layout(fig, title: str, height_px: int = 480):
+def styled_layout(fig, title: str, height_px: int = 480):
+    """Give ``fig`` the report's title, template, margins and CJK-capable fonts."""
     fig.update_layout(
         title={"text": plain_text(title), "x": 0.01},
         template="plotly_white",
@@ -64,7 +66,7 @@ def worst_case_bars(
     >>> fig.data[0].x[0], fig.data[1].x[0]
     (0.5, 0.95)
     """
-    go = _go()
+    go = graph_objects()
     chosen = sorted(rows, key=lambda r: -r["worst_utilisation"])[:top_n][::-1]
     labels = [plain_text(f"{r['link']} ({t('plane.' + r['plane'], lang)})") for r in chosen]
     hover = [
@@ -90,7 +92,7 @@ def worst_case_bars(
         fig.add_vline(x=value, line_dash=dash, line_color="#555")
     fig.update_layout(barmode="overlay", xaxis_tickformat=".0%",
                       xaxis_title=t("map.worst_utilisation", lang))
-    return _layout(fig, t("fig.worst_case_title", lang), height_px=max(380, 22 * len(chosen) + 120))
+    return styled_layout(fig, t("fig.worst_case_title", lang), height_px=max(380, 22 * len(chosen) + 120))
 
 
 def utilisation_heatmap(grid, link_ids: Sequence[str], lang: str = "zh", *,
@@ -113,7 +115,7 @@ def utilisation_heatmap(grid, link_ids: Sequence[str], lang: str = "zh", *,
     >>> len(fig.data[0].x), list(fig.data[0].y)
     (24, ['b-c', 'a-b'])
     """
-    go = _go()
+    go = graph_objects()
     grid = np.asarray(grid, dtype=float)
     order = np.argsort(-grid.max(axis=1), kind="stable")[:top_n][::-1]
     fig = go.Figure(go.Heatmap(
@@ -125,7 +127,7 @@ def utilisation_heatmap(grid, link_ids: Sequence[str], lang: str = "zh", *,
     ))
     fig.update_layout(xaxis_title=t("fig.hour", lang))
     title = t("fig.heatmap_title", lang) + (f" — {plain_text(label)}" if label else "")
-    return _layout(fig, title, height_px=max(380, 18 * len(order) + 140))
+    return styled_layout(fig, title, height_px=max(380, 18 * len(order) + 140))
 
 
 def failure_impact(matrix, state_names: Sequence[str], link_ids: Sequence[str],
@@ -143,7 +145,7 @@ def failure_impact(matrix, state_names: Sequence[str], link_ids: Sequence[str],
     >>> list(fig.data[0].y)
     ['link:x', 'none']
     """
-    go = _go()
+    go = graph_objects()
     m = np.asarray(matrix, dtype=float)
     states = np.argsort(-m.max(axis=1), kind="stable")[:top_states]
     links = np.argsort(-m[states].max(axis=0), kind="stable")[:top_links]
@@ -157,7 +159,7 @@ def failure_impact(matrix, state_names: Sequence[str], link_ids: Sequence[str],
     ))
     fig.update_layout(xaxis_title=t("map.link", lang), yaxis_title=t("fig.failure", lang),
                       xaxis_tickangle=-60, yaxis_autorange="reversed")
-    return _layout(fig, t("fig.impact_title", lang), height_px=max(420, 18 * len(states) + 200))
+    return styled_layout(fig, t("fig.impact_title", lang), height_px=max(420, 18 * len(states) + 200))
 
 
 def lost_demand_bars(rows: Sequence[Mapping[str, Any]], lang: str = "zh", *, top_n: int = 20):
@@ -170,7 +172,7 @@ def lost_demand_bars(rows: Sequence[Mapping[str, Any]], lang: str = "zh", *, top
     >>> float(fig.data[0].x[0])
     1.5
     """
-    go = _go()
+    go = graph_objects()
     totals: dict[str, float] = {}
     for r in rows:
         key = f"{r['scenario']}: {r['failure']} ({t('plane.' + r['plane'], lang)})"
@@ -181,7 +183,7 @@ def lost_demand_bars(rows: Sequence[Mapping[str, Any]], lang: str = "zh", *, top
         marker_color="#b279a2", hovertemplate="%{y}: %{x:.3f} Gbit/s<extra></extra>",
     ))
     fig.update_layout(xaxis_title=t("fig.lost_gbps", lang))
-    return _layout(fig, t("fig.lost_title", lang), height_px=max(320, 22 * len(chosen) + 120))
+    return styled_layout(fig, t("fig.lost_title", lang), height_px=max(320, 22 * len(chosen) + 120))
 
 
 def demand_by_service(service_hour_gbps, services: Sequence[str], years: Sequence[int],
@@ -202,7 +204,7 @@ def demand_by_service(service_hour_gbps, services: Sequence[str], years: Sequenc
     >>> len(fig.data), float(fig.data[1].y[0])
     (2, 1.0)
     """
-    go = _go()
+    go = graph_objects()
     values = np.asarray(service_hour_gbps, dtype=float)
     fig = go.Figure()
     hours = [f"{h:02d}" for h in range(24)]
@@ -214,7 +216,7 @@ def demand_by_service(service_hour_gbps, services: Sequence[str], years: Sequenc
         )
     fig.update_layout(xaxis_title=t("fig.hour", lang), yaxis_title=t("fig.demand_gbps", lang))
     title = f"{t('fig.demand_title', lang)} — {t('plane.' + plane, lang)} {years[year_index]}"
-    return _layout(fig, title)
+    return styled_layout(fig, title)
 
 
 def worst_case_map(nodes: Sequence[Any], links: Sequence[Any], rows: Sequence[Mapping[str, Any]],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from netplan.report.figures import _go, _layout
+from netplan.report.figures import graph_objects, styled_layout
 from netplan.report.html import plain_text
 from netplan.report.i18n import t
 
@@ -23,7 +23,7 @@ def purchases_timeline(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
     >>> sorted(trace.name for trace in fig.data)
     ['10G', 'Racks']
     """
-    go = _go()
+    go = graph_objects()
     years = sorted({r["year"] for r in rows})
     groups: dict[str, dict[int, float]] = {}
     counts: dict[str, dict[int, int]] = {}
@@ -44,7 +44,7 @@ def purchases_timeline(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
         )
     fig.update_layout(barmode="stack", yaxis_title=t("plan.capex_cny", lang),
                       xaxis_title=t("plan.year", lang))
-    return _layout(fig, t("plan.timeline_title", lang))
+    return styled_layout(fig, t("plan.timeline_title", lang))
 
 
 def cost_breakdown(costs: Mapping[str, Any], lang: str = "zh", *, top_districts: int = 20):
@@ -57,7 +57,7 @@ def cost_breakdown(costs: Mapping[str, Any], lang: str = "zh", *, top_districts:
     >>> len(cost_breakdown(costs, "en").data)
     4
     """
-    go = _go()
+    go = graph_objects()
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=3, column_widths=[0.4, 0.2, 0.4], subplot_titles=(
@@ -80,7 +80,7 @@ def cost_breakdown(costs: Mapping[str, Any], lang: str = "zh", *, top_districts:
                          hovertemplate="%{x}: %{y:,.0f} CNY<extra></extra>"), row=1, col=3)
     fig.update_layout(barmode="stack")
     fig.update_xaxes(tickangle=-45, row=1, col=3)
-    return _layout(fig, t("plan.costs_title", lang), height_px=460)
+    return styled_layout(fig, t("plan.costs_title", lang), height_px=460)
 
 
 def rack_growth(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
@@ -93,7 +93,7 @@ def rack_growth(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
     >>> list(rack_growth(rows, "en").data[0].y)
     [10, 12]
     """
-    go = _go()
+    go = graph_objects()
     fig = go.Figure()
     centres = sorted({r["id"] for r in rows if r["item"] == "data_centre"})
     for dc in centres:
@@ -103,4 +103,4 @@ def rack_growth(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
                         mode="lines+markers", name=plain_text(dc),
                         hovertemplate=plain_text(dc) + " %{x}: %{y} racks<extra></extra>")
     fig.update_layout(yaxis_title=t("plan.racks", lang), xaxis_title=t("plan.year", lang))
-    return _layout(fig, t("plan.racks_title", lang), height_px=380)
+    return styled_layout(fig, t("plan.racks_title", lang), height_px=380)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from netplan.report.figures import _go, _layout
+from netplan.report.figures import graph_objects, styled_layout
 from netplan.report.html import Section, Table, plain_text
 
 __all__ = ["blocking_figure", "response_figure", "simulation_section"]
@@ -70,7 +70,7 @@ def blocking_figure(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
     >>> [tr.type for tr in fig.data]
     ['bar', 'scatter']
     """
-    go = _go()
+    go = graph_objects()
     names = [_name(r) for r in rows]
     mean, err = _err(rows, "blocking")
     fig = go.Figure()
@@ -82,7 +82,7 @@ def blocking_figure(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
         fig.add_scatter(x=tx, y=ty, mode="markers", name=plain_text(_t("target", lang)),
                         marker={"symbol": "line-ew-open", "size": 30, "color": "#c0392b"})
     fig.update_yaxes(title=plain_text(_t("blocking", lang)))
-    return _layout(fig, f"{_t('blocking', lang)} ({_t('ci', lang)})", 420)
+    return styled_layout(fig, f"{_t('blocking', lang)} ({_t('ci', lang)})", 420)
 
 
 def response_figure(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
@@ -97,7 +97,7 @@ def response_figure(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
     >>> len(response_figure([row], "en").data)
     5
     """
-    go = _go()
+    go = graph_objects()
     names = [_name(r) for r in rows]
     fig = go.Figure()
     for key, label in (("response_mean_s", _t("mean", lang)), ("response_p50_s", "p50"),
@@ -114,7 +114,7 @@ def response_figure(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
                         marker={"symbol": "line-ew-open", "size": 30, "color": "#c0392b"})
     fig.update_layout(barmode="group")
     fig.update_yaxes(title=plain_text(_t("response", lang)), type="log")
-    return _layout(fig, f"{_t('response', lang)} ({_t('ci', lang)})", 460)
+    return styled_layout(fig, f"{_t('response', lang)} ({_t('ci', lang)})", 460)
 
 
 def _cell(stat: Mapping[str, Any]) -> str:

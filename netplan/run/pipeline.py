@@ -78,7 +78,7 @@ def compute_run_objects(topology: netplan.Topology, scenario: netplan.Scenario, 
     from netplan.analysis.study import analyze
     from netplan.demand import build_demand
     from netplan.model.describe import topology_document
-    from netplan.optimize.capacity import optimize
+    from netplan.optimize import optimize
 
     step = progress or _no_progress
     total = len(STAGES)
@@ -95,7 +95,8 @@ def compute_run_objects(topology: netplan.Topology, scenario: netplan.Scenario, 
 
         # The sized network in the last year of the horizon: what users would feel after
         # the plan's purchases, at the scenario's busiest demand.
-        simulation = simulate_scenario(topology, scenario, method=sim, plan_rows=plan.rows)
+        simulation = simulate_scenario(plan.sized_topology(topology), scenario, method=sim,
+                                       demand=demand)
     fingerprint = input_fingerprint(topology, scenario)
     arrays = study.report_arrays()
     for plane, pd in demand.planes.items():

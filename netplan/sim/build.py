@@ -4,7 +4,9 @@
 demand of one year into a :class:`~netplan.sim.model.SimNetwork`, one
 :class:`~netplan.sim.model.TrafficClass` per (service, od), one
 :class:`~netplan.sim.model.ServerPool` per data centre that serves requests, and a
-``reroute`` callable that recomputes ECMP paths when links fail.
+``reroute`` callable that recomputes ECMP paths when links fail. The network is the one
+the topology describes: to simulate a plan's network, pass the topology sized by the plan
+(:meth:`netplan.optimize.plan.Plan.sized_topology`).
 
 What is approximated
 --------------------
@@ -21,14 +23,14 @@ What is approximated
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from netplan.analysis.routing import Routing, ecmp_routing
 from netplan.demand import Demand, build_demand
 from netplan.errors import Problem, ValidationError
+from netplan.model.whatif import apply_overrides
 from netplan.sim.model import ServerPool, SimNetwork, TrafficClass
 
 __all__ = ["SimLabels", "enumerate_paths", "sim_inputs"]
@@ -139,31 +141,11 @@ def _columns(split) -> list[dict]:
     return cols
 
 
-def _plan_capacity(plan_rows, year: int) -> dict[str, float]:
-    """Link id -> capacity (Gbit/s) in ``year`` from a plan's per-link-year rows."""
-    best: dict[str, tuple[int, float]] = {}
-    for i, row in enumerate(plan_rows):
-        try:
-            if row.get("item", "link") != "link":
-                continue
-            y = int(row["year"])
-            cap = float(row["capacity_gbps"])
-            lid = str(row["id"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValidationError(
-                [Problem("", f"plan_rows[{i}]", f"needs item, id, year, capacity_gbps ({exc})")]
-            ) from exc
-        if y <= year and (lid not in best or y >= best[lid][0]):
-            best[lid] = (y, cap)
-    return {k: v[1] for k, v in best.items()}
-
-
 def sim_inputs(
     topology,
     scenario,
     *,
     year: int | None = None,
-    plan_rows: Sequence[dict] | None = None,
     demand: Demand | None = None,
 ):
     """Build the simulator's inputs for a topology and scenario.
@@ -171,16 +153,19 @@ def sim_inputs(
     Parameters
     ----------
     topology : netplan.model.topology.Topology
+        The network to simulate, sized: every built (non-candidate) link of both planes
+        at its capacity in the topology. For a plan's network pass the topology the plan
+        sized (:meth:`netplan.optimize.plan.Plan.sized_topology`); the scenario's what-if
+        overrides are applied to it, as for the analysis.
     scenario : netplan.model.scenario.Scenario
         Services without a ``session`` model are left out.
     year : int, optional
         Demand year (default: the last year of the horizon).
-    plan_rows : sequence of dict, optional
-        A plan's per-link-year rows (``item``, ``id``, ``year``, ``capacity_gbps``): the
-        capacity of each link in ``year`` (latest row at or before it) replaces the
-        topology's.
     demand : netplan.demand.Demand, optional
-        Precomputed ``build_demand(topology, scenario)``.
+        Precomputed ``build_demand(topology, scenario)``, to avoid building it again. The
+        demand depends on the nodes, data centres, drivers and services, not on the links
+        or their capacities, so the demand built on the unsized topology serves the sized
+        one: only its traffic is used here, never its topology.
 
     Returns
     -------
@@ -208,76 +193,107 @@ def sim_inputs(
     """
     if demand is None:
         demand = build_demand(topology, scenario)
-    topo = demand.whatif.topology
+        topo = demand.whatif.topology
+    else:
+        topo = apply_overrides(topology, scenario).topology
     years = tuple(scenario.years)
     if year is None:
         year = years[-1]
     if year not in years:
         raise ValidationError([Problem("", "year", f"{year} not in the horizon {years}")])
     yi = years.index(year)
-    plan_cap = _plan_capacity(plan_rows, year) if plan_rows is not None else {}
+    links = _sim_links(topo, demand)
+    network = SimNetwork(tuple(links.ids), links.cap_mbps, latency_ms=links.lat_ms)
+    built = _traffic_classes(topo, scenario, demand, links, yi)
+    if not built.classes:
+        raise ValidationError(
+            [Problem("", "services", "no service with a session model has demand to simulate")]
+        )
+    reroute = _rerouter(demand, links, built)
+    meta = built.meta
+    labels = SimLabels(
+        year=int(year),
+        link_plane=tuple(links.plane),
+        link_topology_id=tuple(links.topology_id),
+        class_service=tuple(m[0] for m in meta),
+        class_plane=tuple(m[1] for m in meta),
+        class_origin=tuple(m[2] for m in meta),
+        class_destination=tuple(m[3] for m in meta),
+        class_demand_mbps=np.array(built.demand_rows),
+        pool_data_centre=tuple(p.id for p in built.pools),
+        services=tuple(built.services),
+    )
+    log.info("sim inputs: %d links, %d classes, %d pools (year %d)", len(links.ids),
+             len(built.classes), len(built.pools), year)
+    return network, built.classes, built.pools, reroute, labels
 
-    link_ids: list[str] = []
-    cap_mbps: list[float] = []
-    lat_ms: list[float] = []
-    link_plane: list[str] = []
-    link_topo: list[str] = []
-    graphs = {}
-    offset = {}
+
+@dataclass
+class _Links:
+    """The sim links (one per direction of every built link) and where they come from."""
+
+    ids: list = field(default_factory=list)
+    cap_mbps: list = field(default_factory=list)
+    lat_ms: list = field(default_factory=list)
+    plane: list = field(default_factory=list)
+    topology_id: list = field(default_factory=list)
+    graphs: dict = field(default_factory=dict)  # plane -> PlaneGraph
+    offset: dict = field(default_factory=dict)  # plane -> index of its first sim link
+
+
+def _sim_links(topo, demand: Demand) -> _Links:
+    """Both directions of every built link of the planes with demand, at their capacity."""
+    links = _Links()
     for plane in ("extranet", "intranet"):
         if plane not in demand.planes:
             continue
         g = topo.plane_graph(plane)
-        graphs[plane] = g
-        offset[plane] = len(link_ids)
+        links.graphs[plane] = g
+        links.offset[plane] = len(links.ids)
         for arc in range(g.arc_link.size):
             lid = g.link_ids[int(g.arc_link[arc])]
-            link_ids.append(f"{lid}{'>' if arc % 2 == 0 else '<'}")
-            cap = plan_cap.get(lid, float(g.arc_capacity_gbps[arc]))
-            cap_mbps.append(cap * 1000.0)
-            lat_ms.append(float(g.arc_latency_ms[arc]))
-            link_plane.append(plane)
-            link_topo.append(lid)
-    network = SimNetwork(tuple(link_ids), cap_mbps, latency_ms=lat_ms)
+            links.ids.append(f"{lid}{'>' if arc % 2 == 0 else '<'}")
+            links.cap_mbps.append(float(g.arc_capacity_gbps[arc]) * 1000.0)
+            links.lat_ms.append(float(g.arc_latency_ms[arc]))
+            links.plane.append(plane)
+            links.topology_id.append(lid)
+    return links
 
+
+@dataclass
+class _Classes:
+    """The traffic classes, the pools they use, and what each class stands for."""
+
+    classes: list = field(default_factory=list)
+    pools: list = field(default_factory=list)
+    meta: list = field(default_factory=list)  # (service, plane, origin, destination)
+    demand_rows: list = field(default_factory=list)  # hourly Mbit/s
+    class_od: list = field(default_factory=list)  # (plane, od column), for reroute
+    services: list = field(default_factory=list)  # with a session model, scenario order
+
+
+def _sim_paths(g, cols: list, pd, j: int, offset: int):
+    """The ECMP paths of od ``j`` as sim link indices, with their probabilities."""
+    p, q = enumerate_paths(g.arc_src, g.arc_dst, cols[j], int(pd.od_src[j]), int(pd.od_dst[j]))
+    return [[a + offset for a in path] for path in p], q
+
+
+def _traffic_classes(topo, scenario, demand: Demand, links: _Links, yi: int) -> _Classes:
+    """One class per (service with a session model, od with demand in year ``yi``)."""
     dc_by_node = {dc.node: dc for dc in topo.data_centres}
-    pools: list[ServerPool] = []
     pool_index: dict[str, int] = {}
-
-    classes: list[TrafficClass] = []
-    meta: list[tuple] = []
-    demand_rows: list[np.ndarray] = []
-    # per class: (plane, od column) so reroute can recompute its paths
-    class_od: list[tuple[str, int]] = []
-    services_used: list[str] = []
-    base_routing: dict[str, Routing] = {}
-    base_cols: dict[str, list] = {}
+    out = _Classes()
     for plane, pd in demand.planes.items():
-        g = graphs[plane]
-        routing = ecmp_routing(g, pd.od_src, pd.od_dst)
-        base_routing[plane] = routing
-        base_cols[plane] = _columns(routing.split)
+        g = links.graphs[plane]
+        routing: Routing = ecmp_routing(g, pd.od_src, pd.od_dst)
+        cols = _columns(routing.split)
         path_cache: dict[int, tuple] = {}
-
-        def od_paths(j: int, plane=plane, pd=pd, g=g, path_cache=path_cache):
-            if j not in path_cache:
-                if not base_routing[plane].reachable[j]:
-                    path_cache[j] = None
-                else:
-                    p, q = enumerate_paths(
-                        g.arc_src, g.arc_dst, base_cols[plane][j], int(pd.od_src[j]),
-                        int(pd.od_dst[j]),
-                    )
-                    path_cache[j] = ([[a + offset[plane] for a in path] for path in p], q)
-            return path_cache[j]
-
         for si, sid in enumerate(pd.services):
-            service = scenario.service(sid)
-            sm = service.session
+            sm = scenario.service(sid).session
             if sm is None:
                 continue
-            if sid not in services_used:
-                services_used.append(sid)
+            if sid not in out.services:
+                out.services.append(sid)
             mbps = pd.gbps[si, yi] * 1000.0  # [hour, od]
             for j in np.flatnonzero(mbps.sum(axis=0) > 0):
                 origin = pd.node_ids[int(pd.od_src[j])]
@@ -289,7 +305,13 @@ def sim_inputs(
                     if any(n.node == dest for n in topo.data_centres):
                         continue
                     kind = "elastic"
-                routes = od_paths(int(j))
+                j = int(j)
+                if j not in path_cache:
+                    path_cache[j] = (
+                        _sim_paths(g, cols, pd, j, links.offset[plane])
+                        if routing.reachable[j] else None
+                    )
+                routes = path_cache[j]
                 if routes is None:
                     log.warning("%s: %s -> %s unreachable, left out", sid, origin, dest)
                     continue
@@ -310,27 +332,30 @@ def sim_inputs(
                     )
                 else:
                     if dc.id not in pool_index:
-                        pool_index[dc.id] = len(pools)
+                        pool_index[dc.id] = len(out.pools)
                         servers = max(1, int(round(dc.racks * dc.servers_per_rack)))
-                        pools.append(ServerPool(dc.id, servers=servers))
+                        out.pools.append(ServerPool(dc.id, servers=servers))
                     cls = TrafficClass(
                         cid, "request", arrival_rate_per_s=hourly / sm.size_mbit,
                         pool=pool_index[dc.id], service_s=sm.service_time_s,
                         response_mbit=sm.size_mbit, **common,
                     )
-                classes.append(cls)
-                meta.append((sid, plane, origin, dest))
-                demand_rows.append(hourly)
-                class_od.append((plane, int(j)))
-    if not classes:
-        raise ValidationError(
-            [Problem("", "services", "no service with a session model has demand to simulate")]
-        )
+                out.classes.append(cls)
+                out.meta.append((sid, plane, origin, dest))
+                out.demand_rows.append(hourly)
+                out.class_od.append((plane, j))
+    return out
 
-    n_links = len(link_ids)
-    plane_of_link = np.array(link_plane)
+
+def _rerouter(demand: Demand, links: _Links, built: _Classes):
+    """``reroute(failed_mask)``: every class's ECMP paths with the failed links removed."""
+    n_links = len(links.ids)
+    plane_of_link = np.array(links.plane)
+    link_topo = links.topology_id
+    graphs = links.graphs
     link_index_in_plane = {plane: {lid: i for i, lid in enumerate(g.link_ids)}
                            for plane, g in graphs.items()}
+    classes = built.classes
 
     def reroute(failed_mask):
         """ECMP paths of every class with the failed links removed (None: unreachable)."""
@@ -348,37 +373,18 @@ def sim_inputs(
             r = ecmp_routing(g, pd.od_src, pd.od_dst, failed_links=failed)
             per_plane[plane] = (r, _columns(r.split), {})
         out = []
-        for c, (plane, j) in enumerate(class_od):
+        for c, (plane, j) in enumerate(built.class_od):
             state = per_plane[plane]
             if state is None:
                 out.append((classes[c].paths, classes[c].path_probs))
                 continue
             r, cols, cache = state
             if j not in cache:
-                if not r.reachable[j]:
-                    cache[j] = None
-                else:
-                    g = graphs[plane]
-                    pd = demand.planes[plane]
-                    p, q = enumerate_paths(
-                        g.arc_src, g.arc_dst, cols[j], int(pd.od_src[j]), int(pd.od_dst[j])
-                    )
-                    cache[j] = ([[a + offset[plane] for a in path] for path in p], q)
+                cache[j] = (
+                    _sim_paths(graphs[plane], cols, demand.planes[plane], j, links.offset[plane])
+                    if r.reachable[j] else None
+                )
             out.append(cache[j])
         return out
 
-    labels = SimLabels(
-        year=int(year),
-        link_plane=tuple(link_plane),
-        link_topology_id=tuple(link_topo),
-        class_service=tuple(m[0] for m in meta),
-        class_plane=tuple(m[1] for m in meta),
-        class_origin=tuple(m[2] for m in meta),
-        class_destination=tuple(m[3] for m in meta),
-        class_demand_mbps=np.array(demand_rows),
-        pool_data_centre=tuple(p.id for p in pools),
-        services=tuple(services_used),
-    )
-    log.info("sim inputs: %d links, %d classes, %d pools (year %d)", n_links, len(classes),
-             len(pools), year)
-    return network, classes, pools, reroute, labels
+    return reroute

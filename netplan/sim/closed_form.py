@@ -30,7 +30,8 @@ import numpy as np
 from netplan.errors import Problem, ValidationError
 from netplan.sim.engines.tables import compile_model
 from netplan.sim.model import Reroute, ServerPool, SimNetwork, TrafficClass
-from netplan.sim.queueing import erlang_fixed_point, mmc, processor_sharing
+from netplan.sim.queueing.delay import mmc, processor_sharing
+from netplan.sim.queueing.loss import erlang_fixed_point
 from netplan.sim.result import METRICS, Metric, SimResult
 
 __all__ = ["analytic", "class_rates"]
@@ -126,20 +127,64 @@ def analytic(
     cap = np.where(mask, 0.0, np.asarray(cm.cap_mbps))
     cap_kbps = np.where(mask, 0, np.asarray(cm.cap_kbps, dtype=np.int64))
 
-    def probs(c: int) -> list[float]:
-        cum = ps.cum[c]
-        if cum is None:
-            return [1.0] * len(ps.paths[c])
-        return np.diff([0.0, *cum]).tolist()
-
     blocking = np.full(n_c, np.nan)
     blocking_m = ["none"] * n_c
     response = np.full(n_c, np.nan)
     response_m = ["none"] * n_c
     stream_mbps = np.zeros(n_l)
     elastic_mbps = np.zeros(n_l)
+    _streams(cm, ps, rates, cap_kbps, max_units, blocking, blocking_m, stream_mbps)
+    transfer_s = _elastic(cm, ps, rates, cap, stream_mbps, elastic_mbps)
+    for c in range(n_c):
+        if cm.kind[c] == 1:
+            if ps.paths[c]:
+                response[c], response_m[c] = transfer_s[c], "processor_sharing"
+                blocking[c], blocking_m[c] = 0.0, "route_availability"
+            else:
+                blocking[c], blocking_m[c] = 1.0, "no_route"
+    pool_metrics, pool_method = {}, None
+    if n_p:
+        pool_metrics, pool_method = _pools(cm, ps, rates, transfer_s, blocking, blocking_m,
+                                           response, response_m)
 
-    # --- streams: one route per (class, path)
+    util = np.where(cap > 0, (stream_mbps + elastic_mbps) / np.where(cap > 0, cap, 1.0), 0.0)
+    values = {
+        "blocking": (blocking, blocking_m),
+        "response_mean_s": (response, response_m),
+        "link_utilisation_mean": (util, "flow_balance"),
+    }
+    for name, arr in pool_metrics.items():
+        values[name] = (np.asarray(arr, dtype=float), pool_method)
+    metrics = {}
+    for name, (arr, method) in values.items():
+        axis, unit, _ = METRICS[name]
+        arr = np.asarray(arr, dtype=float)
+        metrics[name] = Metric(name, axis, unit, arr, arr, arr, np.zeros(arr.size, int), method)
+    log.debug("analytic estimates for hour %d", hour)
+    return SimResult(
+        method="analytic",
+        class_ids=cm.class_ids,
+        link_ids=network.link_ids,
+        pool_ids=tuple(p.id for p in cm.pools),
+        metrics=metrics,
+    )
+
+
+def _path_probs(ps, c: int) -> list[float]:
+    """Probability of each path of class ``c`` in the path set ``ps``."""
+    cum = ps.cum[c]
+    if cum is None:
+        return [1.0] * len(ps.paths[c])
+    return np.diff([0.0, *cum]).tolist()
+
+
+def _streams(cm, ps, rates, cap_kbps, max_units, blocking, blocking_m, stream_mbps) -> None:
+    """Stream blocking by the reduced-load fixed point, one route per (class, path).
+
+    Fills ``blocking`` and ``blocking_m`` of the stream classes and adds the carried stream
+    traffic to ``stream_mbps``.
+    """
+    n_l, n_c = cm.n_links, cm.n_classes
     routes, r_cls, r_prob = [], [], []
     for c in range(n_c):
         if cm.kind[c] != 0:
@@ -147,7 +192,7 @@ def analytic(
         if not ps.paths[c]:
             blocking[c], blocking_m[c] = 1.0, "no_route"
             continue
-        for p, q in zip(ps.paths[c], probs(c), strict=True):
+        for p, q in zip(ps.paths[c], _path_probs(ps, c), strict=True):
             routes.append(p)
             r_cls.append(c)
             r_prob.append(q)
@@ -181,13 +226,19 @@ def analytic(
         carried = offered * (1.0 - route_b) * bw_kbps / 1000.0
         stream_mbps += carried @ inc
 
-    # --- elastic volume: transfers and request responses
+
+def _elastic(cm, ps, rates, cap, stream_mbps, elastic_mbps) -> np.ndarray:
+    """Mean transfer time per class by processor sharing of the capacity streams leave.
+
+    Adds the elastic volume (transfers and request responses) to ``elastic_mbps``.
+    """
+    n_c = cm.n_classes
     flows = []  # (class, path, prob, size)
     for c in range(n_c):
         size = cm.mean_x[c] if cm.kind[c] == 1 else cm.mean_y[c] if cm.kind[c] == 2 else 0.0
         if cm.kind[c] == 0 or not ps.paths[c]:
             continue
-        for p, q in zip(ps.paths[c], probs(c), strict=True):
+        for p, q in zip(ps.paths[c], _path_probs(ps, c), strict=True):
             elastic_mbps[list(p)] += rates[c] * q * size
             flows.append((c, p, q, size))
     residual = np.maximum(cap - stream_mbps, 0.0)
@@ -203,73 +254,52 @@ def analytic(
             lam = elastic_mbps[idx] / np.maximum(size, 1e-300)
             t = float(np.max(processor_sharing(lam, size, res)))
         transfer_s[c] += q * t
+    return transfer_s
+
+
+def _pools(cm, ps, rates, transfer_s, blocking, blocking_m, response, response_m) -> tuple:
+    """Pools as M/M/c queues in a Jackson network; request response times and blocking.
+
+    Returns the pool metrics and the method's name; fills the request classes' entries
+    of ``blocking``, ``blocking_m``, ``response`` and ``response_m``.
+    """
+    n_c, n_p = cm.n_classes, cm.n_pools
+    ext = np.zeros(n_p)
+    svc_weighted = np.zeros(n_p)
     for c in range(n_c):
-        if cm.kind[c] == 1:
-            if ps.paths[c]:
-                response[c], response_m[c] = transfer_s[c], "processor_sharing"
-                blocking[c], blocking_m[c] = 0.0, "route_availability"
-            else:
-                blocking[c], blocking_m[c] = 1.0, "no_route"
-
-    # --- pools
-    pool_metrics = {}
-    if n_p:
-        ext = np.zeros(n_p)
-        svc_weighted = np.zeros(n_p)
-        for c in range(n_c):
-            if cm.kind[c] == 2 and ps.paths[c]:
-                ext[cm.pool_of[c]] += rates[c]
-                svc_weighted[cm.pool_of[c]] += rates[c] * cm.mean_x[c]
-        routing = cm.pool_routing if cm.pool_routing is not None else np.zeros((n_p, n_p))
-        lam = np.linalg.solve(np.eye(n_p) - routing.T, ext)
-        routed_in = lam - ext
-        svc = np.array([s if s is not None else 0.0 for s in cm.pool_service_s])
-        total_work = svc_weighted + routed_in * svc
-        mean_svc = np.where(lam > 0, total_work / np.where(lam > 0, lam, 1.0), np.nan)
-        mean_svc = np.where(np.isnan(mean_svc), np.where(svc > 0, svc, 1.0), mean_svc)
-        m = mmc(np.maximum(lam, 0.0), 1.0 / mean_svc, cm.servers)
-        pool_method = "jackson" if cm.pool_routing is not None else "erlang_c"
-        pool_metrics = {
-            "pool_mean_in_system": m.l,
-            "pool_mean_queue_length": m.lq,
-            "pool_utilisation": m.utilisation,
-            "pool_mean_wait_s": m.wq_s,
-            "pool_mean_sojourn_s": m.w_s,
-        }
-        # expected time from entering pool i until leaving the pool network
-        through = np.linalg.solve(np.eye(n_p) - routing, m.w_s)
-        lat = np.asarray(cm.latency_s)
-        for c in range(n_c):
-            if cm.kind[c] != 2:
-                continue
-            if not ps.paths[c]:
-                blocking[c], blocking_m[c] = 1.0, "no_route"
-                continue
-            rtt = sum(
-                q * 2.0 * lat[list(p)].sum() for p, q in zip(ps.paths[c], probs(c), strict=True)
-            )
-            response[c] = through[cm.pool_of[c]] + transfer_s[c] + rtt
-            response_m[c] = pool_method + ("+processor_sharing" if cm.mean_y[c] > 0 else "")
-            blocking[c], blocking_m[c] = 0.0, "route_availability"
-
-    util = np.where(cap > 0, (stream_mbps + elastic_mbps) / np.where(cap > 0, cap, 1.0), 0.0)
-    values = {
-        "blocking": (blocking, blocking_m),
-        "response_mean_s": (response, response_m),
-        "link_utilisation_mean": (util, "flow_balance"),
+        if cm.kind[c] == 2 and ps.paths[c]:
+            ext[cm.pool_of[c]] += rates[c]
+            svc_weighted[cm.pool_of[c]] += rates[c] * cm.mean_x[c]
+    routing = cm.pool_routing if cm.pool_routing is not None else np.zeros((n_p, n_p))
+    lam = np.linalg.solve(np.eye(n_p) - routing.T, ext)
+    routed_in = lam - ext
+    svc = np.array([s if s is not None else 0.0 for s in cm.pool_service_s])
+    total_work = svc_weighted + routed_in * svc
+    mean_svc = np.where(lam > 0, total_work / np.where(lam > 0, lam, 1.0), np.nan)
+    mean_svc = np.where(np.isnan(mean_svc), np.where(svc > 0, svc, 1.0), mean_svc)
+    m = mmc(np.maximum(lam, 0.0), 1.0 / mean_svc, cm.servers)
+    pool_method = "jackson" if cm.pool_routing is not None else "erlang_c"
+    pool_metrics = {
+        "pool_mean_in_system": m.l,
+        "pool_mean_queue_length": m.lq,
+        "pool_utilisation": m.utilisation,
+        "pool_mean_wait_s": m.wq_s,
+        "pool_mean_sojourn_s": m.w_s,
     }
-    for name, arr in pool_metrics.items():
-        values[name] = (np.asarray(arr, dtype=float), pool_method)
-    metrics = {}
-    for name, (arr, method) in values.items():
-        axis, unit, _ = METRICS[name]
-        arr = np.asarray(arr, dtype=float)
-        metrics[name] = Metric(name, axis, unit, arr, arr, arr, np.zeros(arr.size, int), method)
-    log.debug("analytic estimates for hour %d", hour)
-    return SimResult(
-        method="analytic",
-        class_ids=cm.class_ids,
-        link_ids=network.link_ids,
-        pool_ids=tuple(p.id for p in cm.pools),
-        metrics=metrics,
-    )
+    # expected time from entering pool i until leaving the pool network
+    through = np.linalg.solve(np.eye(n_p) - routing, m.w_s)
+    lat = np.asarray(cm.latency_s)
+    for c in range(n_c):
+        if cm.kind[c] != 2:
+            continue
+        if not ps.paths[c]:
+            blocking[c], blocking_m[c] = 1.0, "no_route"
+            continue
+        rtt = sum(
+            q * 2.0 * lat[list(p)].sum()
+            for p, q in zip(ps.paths[c], _path_probs(ps, c), strict=True)
+        )
+        response[c] = through[cm.pool_of[c]] + transfer_s[c] + rtt
+        response_m[c] = pool_method + ("+processor_sharing" if cm.mean_y[c] > 0 else "")
+        blocking[c], blocking_m[c] = 0.0, "route_availability"
+    return pool_metrics, pool_method

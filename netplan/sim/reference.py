@@ -4,8 +4,8 @@ Every session is a simpy process; every link is a :class:`simpy.Container` of kb
 server pool is a :class:`simpy.Resource`; every elastic transfer is a process that sleeps
 until it would finish and is interrupted whenever its rate changes. This is how a model is
 usually first written with simpy. It implements the same models as
-:mod:`netplan.sim.engines.python` and reads the same pre-generated arrivals, so for one seed both
-see identical sessions: streams are admitted or blocked identically, and transfer and
+:mod:`netplan.sim.engines.python` and reads the same pre-generated arrivals, so for one seed
+both see identical sessions: streams are admitted or blocked identically, and transfer and
 response times agree to rounding. It supports neither failures nor routing between pools.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from netplan.errors import NetplanError
-from netplan.sim.engines.python import _pick, substreams
+from netplan.sim.engines.common import pick_path, substreams
 from netplan.sim.engines.tables import Compiled
 
 __all__ = ["run_reference"]
@@ -32,7 +32,7 @@ def run_reference(
 ) -> dict:
     """Simulate one replication the process-per-session way.
 
-    Parameters and seeding match :func:`netplan.sim.engines.python.run_replication`.
+    Parameters and seeding match :func:`netplan.sim.engines.run_replication`.
 
     Returns
     -------
@@ -136,7 +136,7 @@ def run_reference(
         with pools[cm.pool_of[c]].request() as slot:
             yield slot
             yield env.timeout(service)
-        path = _pick(paths[c], cums[c], u)
+        path = pick_path(paths[c], cums[c], u)
         if size > 0:
             yield from transfer(fid, path, size)
         done[c] += 1
@@ -157,9 +157,9 @@ def run_reference(
                 kind = cm.kind[c]
                 fid += 1
                 if kind == 0:
-                    env.process(stream(c, _pick(paths[c], cums[c], u), x))
+                    env.process(stream(c, pick_path(paths[c], cums[c], u), x))
                 elif kind == 1:
-                    env.process(elastic(fid, c, _pick(paths[c], cums[c], u), x, t))
+                    env.process(elastic(fid, c, pick_path(paths[c], cums[c], u), x, t))
                 else:
                     env.process(request(fid, c, u, x, y, t))
 
@@ -173,6 +173,11 @@ def run_reference(
     else:
         snap["arrived"] = snap["blocked"] = snap["done"] = [0] * n_cls
     env.run(until=end)
+    return _results(arrived, blocked, done, snap, resp)
+
+
+def _results(arrived: list, blocked: list, done: list, snap: dict, resp: list) -> dict:
+    """Per-class counts of the measured period (totals minus the warm-up's), blocking."""
     offered = np.asarray(arrived, float) - np.asarray(snap["arrived"], float)
     n_blocked = np.asarray(blocked, float) - np.asarray(snap["blocked"], float)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import stats as sps
 
 from netplan.errors import Problem, ValidationError
-from netplan.sim.engines.python import run_replication
+from netplan.sim.engines import run_replication
 from netplan.sim.engines.tables import compile_model
 from netplan.sim.model import LinkFailures, Reroute, ServerPool, SimNetwork, TrafficClass
 from netplan.sim.result import METRICS, Metric, SimResult
@@ -98,7 +98,7 @@ def summarise(
     Examples
     --------
     >>> from netplan.sim.engines.tables import compile_model
-    >>> from netplan.sim.engines.python import run_replication
+    >>> from netplan.sim.engines import run_replication
     >>> from netplan.sim.model import SimNetwork, TrafficClass
     >>> net = SimNetwork(("l0",), [10.0])
     >>> cls = [TrafficClass("v", "stream", paths=[[0]], arrival_rate_per_s=2.0,
@@ -259,10 +259,10 @@ def simulate(
         it need an ``if __name__ == "__main__":`` guard.
     warm_start : bool
         Start each replication with stream sessions already in progress (see
-        :func:`netplan.sim.engines.python.run_replication`).
+        :func:`netplan.sim.engines.run_replication`).
     engine : {"compiled", "python"}
         The numba session kernel under simpy's calendar (default), or every event on
-        simpy's calendar in Python; see :func:`netplan.sim.engines.python.run_replication`.
+        simpy's calendar in Python; see :func:`netplan.sim.engines.run_replication`.
 
     Returns
     -------

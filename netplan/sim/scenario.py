@@ -154,7 +154,7 @@ def simulate_scenario(
     duration_s: float | None = None,
     warmup_s: float | None = None,
     year: int | None = None,
-    plan_rows: Sequence[dict] | None = None,
+    demand=None,
     confidence: float = 0.95,
     progress: Progress | None = None,
     workers: int = 1,
@@ -164,14 +164,18 @@ def simulate_scenario(
     Parameters
     ----------
     topology, scenario
-        As loaded by :func:`netplan.load_topology` / :func:`netplan.load_scenario`.
+        As loaded by :func:`netplan.load_topology` / :func:`netplan.load_scenario`. The
+        topology is simulated as it is sized: to check a plan, pass the topology sized by
+        the plan (:meth:`netplan.optimize.plan.Plan.sized_topology`).
     method : {"simulate", "analytic"}
     seed, replications, hours, duration_s, warmup_s : optional
         Override ``scenario.seed`` and ``scenario.simulation``.
     year : int, optional
         Demand year (default: the horizon's last).
-    plan_rows : sequence of dict, optional
-        Sized link capacities (see :func:`netplan.sim.build.sim_inputs`).
+    demand : netplan.demand.Demand, optional
+        Precomputed ``netplan.demand.build_demand(topology, scenario)``, not built again.
+        The demand does not depend on link capacities, so the demand of the unsized
+        topology serves the sized one (see :func:`netplan.sim.build.sim_inputs`).
     confidence : float
         Level of the Student-t intervals across replications.
     progress : callable, optional
@@ -194,26 +198,10 @@ def simulate_scenario(
     >>> row["blocking"]["method"], row["meets_target"]
     ('kaufman_roberts_fixed_point', True)
     """
-    if method not in ("simulate", "analytic"):
-        raise ValidationError([Problem("", "method", f"simulate or analytic, got {method!r}")])
-    settings = scenario.simulation
-    seed = scenario.seed if seed is None else int(seed)
-    reps = settings.replications if replications is None else int(replications)
-    hours = list(settings.hours if hours is None else hours)
-    dur = settings.duration_s if duration_s is None else float(duration_s)
-    warm = settings.warmup_s if warmup_s is None else float(warmup_s)
-    problems = []
-    if any(not (isinstance(h, int | np.integer) and 0 <= h < 24) for h in hours) or not hours:
-        problems.append(Problem("", "hours", "whole hours of day 0..23"))
-    if method == "simulate" and reps < 2:
-        problems.append(Problem("", "replications", "needs at least 2 for an interval"))
-    if not dur > 0 or not warm >= 0:
-        problems.append(Problem("", "duration_s", "duration > 0 and warm-up >= 0"))
-    if problems:
-        raise ValidationError(problems)
-
+    seed, reps, hours, dur, warm = _settings(scenario, method, seed, replications, hours,
+                                             duration_s, warmup_s)
     network, classes, pools, reroute, labels = sim_inputs(
-        topology, scenario, year=year, plan_rows=plan_rows
+        topology, scenario, year=year, demand=demand
     )
     svc_of = np.array([labels.services.index(s) for s in labels.class_service])
     n_svc = len(labels.services)
@@ -299,6 +287,28 @@ def simulate_scenario(
     }
     return SimScenarioResult(summary, link_series, pool_series, network.link_ids,
                              tuple(p.id for p in pools))
+
+
+def _settings(scenario, method, seed, replications, hours, duration_s, warmup_s) -> tuple:
+    """Seed, replications, hours, duration and warm-up: the scenario's, or the overrides."""
+    if method not in ("simulate", "analytic"):
+        raise ValidationError([Problem("", "method", f"simulate or analytic, got {method!r}")])
+    settings = scenario.simulation
+    seed = scenario.seed if seed is None else int(seed)
+    reps = settings.replications if replications is None else int(replications)
+    hours = list(settings.hours if hours is None else hours)
+    dur = settings.duration_s if duration_s is None else float(duration_s)
+    warm = settings.warmup_s if warmup_s is None else float(warmup_s)
+    problems = []
+    if any(not (isinstance(h, int | np.integer) and 0 <= h < 24) for h in hours) or not hours:
+        problems.append(Problem("", "hours", "whole hours of day 0..23"))
+    if method == "simulate" and reps < 2:
+        problems.append(Problem("", "replications", "needs at least 2 for an interval"))
+    if not dur > 0 or not warm >= 0:
+        problems.append(Problem("", "duration_s", "duration > 0 and warm-up >= 0"))
+    if problems:
+        raise ValidationError(problems)
+    return seed, reps, hours, dur, warm
 
 
 def _simulated_services(runs, svc_of, n_svc, confidence) -> list[dict]:

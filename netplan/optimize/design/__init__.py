@@ -1,0 +1,1 @@
+"""Network-design MILPs on arrays, and SNDlib instances solved with them."""

@@ -28,7 +28,8 @@ from netplan.io.sndlib import (
     read_model,
     read_network,
 )
-from netplan.optimize.design.milp import DesignProblem, DesignResult, solve_design
+from netplan.optimize.design.milp import solve_design
+from netplan.optimize.design.problem import DesignProblem, DesignResult
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,15 @@ def _unsupported(model: SndlibModel, key: str, value: str) -> Problem:
 
 def design_problem(network: SndlibNetwork, model: SndlibModel) -> DesignProblem:
     """Translate an SNDlib network and model into a :class:`DesignProblem`.
+
+    Parameters
+    ----------
+    network : SndlibNetwork
+    model : SndlibModel
+
+    Returns
+    -------
+    DesignProblem
 
     Raises
     ------
@@ -227,7 +237,20 @@ def solve_sndlib_instance(
     gap: float = 1e-4,
     formulation: str = "auto",
 ) -> SndlibResult:
-    """Solve a parsed SNDlib instance (see :func:`solve_sndlib`)."""
+    """Solve a parsed SNDlib instance (see :func:`solve_sndlib`).
+
+    Parameters
+    ----------
+    network : SndlibNetwork
+    model : SndlibModel
+    time_limit_s, gap : float
+        HiGHS's time limit and relative MIP gap.
+    formulation : {"auto", "aggregated", "disaggregated", "path"}
+
+    Returns
+    -------
+    SndlibResult
+    """
     problem = design_problem(network, model)
     res = solve_design(problem, time_limit_s=time_limit_s, gap=gap, formulation=formulation)
     log.info(
@@ -370,6 +393,16 @@ def solution_cost(
     reconfiguration, Σ over links of the largest total flow in any state. A failure state
     routes a demand by its own ``ROUTINGS <link>`` section, else by ``DEFAULT_BACKUP`` when
     the link breaks the demand's normal routing, else by the normal routing.
+
+    Parameters
+    ----------
+    network : SndlibNetwork
+    model : SndlibModel
+    solution : SndlibSolution
+
+    Returns
+    -------
+    SolutionCost
 
     Examples
     --------

@@ -7,12 +7,10 @@ inequalities hold in every integer design. They only shrink the search.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from netplan.optimize.design.milp import DesignProblem
+from netplan.optimize.design.problem import DesignProblem
 
 __all__ = ["cut_sets", "cutset_rows", "dominance_bounds", "module_bounds"]
 
@@ -24,6 +22,18 @@ def module_bounds(
 
     An acyclic routing puts at most the total demand on any link (or arc), so more modules
     than needed for that never pay off; unlimited modules count as that total.
+
+    Parameters
+    ----------
+    p : DesignProblem
+    total : float
+        The total demand.
+    dominance : bool
+        Tighten the bounds with :func:`dominance_bounds`.
+
+    Returns
+    -------
+    capacity, upper_bound, integrality : (M,) float
     """
     cap = np.where(np.isinf(p.module_capacity), max(total, 1.0), p.module_capacity)
     need = np.maximum(total - p.pre_capacity[p.module_link], 0.0)
@@ -45,6 +55,17 @@ def dominance_bounds(p: DesignProblem, cap: np.ndarray) -> np.ndarray:
     replacing them by one j never hurts, so some optimal design has ``y_i <= n - 1``. Doing
     the replacements smallest module first reaches a design meeting every such bound (and the
     total-demand bound) at once.
+
+    Parameters
+    ----------
+    p : DesignProblem
+    cap : (M,) float
+        Effective capacity of every module type.
+
+    Returns
+    -------
+    (M,) float
+        ``inf`` where no module dominates.
     """
     ub = np.full(p.n_modules, np.inf)
     for lk in np.unique(p.module_link):
@@ -66,7 +87,17 @@ def dominance_bounds(p: DesignProblem, cap: np.ndarray) -> np.ndarray:
 
 def cut_sets(p: DesignProblem) -> list[np.ndarray]:
     """Node sets whose cuts get rounded capacity inequalities: every single node and the two
-    end nodes of every link."""
+    end nodes of every link.
+
+    Parameters
+    ----------
+    p : DesignProblem
+
+    Returns
+    -------
+    list of (N,) bool
+        One mask per node set, without repeats and without the set of all nodes.
+    """
     seen: set[tuple[int, ...]] = set()
     out = []
     candidates = [(v,) for v in range(p.n_nodes)]
@@ -95,7 +126,19 @@ def cutset_rows(
     Σ_m (floor(a_m) + min(f_m, f) / f) y_m >= ceil(b / c), a_m = cap_m / c, f_m, f the
     fractional parts of a_m and b / c.
 
-    Returns ``(row, module, coefficient, rhs)``: rows ``Σ coefficient · y_module >= rhs``.
+    Parameters
+    ----------
+    p : DesignProblem
+    cap : (M,) float
+        Effective capacity of every module type.
+    states : sequence of tuple of int
+        Failed links of every network state.
+
+    Returns
+    -------
+    row, module : int arrays
+    coefficient, rhs : float arrays
+        Rows ``Σ coefficient · y_module >= rhs``.
 
     Examples
     --------
@@ -103,7 +146,6 @@ def cutset_rows(
     ``y10 + 4 y40 >= 5``; by 40, ``(f10 / f) y10 + y40 >= 2`` with ``f = 0.125``, where the
     10-module's fraction 0.25 exceeds ``f``, so its coefficient is 1.
 
-    >>> from netplan.optimize.design.milp import DesignProblem
     >>> p = DesignProblem(n_nodes=2, link_src=[0], link_dst=[1], pre_capacity=[0],
     ...     pre_cost=[0], routing_cost=[0], module_link=[0, 0], module_capacity=[10, 40],
     ...     module_cost=[1, 3], demand_src=[0], demand_dst=[1], demand_volume=[45])

@@ -1,0 +1,1 @@
+"""The fixed-routing planner: exact requirements, exact sizing, and its independent check."""

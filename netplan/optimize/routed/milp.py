@@ -1,22 +1,9 @@
-"""One plane's routed sizing model for one year: a path-based MILP solved with HiGHS.
+"""One plane's routed sizing model for one year: the path-based MILP and its LPs, with HiGHS.
 
-Variables (all flows in Gbit/s):
-
-* ``x[p]`` — flow of path ``p`` without failures; each od's paths carry its demand;
-* ``N[a]`` — load of arc ``a`` without failures (``Σ x`` over the paths through it);
-* ``z[l, k]`` — binary: link ``l`` is in module state ``k`` this year (one per link), and
-  ``cap[l] = Σ_k capacity_k z[l, k]``;
-* ``y[s, p]`` — restricted reconfiguration: in failure state ``s`` only the ods with a
-  candidate path through a failed element get their own flows, over their surviving paths
-  (an od with a single surviving path puts all of its demand there, a constant); every
-  other od keeps its no-failure flows.
-
-Rows: demand per od (and per rerouted od and state); ``N[a] <= u_normal cap[l(a)]`` per arc;
-in state ``s``, for every arc on a surviving path of a rerouted od,
-``N[a] - (no-failure flow of the ods the state reroutes or loses, on a) + Σ y + constants
-<= u_failure cap[l(a)]`` (arcs those ods only leave can only get lighter). Each direction of
-a full-duplex link has its own row against the link's capacity figure. The objective is this
-year's cost of the chosen states, so with last year's state fixed the model is linear.
+The columns and rows (paths, loads, module choices, rerouted flows per failure state, the
+capacity rows) are built once per plane by :mod:`netplan.optimize.routed.structure`; each
+year's bounds and costs fill them in here. The objective is this year's cost of the chosen
+states, so with last year's state fixed the model is linear.
 
 The same structure, with slack columns opened, gives the infeasibility diagnosis (overload
 above the largest capacity, demand that cannot be carried) and, with the binaries fixed,
@@ -33,10 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from netplan.errors import Problem, RunError, ValidationError
-from netplan.model.plane_graph import PlaneGraph
-from netplan.optimize.routed.paths import CandidatePaths
-from netplan.optimize.routed.states import ModuleStates
+from netplan.errors import RunError
+from netplan.optimize.routed.structure import RoutingStructure
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +76,11 @@ class Diagnosis:
     state_unserved_gbps: np.ndarray
 
 
-class RoutingModel:
-    """The year-independent structure of one plane's model; :meth:`solve` fills in a year.
+class RoutingModel(RoutingStructure):
+    """One plane's model: its year-independent structure, and a year's solves on it.
+
+    :meth:`solve` fills in a year (demand, allowed states, their cost); :meth:`polish` and
+    :meth:`diagnose` solve LPs on the same structure.
 
     Parameters
     ----------
@@ -114,6 +102,7 @@ class RoutingModel:
     links need a module (2 CNY).
 
     >>> from netplan.analysis.failures import failure_states
+    >>> from netplan.model.plane_graph import PlaneGraph
     >>> from netplan.optimize.sizing import TierCatalogue
     >>> from netplan.optimize.routed.paths import candidate_paths
     >>> from netplan.optimize.routed.states import module_states, year_options
@@ -127,230 +116,6 @@ class RoutingModel:
     >>> sol.status, sol.objective_cny, sol.state.tolist()
     ('optimal', 2.0, [1, 1])
     """
-
-    def __init__(
-        self,
-        paths: CandidatePaths,
-        graph: PlaneGraph,
-        states: ModuleStates,
-        u_normal: float,
-        u_failure: float,
-        reconfiguration: str = "restricted",
-    ) -> None:
-        if reconfiguration not in ("restricted", "full"):
-            raise ValidationError(
-                [
-                    Problem(
-                        "",
-                        "reconfiguration",
-                        f"unknown reconfiguration {reconfiguration!r}; choose restricted or full",
-                    )
-                ]
-            )
-        self.reconfiguration = reconfiguration
-        self.paths = paths
-        self.graph = graph
-        self.arc_link = np.asarray(graph.arc_link, dtype=np.int64)
-        self.n_links = graph.n_links
-        self.n_arcs = graph.n_arcs
-        self.states = states
-        self.u_normal = float(u_normal)
-        self.u_failure = float(u_failure)
-        self._build()
-
-    # ------------------------------------------------------------------ structure
-    def _build(self) -> None:  # noqa: C901 - one pass over the blocks of the matrix
-        cp = self.paths
-        P, A, L, K = cp.n_paths, self.n_arcs, self.n_links, self.states.size
-        D, S = cp.od_src.size, len(cp.states)
-        PA = cp.arc_incidence.tocsr()
-        self.c_load, self.c_cap, self.c_z = P, P + A, P + A + L
-        self.c_y = self.c_z + L * K
-        rows: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-
-        def put(r, c, v) -> None:
-            r = np.asarray(r, dtype=np.int64).reshape(-1)
-            rows.append(r)
-            cols.append(np.asarray(c, dtype=np.int64).reshape(-1))
-            vals.append(np.broadcast_to(np.asarray(v, dtype=float), r.shape).copy())
-
-        # Demand rows: Σ x over an od's paths = its demand.
-        self.r_demand = np.arange(D)
-        put(cp.path_od, np.arange(P), 1.0)
-        n_rows = D
-        # Load rows: N[a] - Σ_{p ∋ a} x[p] = 0.
-        self.r_load = n_rows + np.arange(A)
-        coo = PA.tocoo()
-        put(self.r_load, self.c_load + np.arange(A), 1.0)
-        put(self.r_load[coo.col], coo.row, -1.0)
-        n_rows += A
-        # Capacity: cap[l] - Σ_k capacity_k z[l, k] = 0; choice: Σ_k z[l, k] = 1.
-        self.r_capdef = n_rows + np.arange(L)
-        zl, zk = np.repeat(np.arange(L), K), np.tile(np.arange(K), L)
-        put(self.r_capdef, self.c_cap + np.arange(L), 1.0)
-        put(self.r_capdef[zl], self.c_z + zl * K + zk, -self.states.capacity_gbps[zk])
-        n_rows += L
-        self.r_choice = n_rows + np.arange(L)
-        put(self.r_choice[zl], self.c_z + zl * K + zk, 1.0)
-        n_rows += L
-
-        # Capacity rows, with the state (-1: none) and arc each one guards.
-        cap_rows, cap_state, cap_arc = [], [], []
-        r = n_rows + np.arange(A)
-        put(r, self.c_load + np.arange(A), 1.0)
-        put(r, self.c_cap + self.arc_link, -self.u_normal)
-        cap_rows.append(r), cap_state.append(np.full(A, -1)), cap_arc.append(np.arange(A))
-        n_rows += A
-
-        y_path: list[np.ndarray] = []
-        y_group: list[np.ndarray] = []
-        sd_od: list[int] = []
-        sd_state: list[int] = []
-        single_row, single_od, single_state, single_path = [], [], [], []
-        removed_r, removed_c = [], []
-        untouched_alive = np.zeros(A, dtype=bool)
-        dead = cp.dead.tocsr()
-        n_y = 0
-        routable = np.flatnonzero(np.diff(cp.od_ptr) > 0)
-        for s in range(S):
-            failed = self._failed_arcs(s)
-            dead_paths = dead.indices[dead.indptr[s] : dead.indptr[s + 1]]
-            if dead_paths.size == 0 and self.reconfiguration == "restricted":
-                untouched_alive |= ~failed
-                continue
-            dead_mask = np.zeros(P, dtype=bool)
-            dead_mask[dead_paths] = True
-            # Restricted: only the ods a failure touches move; full: every od may.
-            removed = (
-                np.unique(cp.path_od[dead_paths])
-                if self.reconfiguration == "restricted"
-                else routable
-            )
-            if removed.size == 0:
-                untouched_alive |= ~failed
-                continue
-            rerouted = removed[~cp.dropped[s, removed] & ~cp.lost[s, removed]]
-            rem_paths = np.concatenate([np.arange(cp.od_ptr[o], cp.od_ptr[o + 1]) for o in removed])
-            removed_r.append(np.full(rem_paths.size, s))
-            removed_c.append(rem_paths)
-            s_y: list[int] = []
-            s_single: list[int] = []
-            s_single_od: list[int] = []
-            for o in rerouted.tolist():
-                alive = [p for p in range(cp.od_ptr[o], cp.od_ptr[o + 1]) if not dead_mask[p]]
-                if len(alive) == 1:
-                    s_single.append(alive[0])
-                    s_single_od.append(o)
-                    continue
-                y_group.append(np.full(len(alive), len(sd_od)))
-                sd_od.append(o)
-                sd_state.append(s)
-                s_y.extend(alive)
-            surv = np.asarray(s_y + s_single, dtype=np.int64)
-            touched = np.zeros(A, dtype=bool)
-            if surv.size:
-                touched[PA[surv].indices] = True
-            untouched_alive |= ~touched & ~failed
-            arcs = np.flatnonzero(touched)
-            yp = np.asarray(s_y, dtype=np.int64)
-            y_path.append(yp)
-            if arcs.size == 0:
-                n_y += yp.size
-                continue
-            local = np.full(A, -1)
-            local[arcs] = np.arange(arcs.size)
-            base = n_rows
-            put(base + np.arange(arcs.size), self.c_load + arcs, 1.0)
-            put(base + np.arange(arcs.size), self.c_cap + self.arc_link[arcs], -self.u_failure)
-            sub = PA[rem_paths].tocoo()
-            keep = local[sub.col] >= 0
-            put(base + local[sub.col[keep]], rem_paths[sub.row[keep]], -1.0)
-            if yp.size:
-                sub = PA[yp].tocoo()
-                keep = local[sub.col] >= 0
-                put(base + local[sub.col[keep]], self.c_y + n_y + sub.row[keep], 1.0)
-            n_y += yp.size
-            if s_single:
-                sp_ = np.asarray(s_single, dtype=np.int64)
-                sub = PA[sp_].tocoo()
-                keep = local[sub.col] >= 0
-                single_row.append(base + local[sub.col[keep]])
-                single_od.append(np.asarray(s_single_od, dtype=np.int64)[sub.row[keep]])
-                single_state.append(np.full(sp_.size, s))
-                single_path.append(sp_)
-            cap_rows.append(base + np.arange(arcs.size))
-            cap_state.append(np.full(arcs.size, s))
-            cap_arc.append(arcs)
-            n_rows += arcs.size
-
-        # A failure target stricter than the normal one binds every arc some state leaves
-        # alone (the no-failure row does not cover it).
-        if S and self.u_failure < self.u_normal:
-            arcs = np.flatnonzero(untouched_alive)
-            r = n_rows + np.arange(arcs.size)
-            put(r, self.c_load + arcs, 1.0)
-            put(r, self.c_cap + self.arc_link[arcs], -self.u_failure)
-            cap_rows.append(r), cap_state.append(np.full(arcs.size, -2)), cap_arc.append(arcs)
-            n_rows += arcs.size
-
-        # State demand rows: Σ y over a rerouted od's surviving paths = its demand.
-        self.y_path = np.concatenate(y_path) if y_path else np.zeros(0, dtype=np.int64)
-        groups = np.concatenate(y_group) if y_group else np.zeros(0, dtype=np.int64)
-        self.sd_od = np.asarray(sd_od, dtype=np.int64)
-        self.sd_state = np.asarray(sd_state, dtype=np.int64)
-        self.y_state = self.sd_state[groups] if groups.size else np.zeros(0, dtype=np.int64)
-        self.r_state_demand = n_rows + np.arange(self.sd_od.size)
-        put(self.r_state_demand[groups], self.c_y + np.arange(n_y), 1.0)
-        n_rows += self.sd_od.size
-
-        # Slack columns: σ on every capacity row (overload), δ on every demand row.
-        self.cap_rows = np.concatenate(cap_rows)
-        self.cap_state = np.concatenate(cap_state)
-        self.cap_arc = np.concatenate(cap_arc)
-        self.c_sigma = self.c_y + n_y
-        put(self.cap_rows, self.c_sigma + np.arange(self.cap_rows.size), -1.0)
-        self.c_delta = self.c_sigma + self.cap_rows.size
-        demand_rows = np.r_[self.r_demand, self.r_state_demand]
-        put(demand_rows, self.c_delta + np.arange(demand_rows.size), 1.0)
-        self.n_cols = self.c_delta + demand_rows.size
-        self.n_rows = n_rows
-        self.matrix = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(n_rows, self.n_cols),
-        )
-        self.matrix.sum_duplicates()
-        sr = np.concatenate(single_row) if single_row else np.zeros(0, dtype=np.int64)
-        so = np.concatenate(single_od) if single_od else np.zeros(0, dtype=np.int64)
-        self.single_map = sp.csr_matrix((np.ones(sr.size), (sr, so)), shape=(n_rows, D))
-        self.single_state = (
-            np.concatenate(single_state) if single_state else np.zeros(0, dtype=np.int64)
-        )
-        self.single_path = (
-            np.concatenate(single_path) if single_path else np.zeros(0, dtype=np.int64)
-        )
-        rr = np.concatenate(removed_r) if removed_r else np.zeros(0, dtype=np.int64)
-        rc = np.concatenate(removed_c) if removed_c else np.zeros(0, dtype=np.int64)
-        self.removed = sp.csr_matrix((np.ones(rr.size), (rr, rc)), shape=(S, P))
-        self.size = {
-            "columns": int(self.c_sigma),
-            "rows": int(n_rows),
-            "binaries": int(L * K),
-            "nonzeros": int(self.matrix.nnz),
-            "paths": int(P),
-            "state_flow_columns": int(n_y),
-            "failure_states": int(S),
-        }
-
-    def _failed_arcs(self, s: int) -> np.ndarray:
-        state = self.paths.states[s]
-        out = np.zeros(self.n_arcs, dtype=bool)
-        if state.links:
-            out |= np.isin(self.arc_link, list(state.links))
-        if state.nodes:
-            out[self.graph.arcs_at_nodes(list(state.nodes))] = True
-        return out
 
     # ------------------------------------------------------------------ solving
     def _row_bounds(self, demand: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

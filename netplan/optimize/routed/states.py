@@ -1,12 +1,13 @@
 """Module states of a link and what moving between them costs in one year.
 
-The states are those of :mod:`netplan.optimize.sizing`: state 0 is "nothing installed", then
-``(tier, n)`` for ``n = 1 .. max_modules`` of every tier, in catalogue order. From last
-year's state a link may move to any state that does not shrink its capacity; staying on a
-tier buys only the added modules, changing tier buys every module of the new tier, and the
-year's opex is paid on every installed module. A candidate link also pays its fixed build
-charge in the year it first gets capacity. With last year's state known, each state's cost
-this year is a constant, so choosing one state per link is a linear (binary) decision.
+The states are those of :func:`netplan.optimize.sizing.module_table`: state 0 is "nothing
+installed", then ``(tier, n)`` for ``n = 1 .. max_modules`` of every tier, in catalogue
+order. From last year's state a link may move to any state that does not shrink its
+capacity; staying on a tier buys only the added modules, changing tier buys every module of
+the new tier, and the year's opex is paid on every installed module. A candidate link also
+pays its fixed build charge in the year it first gets capacity. With last year's state
+known, each state's cost this year is a constant, so choosing one state per link is a
+linear (binary) decision.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netplan.optimize.sizing import TierCatalogue
+from netplan.optimize.sizing import TierCatalogue, module_table, state_costs
 
 __all__ = ["ModuleStates", "module_states", "year_options"]
 
@@ -48,6 +49,14 @@ class ModuleStates:
 def module_states(catalogue: TierCatalogue) -> ModuleStates:
     """The states of a link for ``catalogue``, in the order the sizing programme uses.
 
+    Parameters
+    ----------
+    catalogue : TierCatalogue
+
+    Returns
+    -------
+    ModuleStates
+
     Examples
     --------
     >>> cat = TierCatalogue(["1G", "10G"], [1, 10], [1, 5], [1, 2], max_modules=[2, 1])
@@ -55,15 +64,7 @@ def module_states(catalogue: TierCatalogue) -> ModuleStates:
     >>> st.tier.tolist(), st.modules.tolist(), st.capacity_gbps.tolist()
     ([-1, 0, 0, 1], [0, 1, 2, 1], [0.0, 1.0, 2.0, 10.0])
     """
-    tier = [-1]
-    modules = [0]
-    for t, m in enumerate(catalogue.max_modules):
-        tier += [t] * int(m)
-        modules += list(range(1, int(m) + 1))
-    tier_a = np.asarray(tier, dtype=np.int64)
-    mod_a = np.asarray(modules, dtype=np.int64)
-    cap = np.where(tier_a >= 0, catalogue.capacity_gbps[np.maximum(tier_a, 0)] * mod_a, 0.0)
-    return ModuleStates(tier_a, mod_a, cap)
+    return ModuleStates(*module_table(catalogue))
 
 
 def year_options(
@@ -122,15 +123,7 @@ def year_options(
     cmax = np.where(np.isnan(cmax), np.inf, cmax)
     s_tier, s_n, s_cap = states.tier, states.modules, states.capacity_gbps
     t_idx = np.maximum(s_tier, 0)
-    unit_capex = (
-        catalogue.capex_cny[None, :] + catalogue.capex_cny_per_km[None, :] * length[:, None]
-    )
-    unit_opex = (
-        catalogue.opex_cny_per_year[None, :]
-        + catalogue.opex_cny_per_km_year[None, :] * length[:, None]
-    )
-    opex = np.where(s_tier[None, :] >= 0, s_n[None, :] * unit_opex[:, t_idx], 0.0)
-    full = np.where(s_tier[None, :] >= 0, s_n[None, :] * unit_capex[:, t_idx], 0.0)
+    unit_capex, full, opex = state_costs(catalogue, s_tier, s_n, length)
     p_tier, p_n, p_cap = s_tier[prev], s_n[prev], s_cap[prev]
     same = (s_tier[None, :] == p_tier[:, None]) & (p_tier[:, None] >= 0)
     added = np.clip(s_n[None, :] - p_n[:, None], 0, None)

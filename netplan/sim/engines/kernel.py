@@ -6,7 +6,8 @@ completions, server completions -- are handled here, in time order, on flat nump
 arrays. :mod:`netplan.sim.engines.numba` owns the arrays and the simpy environment and
 calls :func:`advance` at every simpy event up to the next one.
 
-The models are those of :mod:`netplan.sim.engines.python` (see its docstring), event for event:
+The models are those of :mod:`netplan.sim.engines.python` (see its docstring), event for
+event:
 
 - a stream holds ``bw_kbps`` on every link of its path until it leaves; it is blocked
   when a link lacks room (``free_kbps < bw``; a failed link has ``free_kbps == -1``);
@@ -17,13 +18,21 @@ The models are those of :mod:`netplan.sim.engines.python` (see its docstring), e
 - a request queues FIFO for a server of its pool, may be routed on to further pools,
   and its response then travels back as an elastic flow.
 
-State lives in tuples of arrays (built by :class:`netplan.sim.engines.numba._State`);
-every function here mutates them in place. The helpers are inlined into :func:`advance`:
-passing dozens of arrays from call to call costs more than the model work (1M sessions
-of the Chongqing busy hour: 3.5–3.9 s as calls, 1.9–2.2 s inlined, the same compile
-time). Slot tables grow on demand: :func:`advance` stops with a ``NEED_*`` code before
-an event that needs a free slot or a fresh random draw, the caller grows or refills the
-arrays and calls again, so no event is ever half-handled.
+State lives in tuples of arrays (built by :class:`netplan.sim.engines.numba.KernelState`);
+every function here mutates them in place. Slot tables grow on demand: :func:`advance`
+stops with a ``NEED_*`` code before an event that needs a free slot or a fresh random
+draw, the caller grows or refills the arrays and calls again, so no event is ever
+half-handled.
+
+Why this is one module of a little over 600 lines
+-------------------------------------------------
+It is one algorithm: the event loop :func:`advance` and the helpers it is made of, each
+small, each compiled with ``inline="always"`` into the loop (and into the three other
+entry points). Inlining is for speed: passing dozens of arrays from call to call costs
+more than the model work (1M sessions of the Chongqing busy hour: 3.5–3.9 s as calls,
+1.9–2.2 s inlined, the same compile time). The helpers share the cursor layout, the heap
+codes and the slot-table layouts defined at the top, and read as one piece with them;
+split over modules they would still be one algorithm, with its invariants in two places.
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ utilisation samples, random and scripted link failures and repairs, and the end.
 one of their callbacks ends by letting the kernel handle all session events (arrivals,
 departures, completions, server completions) up to the calendar's next event. A failure
 callback cuts what runs over the link and swaps in the paths of the new failure state,
-in Python, between two kernel calls.
+in Python, between two kernel calls. This module owns the kernel's arrays
+(:class:`KernelState`) and grows or refills them when the kernel asks.
 
 Results, seeds and draws are those of the pure-Python engine
-(:func:`netplan.sim.engines.python.run_replication` with ``engine="python"``): the same
-arrivals, the same uniform and exponential draws during the run, the same models. The
-two agree to rounding (``tests/test_sim_kernel.py``).
+(:func:`netplan.sim.engines.python.run_replication_python`): the same arrivals, the same
+uniform and exponential draws during the run, the same models. The two agree to rounding
+(``tests/test_sim_kernel.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import simpy
 from simpy.events import Timeout
 
 from netplan.sim.engines import kernel as K
-from netplan.sim.engines.python import (
+from netplan.sim.engines.common import (
     DRAW_BLOCK,
     draw_generators,
     replication_results,
@@ -31,7 +32,7 @@ from netplan.sim.engines.python import (
 )
 from netplan.sim.engines.tables import Compiled, PathSet
 
-__all__ = ["run_replication_compiled"]
+__all__ = ["KernelState", "run_replication_compiled"]
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,18 @@ def _grown(arrays: tuple, size: int, width: int | None = None) -> tuple:
     return tuple(out)
 
 
-class _State:
-    """The arrays the kernel works on, and how to grow them."""
+class KernelState:
+    """The arrays the kernel works on, and how to grow them.
+
+    Parameters
+    ----------
+    cm : Compiled
+        The model.
+    warm : float
+        End of the warm-up, s.
+    width : int
+        Link columns of the stream and flow tables (widened by :meth:`set_paths`).
+    """
 
     def __init__(self, cm: Compiled, warm: float, width: int) -> None:
         n_links, n_cls, n_pools = cm.n_links, cm.n_classes, cm.n_pools
@@ -213,7 +224,9 @@ def run_replication_compiled(
     keep_raw: bool = False,
     warm_start: bool = False,
 ) -> dict:
-    """One replication on the compiled kernel (see :func:`netplan.sim.engines.python.run_replication`).
+    """One replication on the compiled kernel (``engine="compiled"``).
+
+    Parameters and results are those of :func:`netplan.sim.engines.run_replication`.
 
     Examples
     --------
@@ -233,8 +246,8 @@ def run_replication_compiled(
     if sample_interval_s is None:
         sample_interval_s = max(float(duration_s) / 400.0, 1e-9)
     env = simpy.Environment()
-    n_links, n_pools = cm.n_links, cm.n_pools
-    st = _State(cm, warm, width=1)
+    n_links = cm.n_links
+    st = KernelState(cm, warm, width=1)
     st.set_paths(cm.base, cm.n_classes)  # widens the link columns to the longest path
     rng_uni, rng_exp = draw_generators(ss_misc)
     source = cm.arrival_source(ss_arrivals, start_hour, end, batch_target, as_arrays=True)
@@ -349,8 +362,17 @@ def run_replication_compiled(
     env.run(until=end)
     run_kernel(end)
 
-    # ---------------------------------------------------------------- results
-    pools = st.pools
+    return _results(cm, st, snap, link_samples, queue_samples, failures_n, down_since,
+                    down_total, warm=warm, end=end, duration_s=float(duration_s),
+                    keep_raw=keep_raw, generated=generated)
+
+
+def _results(cm: Compiled, st: KernelState, snap: dict, link_samples: list,
+             queue_samples: list, failures_n, down_since, down_total, *, warm: float,
+             end: float, duration_s: float, keep_raw: bool, generated: int) -> dict:
+    """Close the pool integrals and down times at ``end``; the replication's metrics."""
+    n_links, n_pools = cm.n_links, cm.n_pools
+    pools, up = st.pools, st.links[1]
     for p in range(n_pools):
         K.pool_touch(pools, p, end, warm)
     for link in range(n_links):
@@ -386,7 +408,7 @@ def run_replication_compiled(
         },
         n_links=n_links,
         n_pools=n_pools,
-        duration_s=float(duration_s),
+        duration_s=duration_s,
         keep_raw=keep_raw,
     )
 

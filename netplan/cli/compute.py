@@ -1,0 +1,198 @@
+"""Verbs that run one stage of the flow: ``demand``, ``analyze``, ``optimize``, ``simulate``.
+
+Each is ``load → API call → save → print``: the work is in :func:`netplan.build_demand`,
+:func:`netplan.analyze`, :func:`netplan.optimize` and :func:`netplan.simulate`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from netplan.cli.options import (
+    load_scenario_arg,
+    load_topology_arg,
+    output_option,
+    parse_failures,
+)
+
+EXIT_FAILED = 1
+
+
+def _save(result, output: str, overwrite: bool) -> None:
+    from netplan.io.atomic import staged_output_dir
+
+    with staged_output_dir(output, overwrite=overwrite) as stage:
+        result.save(stage)
+
+
+@click.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@output_option(required=False)
+def demand(topology: str, scenario: str, output: str | None, overwrite: bool) -> None:
+    """Turn a scenario into demand; print busy-hour totals per plane, service and year.
+
+    With -o DIR, also write demand.csv, demand.npz (labelled axes) and busy_hour.csv.
+    All demand figures are estimates.
+    """
+    import netplan
+
+    topo = load_topology_arg(topology)
+    result = netplan.build_demand(topo, load_scenario_arg(scenario, topo))
+    click.echo(f"busy-hour demand of scenario {result.scenario!r} (Gbit/s, estimates)")
+    click.echo(f"{'plane':<10} {'service':<22} {'year':>5} {'hour':>5} {'total_gbps':>12}")
+    for row in result.busy_hour_totals():
+        click.echo(f"{row['plane']:<10} {row['service']:<22} {row['year']:>5} "
+                   f"{row['busy_hour']:>5} {row['total_gbps']:>12.3f}")
+    if output:
+        _save(result, output, overwrite)
+        click.echo(f"wrote {output}/demand.csv, demand.npz, busy_hour.csv")
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--failures", default=None, metavar="POLICY[,POLICY]",
+              help="none | n-1 | n-1-nodes | srlg | n-2 (comma-separated to combine); "
+                   "default: the scenario's failure_policy.")
+@click.option("--topology", "graph_file", type=click.Path(dir_okay=False), default=None,
+              help="An imported network instead: a Repetita .graph file.")
+@click.option("--demands", "demands_file", type=click.Path(dir_okay=False), default=None,
+              help="The Repetita .demands file that goes with --topology.")
+@click.option("--routing", type=click.Choice(["ecmp", "min-mlu"]), default="ecmp",
+              help="For imported networks: ECMP shortest paths or the min-max-utilisation LP.")
+@output_option()
+def analyze(files: tuple[str, ...], failures: str | None, graph_file: str | None,
+            demands_file: str | None, routing: str, output: str, overwrite: bool) -> None:
+    """Worst load of every link over all hours, years and failure states, with its cause.
+
+    FILES is a TOPOLOGY followed by one or more SCENARIO files. Writes worst_case.csv,
+    sla_violations.csv, lost_demand.csv, dc_load.csv and summary.json to -o DIR.
+    With --topology X.graph --demands X.demands it analyses an imported network instead and
+    writes link_loads.csv and summary.json.
+    """
+    import netplan
+    from netplan.errors import Problem, ValidationError
+
+    if graph_file is not None:
+        if files or demands_file is None:
+            raise ValidationError([Problem("--topology", "", "an imported network takes "
+                                           "--topology X.graph --demands X.demands and no FILES")])
+        from netplan.analysis.imported import analyze_imported
+
+        result = analyze_imported(graph_file, demands_file, routing)
+        _save(result, output, overwrite)
+        click.echo(f"{result.summary['network']}: maximum utilisation "
+                   f"{result.summary['max_utilisation']:.4f} ({routing}); wrote {output}")
+        return
+    if len(files) < 2:
+        raise ValidationError([Problem("FILES", "", "give a TOPOLOGY and at least one SCENARIO")])
+    topo = load_topology_arg(files[0])
+    scenarios = [load_scenario_arg(path, topo) for path in files[1:]]
+    study = netplan.analyze(topo, scenarios, parse_failures(failures))
+    _save(study, output, overwrite)
+    summary = study.summary()
+    click.echo(f"{len(summary['failure_states'])} plane studies, "
+               f"{sum(summary['failure_states'].values())} failure states; "
+               f"{summary['links_over_target']} of {summary['links']} links over target; "
+               f"worst utilisation {summary['max_worst_utilisation']:.3f}")
+    click.echo(f"wrote {output}/worst_case.csv, sla_violations.csv, lost_demand.csv, "
+               "dc_load.csv, summary.json")
+
+
+@click.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--routing", type=click.Choice(["fixed", "optimized"]), default="fixed",
+              help="fixed: the network's own shortest-path/ECMP routing (exact); "
+                   "optimized: routing is a decision too (path-based MILP).")
+@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=1), default=120.0,
+              show_default=True, help="MILP time limit in seconds (optimized mode).")
+@click.option("--gap", type=click.FloatRange(min=0, max=1), default=0.01, show_default=True,
+              help="Relative MILP gap to stop at (optimized mode).")
+@output_option()
+def optimize(topology: str, scenario: str, routing: str, time_limit_s: float, gap: float,
+             output: str, overwrite: bool) -> None:
+    """Size links and data-centre racks, year by year, to meet every target at least cost.
+
+    Writes plan.json, plan.csv (per link and year: tier, modules, capacity_gbps, capex_cny,
+    opex_cny, reason; per data centre and year: racks) and costs.json to -o DIR.
+    Exit code 1 when no plan meets every target (the reasons are in plan.json).
+    """
+    import netplan
+
+    topo = load_topology_arg(topology)
+    plan = netplan.optimize(topo, load_scenario_arg(scenario, topo), routing,
+                            time_limit_s=time_limit_s, gap=gap)
+    _save(plan, output, overwrite)
+    costs = plan.costs()
+    click.echo(f"status {plan.status}; discounted cost {plan.objective_cny:,.0f} CNY "
+               f"(bound {plan.bound_cny:,.0f}, gap {plan.gap:.2%}); "
+               f"{len(plan.purchases())} purchases; capex {costs['capex_total_cny']:,.0f} CNY "
+               f"(estimates)")
+    if plan.check:
+        click.echo(f"independent check: {'passed' if plan.check['passed'] else 'FAILED'} "
+                   f"({len(plan.check['breaches'])} breaches)")
+    for item in plan.infeasibilities[:10]:
+        click.echo(f"cannot satisfy {item['item']} {item['id']} ({item['year']}): {item['reason']}",
+                   err=True)
+    click.echo(f"wrote {output}/plan.json, plan.csv, costs.json"
+               + (", routes.csv" if routing == "optimized" else ""))
+    if plan.status == "infeasible":
+        raise SystemExit(EXIT_FAILED)
+
+
+@click.command()
+@click.argument("topology", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--method", type=click.Choice(["simulate", "analytic"]), default="simulate",
+              show_default=True, help="Discrete-event simulation, or the closed-form fast path.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Random seed (default: the scenario's seed).")
+@click.option("--replications", type=click.IntRange(min=2), default=None,
+              help="Independent replications (default: the scenario's setting).")
+@click.option("--hours", type=click.IntRange(min=0, max=23), multiple=True,
+              help="Hour of day to simulate (repeat for several; default: the scenario's).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Replications run side by side (default: every core; results do not "
+                   "depend on it).")
+@output_option()
+def simulate(topology: str, scenario: str, method: str, seed: int | None,
+             replications: int | None, hours: tuple[int, ...], workers: int | None,
+             output: str, overwrite: bool) -> None:
+    """What users feel: blocking, response times and queues per service, with confidence intervals.
+
+    Writes sim_summary.json and CSV time series to -o DIR.
+    """
+    import netplan
+    from netplan.cli.progress import ProgressDisplay
+
+    topo = load_topology_arg(topology)
+    display = ProgressDisplay()
+    result = netplan.simulate(topo, load_scenario_arg(scenario, topo), method=method, seed=seed,
+                              replications=replications, hours=list(hours) or None,
+                              progress=display.count, workers=workers or os.cpu_count() or 1)
+    display.close()
+    _save(result, output, overwrite)
+    for row in result.summary.get("services", []):
+        click.echo(service_line(row))
+    click.echo(f"wrote {output}/sim_summary.json and CSV time series")
+
+
+def service_line(row: dict) -> str:
+    """One service's blocking and p95 response time with their intervals, for the terminal.
+
+    Examples
+    --------
+    >>> service_line({"service": "web", "blocking": {"mean": 0.01, "ci_low": 0.005,
+    ...               "ci_high": 0.015, "method": "simulated"}})
+    'web: blocking 0.01 [0.005, 0.015] (simulated)'
+    """
+    parts = [f"{row.get('service', '')}:"]
+    for key in ("blocking", "response_p95_s"):
+        value = row.get(key)
+        if isinstance(value, dict) and value.get("mean") is not None:
+            parts.append(f"{key} {value['mean']:.4g} [{value.get('ci_low', float('nan')):.4g}, "
+                         f"{value.get('ci_high', float('nan')):.4g}] ({value.get('method', '')})")
+    return " ".join(parts)

@@ -1,0 +1,215 @@
+"""The fixed-routing planner: link tiers and data-centre racks per year, their cost, and why.
+
+Traffic follows the network's own shortest paths and ECMP, so each link's requirement per
+year is exact (:mod:`netplan.optimize.fixed.requirements`) and the cheapest never-shrinking
+tier sequence per link is an exact dynamic programme
+(:func:`netplan.optimize.sizing.size_tiers`). Racks follow the data centres' server load.
+Every purchase carries the constraint that forces it and its marginal cost (the cost saved
+by re-solving that link without the constraint). After sizing, the analysis core re-checks
+the sized network in every failure state of the policy (:mod:`netplan.optimize.fixed.check`):
+the optimizer never grades its own work.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import numpy as np
+
+from netplan.analysis.study import dc_load
+from netplan.demand import build_demand
+from netplan.model.scenario import Scenario
+from netplan.model.topology import Topology
+from netplan.optimize.costs import catalogue_of, marginal_cost_cny
+from netplan.optimize.fixed.check import independent_check
+from netplan.optimize.fixed.requirements import LinkRequirements, link_requirements
+from netplan.optimize.plan import Plan
+from netplan.optimize.rows import (
+    budget_items,
+    demand_id,
+    district_of,
+    failure_phrase,
+    infeasibility,
+    link_row,
+    need_phrase,
+    rack_rows,
+)
+from netplan.optimize.sizing import SizingResult, TierCatalogue, discount_factors, size_tiers
+
+log = logging.getLogger(__name__)
+
+__all__ = ["optimize_fixed"]
+
+_BUDGET_SPENT_ON = "the purchases that the targets force"
+
+
+def _reason(req: LinkRequirements, li: int, yi: int, capacity_before: float) -> str:
+    b = req.binding[li][yi]
+    when = f"{b.year} {b.hour:02d}:00, scenario {b.scenario}"
+    return f"{failure_phrase(b.failure)} at {when}: load {b.load_gbps:.3f} Gbit/s " + need_phrase(
+        b.load_gbps, b.target_utilisation, capacity_before
+    )
+
+
+def _size_plane(
+    topology: Topology, req: LinkRequirements, catalogue: TierCatalogue, discount_rate: float
+):
+    links = {link.id: link for link in topology.links}
+    names = list(catalogue.name)
+    chosen = [links[lid] for lid in req.link_ids]
+    initial_tier = np.array([names.index(lk.tier) if lk.tier in names else -1 for lk in chosen])
+    initial_modules = np.array([lk.modules if lk.tier in names else 0 for lk in chosen])
+    length = np.array([lk.length_km or 0.0 for lk in chosen])
+    result = size_tiers(
+        req.required_gbps,
+        catalogue,
+        discount_rate=discount_rate,
+        length_km=length,
+        initial_tier=initial_tier,
+        initial_modules=initial_modules,
+    )
+    return chosen, initial_tier, initial_modules, length, result
+
+
+def _plane_rows(
+    topo: Topology,
+    plane: str,
+    req: LinkRequirements,
+    catalogue: TierCatalogue,
+    discount_rate: float,
+    infeasible: list[dict],
+) -> tuple[list[dict], SizingResult]:
+    """Rows of every link of one plane and year, sized exactly; shortfalls go to ``infeasible``."""
+    chosen, init_tier, init_mod, length, result = _size_plane(topo, req, catalogue, discount_rate)
+    rows: list[dict] = []
+    for li, link in enumerate(chosen):
+        district = district_of(topo, link)
+        before = float(link.capacity_gbps or 0.0)
+        for yi, year in enumerate(req.years):
+            t = int(result.tier[li, yi])
+            bought = bool(result.purchase[li, yi])
+            short = float(result.shortfall_gbps[li, yi])
+            if short > 0:
+                infeasible.append(
+                    infeasibility(
+                        "link",
+                        link.id,
+                        year,
+                        f"needs {req.required_gbps[li, yi]:.3f} Gbit/s; the largest "
+                        f"tier allows {catalogue.max_capacity_gbps:g} Gbit/s",
+                        short,
+                        plane=plane,
+                    )
+                )
+            capacity = float(result.capacity_gbps[li, yi])
+            marginal = 0.0
+            if bought:
+                marginal = marginal_cost_cny(
+                    req.required_gbps[li],
+                    yi,
+                    before,
+                    catalogue,
+                    base_cost_cny=float(result.discounted_cost_cny[li]),
+                    discount_rate=discount_rate,
+                    length_km=length[li : li + 1],
+                    initial_tier=init_tier[li : li + 1],
+                    initial_modules=init_mod[li : li + 1],
+                )
+            rows.append(
+                link_row(
+                    link.id,
+                    plane=plane,
+                    district=district,
+                    year=year,
+                    tier=catalogue.name[t] if t >= 0 else "",
+                    modules=int(result.modules[li, yi]),
+                    capacity_gbps=capacity,
+                    purchase=bought,
+                    capex_cny=float(result.capex_cny[li, yi]),
+                    opex_cny=float(result.opex_cny[li, yi]),
+                    marginal_cost_cny=marginal,
+                    reason=_reason(req, li, yi, before) if bought else "",
+                )
+            )
+            before = capacity
+    return rows, result
+
+
+def _lost_items(requirements: dict[str, LinkRequirements]) -> list[dict]:
+    """Demand a failure disconnects: no capacity on the built links can carry it."""
+    return [
+        infeasibility(
+            "demand",
+            demand_id(item["origin"], item["destination"]),
+            item["year"],
+            f"{item['failure']} disconnects it: no capacity on the built links can "
+            f"carry it (a candidate link or routing change is needed)",
+            item["lost_gbps"],
+            plane=item["plane"],
+        )
+        for req in requirements.values()
+        for item in req.lost
+    ]
+
+
+def optimize_fixed(topology: Topology, scenario: Scenario, *, check: bool = True) -> Plan:
+    """The cheapest plan of link tiers and racks per year, with the network's own routing.
+
+    Parameters
+    ----------
+    topology, scenario
+        The network and the scenario (its years, failure policy, targets, discount rate).
+    check : bool
+        Re-analyse the sized network independently (recommended; on by default).
+
+    Returns
+    -------
+    Plan
+        ``status`` is ``optimal`` or ``infeasible`` (see ``infeasibilities``); the bound
+        equals the objective and the gap is zero (the sizing is exact).
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> plan = optimize_fixed(topo, s, check=False)
+    >>> plan.routing, plan.gap, plan.bound_cny == plan.objective_cny
+    ('fixed', 0.0, True)
+    """
+    demand = build_demand(topology, scenario)
+    topo = demand.whatif.topology
+    requirements = link_requirements(topology, scenario, demand, scenario.failure_policy)
+    catalogue = catalogue_of(topo)
+    rate = scenario.discount_rate
+    df = discount_factors(rate, len(scenario.years))
+    rows: list[dict] = []
+    infeasible: list[dict] = []
+    total = 0.0
+    for plane, req in requirements.items():
+        plane_rows, result = _plane_rows(topo, plane, req, catalogue, rate, infeasible)
+        total += result.total_discounted_cost_cny
+        rows += plane_rows
+    racks, rack_cost = rack_rows(topo, scenario, dc_load(topo, scenario, demand), df, infeasible)
+    rows += racks
+    total += rack_cost
+    infeasible += budget_items(scenario, rows, _BUDGET_SPENT_ON)
+    infeasible += _lost_items(requirements)
+    status = "optimal" if not [x for x in infeasible if x["item"] != "demand"] else "infeasible"
+    plan = Plan(
+        topology=topology.name,
+        scenario=scenario.name,
+        routing="fixed",
+        years=scenario.years,
+        discount_rate=rate,
+        rows=tuple(rows),
+        status=status,
+        objective_cny=float(total),
+        bound_cny=float(total),
+        gap=0.0,
+        infeasibilities=tuple(infeasible),
+    )
+    if check:
+        plan = replace(plan, check=independent_check(topology, scenario, plan.rows))
+    return plan
