@@ -31,11 +31,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import netplan  # noqa: E402
-from netplan.optimize import optimize  # noqa: E402
-from netplan.optimize.costs import catalogue_of  # noqa: E402
-from netplan.optimize.fixed.check import independent_check  # noqa: E402
-from netplan.optimize.routed.check import independent_check_routed  # noqa: E402
-from netplan.optimize.sizing import size_tiers  # noqa: E402
+from netplan.planning import optimize  # noqa: E402
+from netplan.planning.costs import catalogue_of  # noqa: E402
+from netplan.planning.fixed.check import independent_check  # noqa: E402
+from netplan.planning.routed.check import independent_check_routed  # noqa: E402
+from netplan.planning.sizing import size_tiers  # noqa: E402
 
 
 def load(scenario: str = "growth-5y"):
@@ -106,7 +106,7 @@ def bench_reconfiguration(time_limit_s: float, gap: float) -> list[str]:
     ]
     times = {}
     for mode in ("restricted", "full"):
-        from netplan.optimize.routed.planner import optimize_routed
+        from netplan.planning.routed.planner import optimize_routed
 
         t0 = time.perf_counter()
         plan = optimize_routed(

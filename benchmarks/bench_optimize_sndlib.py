@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from netplan.io.sndlib import read_model, read_network  # noqa: E402
-from netplan.optimize.check import check_routable  # noqa: E402
-from netplan.optimize.design.milp import solve_design  # noqa: E402
-from netplan.optimize.design.sndlib import design_problem, solve_sndlib  # noqa: E402
-from netplan.optimize.sizing import TierCatalogue, size_tiers  # noqa: E402
+from netplan.planning.check import check_routable  # noqa: E402
+from netplan.planning.design.milp import solve_design  # noqa: E402
+from netplan.planning.design.sndlib import design_problem, solve_sndlib  # noqa: E402
+from netplan.planning.sizing import TierCatalogue, size_tiers  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "sndlib"
 REFERENCE = {"france": 20200.0, "polska": 23619.0, "pdh": 10903843.0, "atlanta": 86492550.3}

@@ -66,7 +66,7 @@ def _run(entry: dict, out: Path) -> tuple[int, str, BaseException | None]:
     verb = entry["verb"]
     name = entry["file"]
     if verb == "sndlib" and SNDLIB_CLI is None:
-        from netplan.optimize.design.sndlib import solve_sndlib
+        from netplan.planning.design.sndlib import solve_sndlib
 
         network = entry.get("network", name)
         model = entry.get("model", name)
@@ -368,9 +368,9 @@ def saved_run(tmp_path_factory) -> Path:
     from netplan.run.pipeline import compute_run
 
     small = Path(__file__).parent / "data" / "small"
-    run, _ = compute_run(small / "topology.yaml", small / "scenario.yaml", sim="none")
+    run = compute_run(small / "topology.yaml", small / "scenario.yaml", sim="none")
     directory = tmp_path_factory.mktemp("run") / "run"
-    run.save(directory)
+    run.data.save(directory)
     return directory
 
 

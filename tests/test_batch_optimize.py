@@ -23,9 +23,9 @@ from netplan.batch.summary import (
     planned_capacity_rows,
     upgrade_probability,
 )
-from netplan.cli.validate import validate_file
+from netplan.cli.file_kinds import validate_file
 from netplan.errors import ValidationError
-from netplan.optimize import optimize
+from netplan.planning import optimize
 
 ROOT = Path(__file__).resolve().parents[1]
 GROWTH_5Y = str(netplan.default_scenario_path("growth-5y"))
@@ -301,8 +301,7 @@ def test_plan_stage_agrees_with_the_main_job(topology):
 
     scenario = netplan.load_scenario(BASELINE, topology)
     out = plan_stage(topology, scenario, scenario.seed, PlanOptions())
-    run_data, _ = compute_run(netplan.default_topology_path(), BASELINE)
-    results = run_data.results
+    results = compute_run(netplan.default_topology_path(), BASELINE).results
     m = out.metrics
     analysis = results["analysis"]["summary"]
     assert m["max_worst_utilisation"] == analysis["max_worst_utilisation"]

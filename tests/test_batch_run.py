@@ -18,7 +18,6 @@ import netplan
 from netplan.analysis.study import analyze
 from netplan.batch import SerialExecutor, build_batch, load_batch, load_result, run
 from netplan.batch.stages import StageOutput, demand_stage, register_stage
-from netplan.cli.batch import batch_main
 from netplan.errors import OutputExistsError
 from tests.conftest import SMALL, read_small_scenario, write_yaml
 
@@ -280,60 +279,37 @@ def test_load_result_reads_a_store(tmp_path):
     assert loaded.index() == result.index() and loaded.records() == result.records()
 
 
-def test_batch_main_runs_and_resumes_with_progress(tmp_path, capsys):
+def _batch_verb(*args: str):
+    from click.testing import CliRunner
+
+    from netplan.cli import cli
+
+    return CliRunner().invoke(cli, ["batch", *args])
+
+
+def test_batch_verb_runs_and_resumes_with_progress(tmp_path):
     batch_path = slow_batch_file(tmp_path, n=4)
     out = tmp_path / "out"
-    assert (
-        batch_main(
-            batch_path,
-            out,
-            workers=1,
-            dask_scheduler=None,
-            dask_local=False,
-            resume_dir=None,
-            overwrite=False,
-            progress=True,
-        )
-        == 0
-    )
-    err = capsys.readouterr().err
-    assert "4/4 variants" in err and "4 variants (4 run now, 0 complete before)" in err
-    assert (
-        batch_main(
-            None,
-            None,
-            workers=1,
-            dask_scheduler=None,
-            dask_local=False,
-            resume_dir=out,
-            overwrite=False,
-            progress=False,
-        )
-        == 0
-    )
-    assert "(0 run now, 4 complete before)" in capsys.readouterr().err
+    first = _batch_verb(str(batch_path), "-o", str(out), "--workers", "1")
+    assert first.exit_code == 0, first.output
+    assert "4/4 variants" in first.stderr
+    assert "4 variants (4 run now, 0 complete before)" in first.stderr
+    again = _batch_verb("--resume", str(out), "--workers", "1", "--no-progress")
+    assert again.exit_code == 0, again.output
+    assert "(0 run now, 4 complete before)" in again.stderr
+    assert "variants |" not in again.stderr  # no bar with --no-progress
 
 
-def test_batch_main_exit_code_when_a_variant_fails(tmp_path, capsys):
+def test_batch_verb_exit_code_when_a_variant_fails(tmp_path):
     path = tmp_path / "bad.batch.yaml"
     path.write_text(
         f"kind: batch\nname: bad\nscenario: {SMALL / 'scenario.yaml'}\n"
         "stage: demand\ngrid:\n  services.oa.active_fraction: [0.5, 2.0]\n"
     )
-    assert (
-        batch_main(
-            path,
-            tmp_path / "out",
-            workers=1,
-            dask_scheduler=None,
-            dask_local=False,
-            resume_dir=None,
-            overwrite=False,
-            progress=False,
-        )
-        == 1
-    )
-    assert "1 failed" in capsys.readouterr().err
+    result = _batch_verb(str(path), "-o", str(tmp_path / "out"), "--workers", "1",
+                         "--no-progress")
+    assert result.exit_code == 1
+    assert "1 failed" in result.stderr
 
 
 def test_simulate_stage_reports_the_simulator_per_variant(tmp_path):

@@ -9,11 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 import netplan
+from netplan.analysis.sweep import sweep_scenario
 from netplan.cli import cli
 from netplan.demand import build_demand
-from netplan.optimize import optimize
-from netplan.optimize.fixed.check import independent_check
-from netplan.optimize.fixed.requirements import link_requirements
+from netplan.planning import optimize
+from netplan.planning.fixed.check import independent_check
+from netplan.planning.fixed.requirements import link_requirements
 from tests.conftest import SMALL
 
 
@@ -25,7 +26,8 @@ def small():
 
 def test_requirement_is_worst_failure_load_over_target(small):
     topo, scenario = small
-    req = link_requirements(topo, scenario, build_demand(topo, scenario), ("n-1",))["extranet"]
+    sweeps = sweep_scenario(build_demand(topo, scenario), ("n-1",), by_year=True)
+    req = link_requirements(scenario, sweeps)["extranet"]
     li = req.link_ids.index("d3-c1")
     # When d3-c2 fails, all of d3's downstream traffic uses d3-c1. In 2028 at 09:00:
     # web 0.25 million × 0.001 Mbit/s × 1.1² plus office 10,000 × 0.25/1.75 staff × 0.08

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from netplan.errors import RunError, ValidationError
-from netplan.optimize.check import check_routable
-from netplan.optimize.design.flowpaths import decompose_flow
-from netplan.optimize.design.milp import solve_design
-from netplan.optimize.design.problem import DesignProblem
+from netplan.planning.check import check_routable
+from netplan.planning.design.flowpaths import decompose_flow
+from netplan.planning.design.milp import solve_design
+from netplan.planning.design.problem import DesignProblem
 
 TRIANGLE = dict(n_nodes=3, link_src=[0, 1, 0], link_dst=[1, 2, 2])
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from netplan.errors import ValidationError
-from netplan.optimize.check import check_routable, single_link_failures
+from netplan.planning.check import check_routable, single_link_failures
 
 
 def test_single_link_throughput_is_capacity_over_demand():

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 import netplan
 from netplan.batch.spec import load_batch
-from netplan.cli.validate import validate_file
+from netplan.cli.file_kinds import validate_file
 from netplan.errors import NetplanError, ValidationError
 from netplan.io.repetita import read_repetita_demands, read_repetita_graph
 from netplan.io.scenario_io import build_scenario, load_scenario

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import netplan
-from netplan.cli.simulate import simulate_main
 from netplan.errors import ValidationError
 from netplan.report.simfigs import simulation_section
 from netplan.sim import analytic
@@ -88,19 +87,19 @@ def test_analytic_aggregates_are_arrival_weighted_class_values(baseline):
     assert video["blocking"]["method"] == "kaufman_roberts_fixed_point"
 
 
-def test_command_writes_files_and_rejects_bad_settings(tmp_path):
+def test_simulate_saves_its_files_and_rejects_bad_settings(tmp_path):
+    topo = netplan.load_topology(netplan.default_topology_path())
+    baseline = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
     out = tmp_path / "sim"
-    simulate_main(netplan.default_topology_path(), netplan.default_scenario_path("baseline"),
-                  out, method="analytic")
+    out.mkdir()
+    netplan.simulate(topo, baseline, method="analytic").save(out)
     assert sorted(p.name for p in out.iterdir()) == [
         "sim_link_utilisation.csv", "sim_pool_queue.csv", "sim_services.csv",
         "sim_summary.json"]
     with pytest.raises(ValidationError, match="method"):
-        simulate_main(netplan.default_topology_path(),
-                      netplan.default_scenario_path("baseline"), tmp_path / "x", method="fast")
+        netplan.simulate(topo, baseline, method="fast")
     with pytest.raises(ValidationError, match="hours"):
-        simulate_main(netplan.default_topology_path(),
-                      netplan.default_scenario_path("baseline"), tmp_path / "y", hours=[25])
+        netplan.simulate(topo, baseline, hours=[25])
 
 
 def test_simulate_cli_analytic_on_the_default_network(tmp_path):

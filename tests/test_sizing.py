@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from netplan.errors import ValidationError
-from netplan.optimize.sizing import TierCatalogue, size_tiers
+from netplan.planning.sizing import TierCatalogue, size_tiers
 
 
 def brute_force(req, cat: TierCatalogue, rate, length=0.0, init=(-1, 0)) -> float:

@@ -12,8 +12,8 @@ import pytest
 
 from netplan.errors import ValidationError
 from netplan.io.sndlib import parse_model, read_model, read_network, read_solution, write_solution
-from netplan.optimize.check import check_routable
-from netplan.optimize.design.sndlib import (
+from netplan.planning.check import check_routable
+from netplan.planning.design.sndlib import (
     design_problem,
     solution_cost,
     solve_sndlib,

@@ -18,11 +18,11 @@ import pytest
 
 import netplan
 from netplan.errors import ValidationError
-from netplan.optimize import optimize
-from netplan.optimize.check import check_routable
-from netplan.optimize.routed import milp as te_model
-from netplan.optimize.routed.check import independent_check_routed
-from netplan.optimize.routed.planner import optimize_routed
+from netplan.planning import optimize
+from netplan.planning.check import check_routable
+from netplan.planning.routed import milp as te_model
+from netplan.planning.routed.check import independent_check_routed
+from netplan.planning.routed.planner import optimize_routed
 from tests.conftest import SMALL
 
 TEN_G = {"name": "10G", "capacity_gbps": 10, "capex_cny": 100, "opex_cny_per_year": 10}

@@ -28,7 +28,7 @@ def sndlib(network: str, model: str, time_limit_s: float, gap: float,
     import json
 
     from netplan.io.sndlib import write_solution
-    from netplan.optimize.design.sndlib import solve_sndlib
+    from netplan.planning.design.sndlib import solve_sndlib
 
     # HiGHS prints some progress lines of its own; keep stdout for the result.
     with contextlib.redirect_stdout(io.StringIO()):

@@ -32,7 +32,12 @@ def merge(base: Any, override: Any) -> Any:
     return override
 
 
-def _resolve_extends(doc: Located, chain: tuple[str, ...]) -> Located:
+def resolve_extends(doc: Located, chain: tuple[str, ...]) -> Located:
+    """``doc`` with the scenario it ``extends`` merged under it, recursively.
+
+    ``chain`` holds the files already on the way (resolved paths), so a cycle is reported
+    as bad input rather than followed for ever.
+    """
     if not isinstance(doc.data, dict) or "extends" not in doc.data:
         return doc
     ref = doc.data["extends"]
@@ -50,7 +55,7 @@ def _resolve_extends(doc: Located, chain: tuple[str, ...]) -> Located:
         raise ValidationError(
             [Problem(doc.file, "extends", f"extended scenario {str(target)!r} does not exist", line)]
         )
-    base = _resolve_extends(load_yaml(target), (*chain, str(target)))
+    base = resolve_extends(load_yaml(target), (*chain, str(target)))
     if not isinstance(base.data, dict):
         raise ValidationError([Problem(base.file, "", "expected a mapping of fields at the top", 1)])
     own = {k: v for k, v in doc.data.items() if k != "extends"}
@@ -67,7 +72,7 @@ def scenario_from_document(doc: Located, topology: Topology | None = None) -> Sc
             [Problem(doc.file, "kind", f"this is a {doc.data.get('kind')!r} file, expected 'scenario'",
                      doc.where(("kind",))[1])]
         )
-    doc = _resolve_extends(doc, (str(Path(doc.file).resolve()),))
+    doc = resolve_extends(doc, (str(Path(doc.file).resolve()),))
     scenario = validate_model(Scenario, doc)
     problems = located_findings(doc, check_scenario(scenario, topology))
     if problems:

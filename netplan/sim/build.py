@@ -6,7 +6,7 @@ demand of one year into a :class:`~netplan.sim.model.SimNetwork`, one
 :class:`~netplan.sim.model.ServerPool` per data centre that serves requests, and a
 ``reroute`` callable that recomputes ECMP paths when links fail. The network is the one
 the topology describes: to simulate a plan's network, pass the topology sized by the plan
-(:meth:`netplan.optimize.plan.Plan.sized_topology`).
+(:meth:`netplan.planning.plan.Plan.sized_topology`).
 
 What is approximated
 --------------------
@@ -155,7 +155,7 @@ def sim_inputs(
     topology : netplan.model.topology.Topology
         The network to simulate, sized: every built (non-candidate) link of both planes
         at its capacity in the topology. For a plan's network pass the topology the plan
-        sized (:meth:`netplan.optimize.plan.Plan.sized_topology`); the scenario's what-if
+        sized (:meth:`netplan.planning.plan.Plan.sized_topology`); the scenario's what-if
         overrides are applied to it, as for the analysis.
     scenario : netplan.model.scenario.Scenario
         Services without a ``session`` model are left out.

@@ -166,7 +166,7 @@ def simulate_scenario(
     topology, scenario
         As loaded by :func:`netplan.load_topology` / :func:`netplan.load_scenario`. The
         topology is simulated as it is sized: to check a plan, pass the topology sized by
-        the plan (:meth:`netplan.optimize.plan.Plan.sized_topology`).
+        the plan (:meth:`netplan.planning.plan.Plan.sized_topology`).
     method : {"simulate", "analytic"}
     seed, replications, hours, duration_s, warmup_s : optional
         Override ``scenario.seed`` and ``scenario.simulation``.

@@ -30,7 +30,7 @@ COST_NOTE = "estimate: tier and rack prices are estimates, so every cost is an e
 
 
 def plan_output(topology: Topology, scenario: Scenario, plan, check: bool) -> StageOutput:
-    """Metrics, arrays and tables of a :class:`~netplan.optimize.plan.Plan`.
+    """Metrics, arrays and tables of a :class:`~netplan.planning.plan.Plan`.
 
     Parameters
     ----------
@@ -47,7 +47,7 @@ def plan_output(topology: Topology, scenario: Scenario, plan, check: bool) -> St
         What the ``optimize`` stage returns (see :func:`optimize_stage`).
     """
     from netplan.model.whatif import apply_overrides
-    from netplan.optimize.plan import PLAN_COLUMNS
+    from netplan.planning.plan import PLAN_COLUMNS
 
     years = tuple(plan.years)
     year_index = {year: k for k, year in enumerate(years)}
@@ -127,7 +127,7 @@ def plan_output(topology: Topology, scenario: Scenario, plan, check: bool) -> St
 def optimize_stage(
     topology: Topology, scenario: Scenario, seed: int, options: OptimizeOptions
 ) -> StageOutput:
-    """The least-cost capacity plan of the variant, from :func:`netplan.optimize.optimize`.
+    """The least-cost capacity plan of the variant, from :func:`netplan.planning.optimize`.
 
     Metrics: ``plan_status`` (``optimal``, ``infeasible`` …: an infeasible plan is a result,
     not an error), ``total_cost_cny`` (the discounted objective), undiscounted
@@ -147,7 +147,7 @@ def optimize_stage(
     >>> out.metrics["plan_status"], out.arrays["planned_capacity_gbps"].axes
     ('optimal', ('link', 'year'))
     """
-    from netplan.optimize import optimize
+    from netplan.planning import optimize
 
     plan = optimize(
         topology,

@@ -37,7 +37,7 @@ def plan_stage(
 ) -> StageOutput:
     """What ``egov-netplan plan`` computes, for one variant, without the report.
 
-    Runs :func:`netplan.run.pipeline.compute_run_objects`: the worst-case analysis of the
+    Runs :func:`netplan.plan` (the main job without its report): the worst-case analysis of the
     installed network, the least-cost plan, and the user experience of the sized network in
     the horizon's last year. Metrics: the analysis's ``max_worst_utilisation``,
     ``most_loaded_link``, ``links_over_target`` (before the plan) and
@@ -56,9 +56,9 @@ def plan_stage(
     >>> out.metrics["plan_status"], out.metrics["services_missing_target"]
     ('optimal', 0)
     """
-    from netplan.run.pipeline import compute_run_objects
+    from netplan.run.pipeline import plan
 
-    _, parts = compute_run_objects(
+    run = plan(
         topology,
         scenario,
         routing=options.routing,
@@ -68,8 +68,8 @@ def plan_stage(
         check=options.check,
         progress=_quiet,
     )
-    study, plan, simulation = parts["study"], parts["plan"], parts["simulation"]
-    planned = plan_output(topology, scenario, plan, options.check)
+    study, sized_plan, simulation = run.study, run.plan, run.simulation
+    planned = plan_output(topology, scenario, sized_plan, options.check)
     summary = study.summary()
     worst = study.worst_case()
     top = summary["most_loaded_link"]
@@ -82,7 +82,7 @@ def plan_stage(
         "failures_that_disconnect_demand": int(summary["failures_that_disconnect_demand"]),
         **planned.metrics,
         "links_over_target_after_plan": (
-            len({b["link"] for b in plan.check.get("breaches", [])}) if options.check else None
+            len({b["link"] for b in sized_plan.check.get("breaches", [])}) if options.check else None
         ),
         "sim_method": options.sim,
         "services_missing_target": None,

@@ -19,7 +19,7 @@ Variants (SNDlib vocabulary in brackets):
   limits (single-path routing or explicit candidate paths), optional explicit candidate
   paths per demand.
 
-Three formulations (:mod:`netplan.optimize.design.formulation`), all exact for what they
+Three formulations (:mod:`netplan.planning.design.formulation`), all exact for what they
 accept:
 
 ``aggregated``
@@ -46,9 +46,9 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from netplan.errors import Problem, ValidationError
-from netplan.optimize.design.flowpaths import arc_flow_from_paths, paths_for_state
-from netplan.optimize.design.formulation import BuiltModel, build_model, choose_formulation
-from netplan.optimize.design.problem import DesignProblem, DesignResult
+from netplan.planning.design.flowpaths import arc_flow_from_paths, paths_for_state
+from netplan.planning.design.formulation import BuiltModel, build_model, choose_formulation
+from netplan.planning.design.problem import DesignProblem, DesignResult
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def solve_design(
         sooner on instances with several module sizes.
     dominance_bounds : bool
         Bound module counts by module dominance (see
-        :func:`netplan.optimize.design.strengthen.dominance_bounds`); some optimal
+        :func:`netplan.planning.design.strengthen.dominance_bounds`); some optimal
         design always meets the bounds, so the optimum is unchanged.
 
     Returns

@@ -21,9 +21,9 @@ from netplan.errors import Problem, RunError, ValidationError
 from netplan.model.plane_graph import PlaneGraph
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Link, Topology
-from netplan.optimize.routed.milp import RoutingModel
-from netplan.optimize.routed.paths import CandidatePaths, candidate_paths
-from netplan.optimize.routed.states import ModuleStates
+from netplan.planning.routed.milp import RoutingModel
+from netplan.planning.routed.paths import CandidatePaths, candidate_paths
+from netplan.planning.routed.states import ModuleStates
 
 __all__ = [
     "COVER_RTOL",
@@ -111,7 +111,7 @@ def setup_plane(
     k_paths : int
         Shortest paths per od before the failure-driven additions.
     reconfiguration : {"restricted", "full"}
-        See :class:`netplan.optimize.routed.milp.RoutingModel`.
+        See :class:`netplan.planning.routed.milp.RoutingModel`.
 
     Returns
     -------

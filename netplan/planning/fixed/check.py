@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from netplan.analysis.study import analyze
 from netplan.model.scenario import ScaleService, Scenario
 from netplan.model.topology import Topology
-from netplan.optimize.plan import sized_topology
+from netplan.planning.plan import sized_topology
 
 __all__ = ["grown_scenario", "independent_check"]
 
@@ -26,7 +26,7 @@ def independent_check(topology: Topology, scenario: Scenario, plan_rows: Sequenc
     topology, scenario
         The network and scenario the plan was made for.
     plan_rows : sequence of dict
-        Rows as in :attr:`netplan.optimize.plan.Plan.rows`.
+        Rows as in :attr:`netplan.planning.plan.Plan.rows`.
 
     Returns
     -------

@@ -12,14 +12,14 @@ year and scenario.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from netplan.analysis.sweep import sweep_scenario
-from netplan.demand import HOURS, Demand
+from netplan.analysis.sweep import PlaneSweep
+from netplan.demand import HOURS
 from netplan.model.scenario import Scenario
-from netplan.model.topology import Topology
 
 
 @dataclass(frozen=True)
@@ -47,25 +47,40 @@ class LinkRequirements:
 
 
 def link_requirements(
-    topology: Topology, scenario: Scenario, demand: Demand, policy: tuple[str, ...]
+    scenario: Scenario, plane_sweeps: Sequence[PlaneSweep]
 ) -> dict[str, LinkRequirements]:
     """Required capacity of every built link in every year, per plane.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its targets set the utilisation each state may reach.
+    plane_sweeps : sequence of PlaneSweep
+        The scenario's sweep year by year
+        (:func:`netplan.analysis.sweep.sweep_scenario` with ``by_year=True``, or
+        :meth:`netplan.analysis.study.Study.year_sweeps`).
+
+    Returns
+    -------
+    dict of str to LinkRequirements
+        Per plane: the required capacity of each link in each year, the constraint that
+        binds it, and the demand a failure disconnects in the last year.
 
     Examples
     --------
     >>> import netplan
-    >>> from netplan.demand import build_demand
+    >>> from netplan.analysis.sweep import sweep_scenario
     >>> topo = netplan.load_topology(netplan.default_topology_path())
     >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
-    >>> req = link_requirements(topo, s, build_demand(topo, s), ("n-1",))
-    >>> r = req["extranet"]
+    >>> sweeps = sweep_scenario(netplan.build_demand(topo, s), ("n-1",), by_year=True)
+    >>> r = link_requirements(s, sweeps)["extranet"]
     >>> r.required_gbps.shape == (len(r.link_ids), 1)
     True
     """
     normal_target = scenario.targets.max_utilisation_normal
     failure_target = scenario.targets.max_utilisation_failure
     out: dict[str, LinkRequirements] = {}
-    for ps in sweep_scenario(demand, policy, by_year=True):
+    for ps in plane_sweeps:
         plane, pd, graph, states = ps.plane, ps.demand, ps.graph, ps.states
         targets = np.array([normal_target] + [failure_target] * (len(states) - 1))
         L, Y = graph.n_links, len(pd.years)

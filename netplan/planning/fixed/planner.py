@@ -1,12 +1,12 @@
 """The fixed-routing planner: link tiers and data-centre racks per year, their cost, and why.
 
 Traffic follows the network's own shortest paths and ECMP, so each link's requirement per
-year is exact (:mod:`netplan.optimize.fixed.requirements`) and the cheapest never-shrinking
+year is exact (:mod:`netplan.planning.fixed.requirements`) and the cheapest never-shrinking
 tier sequence per link is an exact dynamic programme
-(:func:`netplan.optimize.sizing.size_tiers`). Racks follow the data centres' server load.
+(:func:`netplan.planning.sizing.size_tiers`). Racks follow the data centres' server load.
 Every purchase carries the constraint that forces it and its marginal cost (the cost saved
 by re-solving that link without the constraint). After sizing, the analysis core re-checks
-the sized network in every failure state of the policy (:mod:`netplan.optimize.fixed.check`):
+the sized network in every failure state of the policy (:mod:`netplan.planning.fixed.check`):
 the optimizer never grades its own work.
 """
 
@@ -17,15 +17,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from netplan.analysis.study import dc_load
-from netplan.demand import build_demand
+from netplan.analysis.study import Study, dc_load
+from netplan.analysis.sweep import sweep_scenario
+from netplan.demand import Demand, build_demand
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
-from netplan.optimize.costs import catalogue_of, marginal_cost_cny
-from netplan.optimize.fixed.check import independent_check
-from netplan.optimize.fixed.requirements import LinkRequirements, link_requirements
-from netplan.optimize.plan import Plan
-from netplan.optimize.rows import (
+from netplan.planning.costs import catalogue_of, marginal_cost_cny
+from netplan.planning.fixed.check import independent_check
+from netplan.planning.fixed.requirements import LinkRequirements, link_requirements
+from netplan.planning.plan import Plan
+from netplan.planning.rows import (
     budget_items,
     demand_id,
     district_of,
@@ -35,7 +36,7 @@ from netplan.optimize.rows import (
     need_phrase,
     rack_rows,
 )
-from netplan.optimize.sizing import SizingResult, TierCatalogue, discount_factors, size_tiers
+from netplan.planning.sizing import SizingResult, TierCatalogue, discount_factors, size_tiers
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +154,8 @@ def _lost_items(requirements: dict[str, LinkRequirements]) -> list[dict]:
     ]
 
 
-def optimize_fixed(topology: Topology, scenario: Scenario, *, check: bool = True) -> Plan:
+def optimize_fixed(topology: Topology, scenario: Scenario, *, check: bool = True,
+                   demand: Demand | None = None, study: Study | None = None) -> Plan:
     """The cheapest plan of link tiers and racks per year, with the network's own routing.
 
     Parameters
@@ -162,6 +164,11 @@ def optimize_fixed(topology: Topology, scenario: Scenario, *, check: bool = True
         The network and the scenario (its years, failure policy, targets, discount rate).
     check : bool
         Re-analyse the sized network independently (recommended; on by default).
+    demand : Demand, optional
+        The scenario's demand, already built; built here when not given.
+    study : Study, optional
+        An analysis of the scenario under its own failure policy: its year-by-year sweep
+        is the one sized from (swept here when not given).
 
     Returns
     -------
@@ -178,9 +185,16 @@ def optimize_fixed(topology: Topology, scenario: Scenario, *, check: bool = True
     >>> plan.routing, plan.gap, plan.bound_cny == plan.objective_cny
     ('fixed', 0.0, True)
     """
-    demand = build_demand(topology, scenario)
+    if study is not None:
+        demand = study.demand(scenario.name)
+        sweeps = study.year_sweeps(scenario.name)
+        dc_rows = [row for row in study.dc_load if row["scenario"] == scenario.name]
+    else:
+        demand = demand if demand is not None else build_demand(topology, scenario)
+        sweeps = sweep_scenario(demand, scenario.failure_policy, by_year=True)
+        dc_rows = dc_load(demand.whatif.topology, scenario, demand)
     topo = demand.whatif.topology
-    requirements = link_requirements(topology, scenario, demand, scenario.failure_policy)
+    requirements = link_requirements(scenario, sweeps)
     catalogue = catalogue_of(topo)
     rate = scenario.discount_rate
     df = discount_factors(rate, len(scenario.years))
@@ -191,7 +205,7 @@ def optimize_fixed(topology: Topology, scenario: Scenario, *, check: bool = True
         plane_rows, result = _plane_rows(topo, plane, req, catalogue, rate, infeasible)
         total += result.total_discounted_cost_cny
         rows += plane_rows
-    racks, rack_cost = rack_rows(topo, scenario, dc_load(topo, scenario, demand), df, infeasible)
+    racks, rack_cost = rack_rows(topo, scenario, dc_rows, df, infeasible)
     rows += racks
     total += rack_cost
     infeasible += budget_items(scenario, rows, _BUDGET_SPENT_ON)

@@ -4,7 +4,7 @@ Each purchase names the failure state, hour and load that bind it in the solved 
 its marginal cost: the discounted cost saved if the link did not have to grow that year
 (its requirement capped at what was installed before), re-solving that link alone with the
 exact sizing programme while the solved routing is held fixed. An infeasible year is
-explained from the slack LPs of :meth:`netplan.optimize.routed.milp.RoutingModel.diagnose`,
+explained from the slack LPs of :meth:`netplan.planning.routed.milp.RoutingModel.diagnose`,
 and demand that no capacity can carry is listed as lost.
 """
 
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from netplan.optimize.costs import link_cost_cny, marginal_cost_cny
-from netplan.optimize.routed.milp import Diagnosis
-from netplan.optimize.routed.plane import COVER_RTOL, RoutedPlane, state_targets
-from netplan.optimize.routed.states import ModuleStates
-from netplan.optimize.rows import demand_id, failure_phrase, infeasibility, need_phrase
-from netplan.optimize.sizing import TierCatalogue, size_tiers
+from netplan.planning.costs import link_cost_cny, marginal_cost_cny
+from netplan.planning.routed.milp import Diagnosis
+from netplan.planning.routed.plane import COVER_RTOL, RoutedPlane, state_targets
+from netplan.planning.routed.states import ModuleStates
+from netplan.planning.rows import demand_id, failure_phrase, infeasibility, need_phrase
+from netplan.planning.sizing import TierCatalogue, size_tiers
 
 __all__ = [
     "binding_hour",

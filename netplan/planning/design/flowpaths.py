@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from netplan.optimize.design.formulation import Arcs, BuiltModel, FlowBlock
-from netplan.optimize.design.problem import DesignProblem
+from netplan.planning.design.formulation import Arcs, BuiltModel, FlowBlock
+from netplan.planning.design.problem import DesignProblem
 
 __all__ = ["arc_flow_from_paths", "decompose_flow", "paths_for_state"]
 

@@ -28,8 +28,8 @@ from netplan.io.sndlib import (
     read_model,
     read_network,
 )
-from netplan.optimize.design.milp import solve_design
-from netplan.optimize.design.problem import DesignProblem, DesignResult
+from netplan.planning.design.milp import solve_design
+from netplan.planning.design.problem import DesignProblem, DesignResult
 
 log = logging.getLogger(__name__)
 
@@ -325,7 +325,7 @@ def solve_sndlib(
     gap : float
         Relative MIP gap at which HiGHS stops (0 proves optimality).
     formulation : str
-        See :func:`netplan.optimize.design.milp.solve_design`.
+        See :func:`netplan.planning.design.milp.solve_design`.
 
     Returns
     -------

@@ -42,9 +42,9 @@ def validate_file(path: str | os.PathLike) -> str:
             topo = topology_from_document(doc)
             return f"topology {topo.name!r}: {len(topo.nodes)} nodes, {len(topo.links)} links"
         if kind == "scenario":
-            from netplan.io.scenario_io import _resolve_extends
+            from netplan.io.scenario_io import resolve_extends
 
-            resolved = _resolve_extends(doc, (str(p.resolve()),))
+            resolved = resolve_extends(doc, (str(p.resolve()),))
             topology = _scenario_topology(resolved)
             scenario = scenario_from_document(doc, topology)
             checked = " (references checked against its topology)" if topology else ""

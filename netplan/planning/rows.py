@@ -1,7 +1,7 @@
 """The records a plan is made of: link and rack rows, infeasibility items and their wording.
 
 Both planners build their rows and explanations here, so a plan reads the same whichever
-planner made it: a row has the columns of :data:`netplan.optimize.plan.PLAN_COLUMNS` in
+planner made it: a row has the columns of :data:`netplan.planning.plan.PLAN_COLUMNS` in
 that order, and an infeasibility item names what (``item``, ``id``, ``year``), why
 (``reason``) and by how much (``shortfall``).
 """
@@ -133,7 +133,7 @@ def link_row(link_id: str, **columns) -> dict:
     ...                opex_cny=10.0)
     >>> row["item"], row["racks"], row["reason"]
     ('link', 0, '')
-    >>> from netplan.optimize.plan import PLAN_COLUMNS
+    >>> from netplan.planning.plan import PLAN_COLUMNS
     >>> tuple(row) == PLAN_COLUMNS
     True
     """

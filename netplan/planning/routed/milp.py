@@ -1,7 +1,7 @@
 """One plane's routed sizing model for one year: the path-based MILP and its LPs, with HiGHS.
 
 The columns and rows (paths, loads, module choices, rerouted flows per failure state, the
-capacity rows) are built once per plane by :mod:`netplan.optimize.routed.structure`; each
+capacity rows) are built once per plane by :mod:`netplan.planning.routed.structure`; each
 year's bounds and costs fill them in here. The objective is this year's cost of the chosen
 states, so with last year's state fixed the model is linear.
 
@@ -21,7 +21,7 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from netplan.errors import RunError
-from netplan.optimize.routed.structure import RoutingStructure
+from netplan.planning.routed.structure import RoutingStructure
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,9 @@ class RoutingModel(RoutingStructure):
 
     >>> from netplan.analysis.failures import failure_states
     >>> from netplan.model.plane_graph import PlaneGraph
-    >>> from netplan.optimize.sizing import TierCatalogue
-    >>> from netplan.optimize.routed.paths import candidate_paths
-    >>> from netplan.optimize.routed.states import module_states, year_options
+    >>> from netplan.planning.sizing import TierCatalogue
+    >>> from netplan.planning.routed.paths import candidate_paths
+    >>> from netplan.planning.routed.states import module_states, year_options
     >>> g = PlaneGraph.from_links("p", ["A", "B"], ["l1", "l2"], ["A", "A"], ["B", "B"], 1.0)
     >>> cp = candidate_paths(g, [0], [1], failure_states(g, "n-1"), k=2)
     >>> cat = TierCatalogue(["10G"], [10], [1.0], [0.0])

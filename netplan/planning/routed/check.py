@@ -1,7 +1,7 @@
 """Independent check of a routed plan: can the sized network carry every demand, every year?
 
 The optimizer never grades its own work. For every plane and year this module hands the
-sized capacities and the design demand to :func:`netplan.optimize.check.check_routable`, a
+sized capacities and the design demand to :func:`netplan.planning.check.check_routable`, a
 maximum-concurrent-flow LP over arc flows that shares nothing with the path-based MILP (no
 candidate paths, no modules, routing free in every state). The targets become capacities:
 each link's capacity × ``max_utilisation_normal`` without failures, and × the failure target
@@ -25,8 +25,8 @@ from netplan.demand import build_demand
 from netplan.model.plane_graph import PlaneGraph
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
-from netplan.optimize.check import check_routable
-from netplan.optimize.plan import DEMAND_BASIS
+from netplan.planning.check import check_routable
+from netplan.planning.plan import DEMAND_BASIS
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def independent_check_routed(
     topology, scenario
         The network and scenario the plan was made for.
     plan_rows : iterable of dict
-        Rows as in :attr:`netplan.optimize.plan.Plan.rows` (``item``, ``id``, ``year``,
+        Rows as in :attr:`netplan.planning.plan.Plan.rows` (``item``, ``id``, ``year``,
         ``capacity_gbps``).
 
     Returns
@@ -281,7 +281,7 @@ def independent_check_routed(
     breaches.sort(key=lambda b: (b["plane"], b["year"]))
     return {
         "method": (
-            "netplan.optimize.check.check_routable: a maximum-concurrent-flow LP over "
+            "netplan.planning.check.check_routable: a maximum-concurrent-flow LP over "
             "arc flows (routing free, not the plan's paths) per plane, year and failure "
             "state, capacities × the state's utilisation target; passes when every "
             "state carries all of its demand (λ >= 1)"

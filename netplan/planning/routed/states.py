@@ -1,6 +1,6 @@
 """Module states of a link and what moving between them costs in one year.
 
-The states are those of :func:`netplan.optimize.sizing.module_table`: state 0 is "nothing
+The states are those of :func:`netplan.planning.sizing.module_table`: state 0 is "nothing
 installed", then ``(tier, n)`` for ``n = 1 .. max_modules`` of every tier, in catalogue
 order. From last year's state a link may move to any state that does not shrink its
 capacity; staying on a tier buys only the added modules, changing tier buys every module of
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netplan.optimize.sizing import TierCatalogue, module_table, state_costs
+from netplan.planning.sizing import TierCatalogue, module_table, state_costs
 
 __all__ = ["ModuleStates", "module_states", "year_options"]
 

@@ -2,7 +2,7 @@
 
 The tier catalogue comes from the topology; a link's discounted cost and a purchase's
 marginal cost (the cost saved if the constraint that forces it were dropped) are computed
-with the exact sizing programme of :mod:`netplan.optimize.sizing`, by both planners alike.
+with the exact sizing programme of :mod:`netplan.planning.sizing`, by both planners alike.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from netplan.model.topology import Topology
-from netplan.optimize.sizing import SizingResult, TierCatalogue, size_tiers
+from netplan.planning.sizing import SizingResult, TierCatalogue, size_tiers
 
 __all__ = ["catalogue_of", "link_cost_cny", "marginal_cost_cny"]
 

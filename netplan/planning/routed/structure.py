@@ -17,7 +17,7 @@ in state ``s``, for every arc on a surviving path of a rerouted od,
 <= u_failure cap[l(a)]`` (arcs those ods only leave can only get lighter). Each direction of
 a full-duplex link has its own row against the link's capacity figure. Slack columns on
 every capacity row (overload) and every demand row (unserved demand) are part of the
-structure; the solves of :mod:`netplan.optimize.routed.milp` open them or keep them shut.
+structure; the solves of :mod:`netplan.planning.routed.milp` open them or keep them shut.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import scipy.sparse as sp
 
 from netplan.errors import Problem, ValidationError
 from netplan.model.plane_graph import PlaneGraph
-from netplan.optimize.routed.paths import CandidatePaths
-from netplan.optimize.routed.states import ModuleStates
+from netplan.planning.routed.paths import CandidatePaths
+from netplan.planning.routed.states import ModuleStates
 
 __all__ = ["RoutingStructure"]
 
@@ -90,7 +90,7 @@ class _Rerouting:
 class RoutingStructure:
     """Columns, rows and matrix of one plane's model, the same in every year.
 
-    Built once per plane by :class:`netplan.optimize.routed.milp.RoutingModel`, whose
+    Built once per plane by :class:`netplan.planning.routed.milp.RoutingModel`, whose
     documentation lists the parameters; the column offsets (``c_*``), row indices (``r_*``)
     and the capacity rows' states and arcs (``cap_state``, ``cap_arc``) locate its parts.
     """

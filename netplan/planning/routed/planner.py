@@ -6,23 +6,23 @@ each link's module state forward:
 
 1. candidate paths per od: the 3 shortest by link weight, plus for every failure state that
    cuts all of them the shortest surviving path — on the graph with candidate links, and
-   once more on the built links alone (:mod:`netplan.optimize.routed.paths`);
+   once more on the built links alone (:mod:`netplan.planning.routed.paths`);
 2. demand per od: its peak over the hours of the year (conservative: ods that peak at
    different hours are all sized at their peaks);
-3. a MILP (:mod:`netplan.optimize.routed.milp`, HiGHS through ``scipy.optimize.milp``) picks
-   every link's module state — the states and costs of :mod:`netplan.optimize.sizing`, and a
+3. a MILP (:mod:`netplan.planning.routed.milp`, HiGHS through ``scipy.optimize.milp``) picks
+   every link's module state — the states and costs of :mod:`netplan.planning.sizing`, and a
    candidate's build charge in the year it first gets capacity — and the routing in the
    normal state and every failure state of the policy (restricted reconfiguration), with
    loads within the utilisation targets per direction;
 4. the routing is polished — an LP that loads every link as little as the chosen capacities
    and the states allow (each link's worst utilisation, summed over links, with the routing
    metric as a tie-break) — and any link the polished routing does not need as bought falls
-   back to the cheapest state that covers it (:mod:`netplan.optimize.routed.plane`).
+   back to the cheapest state that covers it (:mod:`netplan.planning.routed.plane`).
 
-Every purchase is explained and priced by :mod:`netplan.optimize.routed.explain`. An
+Every purchase is explained and priced by :mod:`netplan.planning.routed.explain`. An
 infeasible year is diagnosed with slack LPs (which links overflow their largest tier and by
 how much, which demand cannot be carried) and then planned elastically so later years can
-follow. The sized network is re-checked independently (:mod:`netplan.optimize.routed.check`).
+follow. The sized network is re-checked independently (:mod:`netplan.planning.routed.check`).
 """
 
 from __future__ import annotations
@@ -38,26 +38,26 @@ from netplan.demand import Demand, build_demand
 from netplan.errors import Problem, ValidationError
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
-from netplan.optimize.costs import catalogue_of
-from netplan.optimize.fixed.planner import optimize_fixed
-from netplan.optimize.plan import DEMAND_BASIS, Plan, RoutedPlan
-from netplan.optimize.routed.check import independent_check_routed
-from netplan.optimize.routed.explain import (
+from netplan.planning.costs import catalogue_of
+from netplan.planning.fixed.planner import optimize_fixed
+from netplan.planning.plan import DEMAND_BASIS, Plan, RoutedPlan
+from netplan.planning.routed.check import independent_check_routed
+from netplan.planning.routed.explain import (
     diagnosis_items,
     link_marginal_cost,
     lost_items,
     purchase_reason,
 )
-from netplan.optimize.routed.milp import YearSolution
-from netplan.optimize.routed.plane import (
+from netplan.planning.routed.milp import YearSolution
+from netplan.planning.routed.plane import (
     RoutedPlane,
     cheapest_cover,
     required_capacity,
     setup_plane,
 )
-from netplan.optimize.routed.states import ModuleStates, module_states, year_options
-from netplan.optimize.rows import budget_items, district_of, link_row, rack_rows
-from netplan.optimize.sizing import TierCatalogue, discount_factors
+from netplan.planning.routed.states import ModuleStates, module_states, year_options
+from netplan.planning.rows import budget_items, district_of, link_row, rack_rows
+from netplan.planning.sizing import TierCatalogue, discount_factors
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +250,7 @@ def optimize_routed(
     check: bool = True,
     k_paths: int = 3,
     reconfiguration: str = "restricted",
+    demand: Demand | None = None,
 ) -> RoutedPlan:
     """The cheapest plan when routing is a decision too (path-based MILP, year by year).
 
@@ -271,6 +272,8 @@ def optimize_routed(
         Which ods may change their routes in a failure state: only those with a candidate
         path through a failed element (``restricted``, the default), or all (``full``:
         never dearer, a much larger model).
+    demand : Demand, optional
+        The scenario's demand, already built; built here when not given.
 
     Returns
     -------
@@ -314,7 +317,7 @@ def optimize_routed(
     _validate(time_limit_s, gap, k_paths, reconfiguration)
     started = time.perf_counter()
     deadline = started + float(time_limit_s)
-    demand = build_demand(topology, scenario)
+    demand = demand if demand is not None else build_demand(topology, scenario)
     topo = demand.whatif.topology
     catalogue = catalogue_of(topo)
     states = module_states(catalogue)

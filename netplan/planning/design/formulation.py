@@ -1,6 +1,6 @@
 """The design MILP's formulations: columns and rows for modules, set-up and flows per state.
 
-Three formulations, all exact for what they accept (see :mod:`netplan.optimize.design.milp`):
+Three formulations, all exact for what they accept (see :mod:`netplan.planning.design.milp`):
 source-aggregated arc flow, one commodity per demand (with binary arcs for single-path
 routing and hop-count rows), and one variable per demand and candidate path. Every network
 state gets its own flow block and capacity rows against the shared module variables.
@@ -15,8 +15,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from netplan.errors import Problem, RunError, ValidationError
-from netplan.optimize.design.problem import FORMULATIONS, DesignProblem, path_arcs
-from netplan.optimize.design.strengthen import cutset_rows, module_bounds
+from netplan.planning.design.problem import FORMULATIONS, DesignProblem, path_arcs
+from netplan.planning.design.strengthen import cutset_rows, module_bounds
 
 __all__ = [
     "Arcs",
@@ -348,7 +348,7 @@ def build_model(
     p : DesignProblem
     formulation : {"aggregated", "disaggregated", "path"}
     cutset_cuts : bool
-        Add the rounded cut-set rows of :func:`netplan.optimize.design.strengthen.cutset_rows`.
+        Add the rounded cut-set rows of :func:`netplan.planning.design.strengthen.cutset_rows`.
     dominance : bool
         Bound module counts by module dominance.
 

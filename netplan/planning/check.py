@@ -5,7 +5,7 @@ default, every single link failure) a *maximum concurrent flow* LP: the largest 
 ``λ`` such that ``λ`` times every demand can be routed at once within the capacities. The
 capacities suffice in a state exactly when ``λ >= 1``.
 
-This LP shares no code with the design MILP (:mod:`netplan.optimize.design.milp`): it has no
+This LP shares no code with the design MILP (:mod:`netplan.planning.design.milp`): it has no
 module variables, scales demands by ``λ`` instead of fixing them, and by default keeps one
 commodity per demand (the design MILP aggregates demands by source), so a design accepted by
 both has passed two different models.

@@ -2,7 +2,7 @@
 
 :class:`DesignProblem` holds an instance on plain arrays (links, module types, demands and the
 model variants, SNDlib vocabulary) and checks it on construction; :class:`DesignResult` is
-what :func:`netplan.optimize.design.milp.solve_design` returns.
+what :func:`netplan.planning.design.milp.solve_design` returns.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class DesignProblem:
     --------
     A triangle where one module of 10 on each of two links carries a demand of 7:
 
-    >>> from netplan.optimize.design.milp import solve_design
+    >>> from netplan.planning.design.milp import solve_design
     >>> p = DesignProblem(
     ...     n_nodes=3, link_src=[0, 1, 0], link_dst=[1, 2, 2],
     ...     pre_capacity=[0, 0, 0], pre_cost=[0, 0, 0], routing_cost=[0, 0, 0],

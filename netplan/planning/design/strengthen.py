@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from netplan.optimize.design.problem import DesignProblem
+from netplan.planning.design.problem import DesignProblem
 
 __all__ = ["cut_sets", "cutset_rows", "dominance_bounds", "module_bounds"]
 

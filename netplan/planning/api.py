@@ -1,0 +1,95 @@
+"""The optimizer's front door (``egov-netplan optimize``): one call, either routing mode.
+
+:func:`optimize` hands the network and scenario to the fixed-routing planner
+(:mod:`netplan.planning.fixed.planner`) or to the routed planner
+(:mod:`netplan.planning.routed.planner`); both return a :class:`~netplan.planning.plan.Plan`.
+"""
+
+from __future__ import annotations
+
+from netplan.analysis.study import Study
+from netplan.demand import Demand
+from netplan.errors import Problem, ValidationError
+from netplan.model.scenario import Scenario
+from netplan.model.topology import Topology
+from netplan.planning.fixed.planner import optimize_fixed
+from netplan.planning.plan import Plan
+from netplan.planning.routed.planner import optimize_routed
+
+__all__ = ["ROUTINGS", "optimize"]
+
+ROUTINGS = ("fixed", "optimized")
+
+
+def optimize(
+    topology: Topology,
+    scenario: Scenario,
+    routing: str = "fixed",
+    *,
+    time_limit_s: float = 120.0,
+    gap: float = 0.01,
+    check: bool = True,
+    demand: Demand | None = None,
+    study: Study | None = None,
+) -> Plan:
+    """The cheapest plan of link tiers and racks, per year, meeting every target.
+
+    Parameters
+    ----------
+    topology, scenario
+        The network and the scenario (its years, failure policy, targets, discount rate).
+    routing : {"fixed", "optimized"}
+        ``fixed``: the network's own shortest-path/ECMP routing (exact). ``optimized``:
+        routing is a decision too (path-based MILP, see :mod:`netplan.planning.routed.planner`).
+    time_limit_s, gap : float
+        Limits for the MILP in optimized mode.
+    check : bool
+        Re-analyse the sized network independently (recommended; on by default).
+    demand : Demand, optional
+        The scenario's demand from :func:`netplan.build_demand`; built here when not given.
+    study : Study, optional
+        The scenario's analysis from :func:`netplan.analyze`, under its own failure
+        policy: the fixed planner sizes from its sweep instead of sweeping again.
+
+    Returns
+    -------
+    Plan
+        A :class:`~netplan.planning.plan.RoutedPlan` in optimized mode.
+
+    Raises
+    ------
+    ValidationError
+        For a routing mode other than ``fixed`` or ``optimized``.
+    ValueError
+        For a study of other scenarios, or under another failure policy.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> plan = optimize(topo, s)
+    >>> plan.status, plan.check["passed"], all(r["reason"] for r in plan.purchases())
+    ('optimal', True, True)
+    """
+    if routing not in ROUTINGS:
+        raise ValidationError(
+            [Problem("--routing", "", f"unknown routing {routing!r}; choose fixed or optimized")]
+        )
+    if study is not None:
+        _check_study(study, scenario)
+        demand = study.demand(scenario.name)
+    if routing == "optimized":
+        return optimize_routed(topology, scenario, time_limit_s=time_limit_s, gap=gap,
+                               check=check, demand=demand)
+    return optimize_fixed(topology, scenario, check=check, demand=demand, study=study)
+
+
+def _check_study(study: Study, scenario: Scenario) -> None:
+    """A study can stand in for the planner's own sweep only if it swept the same thing."""
+    if scenario.name not in study.scenarios:
+        raise ValueError(f"the study does not cover scenario {scenario.name!r}")
+    policy = study.policies[study.scenarios.index(scenario.name)]
+    if tuple(policy) != tuple(scenario.failure_policy):
+        raise ValueError(f"the study swept failures {list(policy)}; the plan needs the "
+                         f"scenario's own policy {list(scenario.failure_policy)}")
