@@ -55,7 +55,7 @@ def independent_check(topology: Topology, scenario: Scenario, plan_rows: Sequenc
                     }
                 )
     return {
-        "method": "netplan.study.analyze on the sized network, every year and failure state",
+        "method": "netplan.analyze on the sized network, every year and failure state",
         "years_checked": list(scenario.years),
         "failure_policy": list(policy),
         "passed": not breaches,
