@@ -129,6 +129,25 @@ class Study:
             out.append(row)
         return sorted(out, key=lambda r: (-r["worst_utilisation"], r["plane"], r["link"]))
 
+    @property
+    def res_link(self) -> dict[str, dict]:
+        """:meth:`worst_case` keyed by link id, in the topology's order (plane by plane).
+
+        Examples
+        --------
+        >>> import netplan
+        >>> topo = netplan.load_topology(netplan.default_topology_path())
+        >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+        >>> study = analyze(topo, s)
+        >>> list(study.res_link)[:2] == [link.id for link in topo.links[:2]]
+        True
+        >>> study.res_link["ex-wanzhou-1"]["cause_failure"]
+        'link:ex-wanzhou-2'
+        """
+        rows = {row["link"]: row for row in self.worst_case()}
+        order = dict.fromkeys(link for ps in self.planes for link in ps.graph.link_ids)
+        return {link: rows[link] for link in order}
+
     def lost_demand(self) -> list[dict]:
         """Per scenario, plane, failure and od: the peak demand that failure disconnects."""
         return [

@@ -177,6 +177,33 @@ class Plan:
         """The rows that buy something."""
         return [r for r in self.rows if r["purchase"]]
 
+    @property
+    def res_link(self) -> dict[str, dict[int, dict]]:
+        """The plan of every link, keyed by link id (in the order of the rows), then by year.
+
+        Examples
+        --------
+        >>> import netplan
+        >>> topo = netplan.load_topology(netplan.default_topology_path())
+        >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+        >>> plan = netplan.optimize(topo, s, check=False)
+        >>> plan.res_link["ex-wanzhou-1"][2026]["tier"]
+        '1G'
+        """
+        return self._table("link")
+
+    @property
+    def res_dc(self) -> dict[str, dict[int, dict]]:
+        """The racks of every data centre, keyed by data-centre id, then by year."""
+        return self._table("data_centre")
+
+    def _table(self, item: str) -> dict[str, dict[int, dict]]:
+        table: dict[str, dict[int, dict]] = {}
+        for row in self.rows:
+            if row["item"] == item:
+                table.setdefault(row["id"], {})[row["year"]] = row
+        return table
+
     def sized_topology(self, topology: Topology, year: int | None = None) -> Topology:
         """``topology`` with every link at the tier, modules and capacity of the plan.
 
