@@ -197,7 +197,7 @@ def part_c(nodes: int, degree: float, sample_states: int) -> dict:
     """Run in a fresh process (see --part-c): the analysis core on a synthetic network."""
     import tracemalloc
 
-    from netplan.analysis.failures import failure_states
+    from netplan.analysis.failure_states import failure_states
     from netplan.analysis.routing import ecmp_routing
     from netplan.analysis.study import analyze
     from netplan.io.synthetic import synthetic_scenario, synthetic_topology

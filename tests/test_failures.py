@@ -11,7 +11,8 @@ from _ecmp_reference import sweep_reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netplan.analysis.failures import FailureState, failure_states, sweep_failures
+from netplan.analysis.failure_states import FailureState, failure_states
+from netplan.analysis.failures import sweep_failures
 from netplan.analysis.records import (
     failure_impact_records,
     link_loads,

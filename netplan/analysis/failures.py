@@ -1,4 +1,4 @@
-"""Failure states and the worst-case failure sweep.
+"""The worst-case failure sweep.
 
 :func:`sweep_failures` answers, for every arc and link: what is the worst load it will ever
 carry, over every demand sample (scenario x year x hour, flattened by the caller) and every
@@ -14,19 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
-import scipy.sparse as sp
 
+from netplan.analysis.failure_states import POLICIES, FailureState, check_states, failure_states
+from netplan.analysis.reroute import BatchRoutes, NoFailureRoutes, no_failure_routes, route_batch
 from netplan.analysis.routing import Routing
-from netplan.analysis.shortest_paths import (
-    distances_many,
-    expand_ranges,
-    od_arrays,
-    route_columns,
-    solve_pairs,
-)
+from netplan.analysis.shortest_paths import od_arrays
 from netplan.errors import Problem, ValidationError
 from netplan.model.plane_graph import PlaneGraph
 
@@ -34,97 +28,8 @@ __all__ = ["FailureState", "FailureSweep", "POLICIES", "failure_states", "sweep_
 
 log = logging.getLogger(__name__)
 
-POLICIES = ("none", "n-1", "n-1-nodes", "srlg", "n-2")
-"""Failure policies understood by :func:`failure_states`."""
-
 _TIE_RTOL = 1e-9
 """Loads within this relative margin of the maximum count as ties; the earliest state wins."""
-
-
-@dataclass(frozen=True)
-class FailureState:
-    """One combination of failed links and nodes.
-
-    Attributes
-    ----------
-    name : str
-        ``"none"``, ``"link:<id>"``, ``"node:<id>"``, ``"srlg:<group>"`` or
-        ``"links:<id>+<id>"``.
-    kind : str
-        ``"none"``, ``"link"``, ``"node"``, ``"srlg"`` or ``"link-pair"``.
-    links, nodes : tuple of int
-        Failed link and node indices.
-    """
-
-    name: str
-    kind: str
-    links: tuple[int, ...] = ()
-    nodes: tuple[int, ...] = ()
-
-
-def failure_states(graph: PlaneGraph, policy: str | Sequence[str]) -> tuple[FailureState, ...]:
-    """Enumerate failure states; the no-failure state always comes first.
-
-    Parameters
-    ----------
-    graph : PlaneGraph
-    policy : str or sequence of str
-        One of :data:`POLICIES`, or several to combine: ``"none"``, ``"n-1"`` (every single
-        link), ``"n-1-nodes"`` (every single node), ``"srlg"`` (every shared-risk group),
-        ``"n-2"`` (every pair of links). A state reached twice (an SRLG holding one link,
-        say) is kept once, under its first name.
-
-    Returns
-    -------
-    tuple of FailureState
-
-    Examples
-    --------
-    >>> from netplan.model.plane_graph import PlaneGraph
-    >>> g = PlaneGraph.from_links("t", list("ABC"), ["ab", "bc", "ca"], list("ABC"),
-    ...                           list("BCA"), 1.0, srlgs=[["duct1"], ["duct1"], []])
-    >>> [s.name for s in failure_states(g, ["n-1", "srlg"])]
-    ['none', 'link:ab', 'link:bc', 'link:ca', 'srlg:duct1']
-    >>> len(failure_states(g, "n-2"))
-    4
-    """
-    policies = [policy] if isinstance(policy, str) else list(policy)
-    bad = [p for p in policies if p not in POLICIES]
-    if bad:
-        raise ValidationError(
-            [
-                Problem(
-                    graph.source,
-                    "failure_policy",
-                    f"unknown policy {p!r}; choose from {', '.join(POLICIES)}",
-                )
-                for p in bad
-            ]
-        )
-    out = [FailureState("none", "none")]
-    seen = {((), ())}
-
-    def add(state: FailureState) -> None:
-        key = (tuple(sorted(set(state.links))), tuple(sorted(set(state.nodes))))
-        if key not in seen:
-            seen.add(key)
-            out.append(FailureState(state.name, state.kind, key[0], key[1]))
-
-    lid, nid = graph.link_ids, graph.node_ids
-    for p in policies:
-        if p == "n-1":
-            for i in range(graph.n_links):
-                add(FailureState(f"link:{lid[i]}", "link", (i,)))
-        elif p == "n-1-nodes":
-            for i in range(graph.n_nodes):
-                add(FailureState(f"node:{nid[i]}", "node", (), (i,)))
-        elif p == "srlg":
-            for group, links in graph.srlg_links.items():
-                add(FailureState(f"srlg:{group}", "srlg", links))
-        elif p == "n-2":
-            for i, j in combinations(range(graph.n_links), 2):
-                add(FailureState(f"links:{lid[i]}+{lid[j]}", "link-pair", (i, j)))
-    return tuple(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,100 +144,6 @@ def _bad_demand(chunk: np.ndarray, offset: int, source: str) -> None:
         )
 
 
-@dataclass
-class _Base:
-    routing: Routing
-    split_csc: sp.csc_matrix  # (n_arcs, n_od)
-    uses: sp.csr_matrix  # (n_od, n_arcs): 1 where an od's routes use an arc
-    dests: np.ndarray  # destinations of the ods, sorted
-    od_dest: np.ndarray  # (n_od,) position of every od's destination in dests
-
-
-def _base(graph: PlaneGraph, src: np.ndarray, dst: np.ndarray) -> _Base:
-    active = np.ones(graph.n_arcs, dtype=bool)
-    split, reachable, latency, hops = route_columns(graph, active, src, dst, np.arange(src.size))
-    for arr in (reachable, latency, hops):
-        arr.setflags(write=False)
-    uses = split.T.tocsr()
-    uses.data[:] = 1.0
-    dests = np.unique(dst)
-    return _Base(
-        routing=Routing(split, reachable, latency, hops, src, dst),
-        split_csc=split.tocsc(),
-        uses=uses,
-        dests=dests,
-        od_dest=np.searchsorted(dests, dst),
-    )
-
-
-@dataclass
-class _Batch:
-    delta: sp.csr_matrix  # (n_batch * n_arcs, n_od): change of the split per state
-    active: np.ndarray  # (n_batch, n_arcs)
-    reachable: np.ndarray  # (n_batch, n_od)
-    latency_ms: np.ndarray  # (n_batch, n_od)
-
-
-def _route_batch(
-    graph: PlaneGraph,
-    base: _Base,
-    states: Sequence[FailureState],
-    src: np.ndarray,
-    dst: np.ndarray,
-) -> _Batch:
-    m, n_od = graph.n_arcs, src.size
-    n_b = len(states)
-    link_down = np.zeros((n_b, graph.n_links), dtype=bool)
-    node_down = np.zeros((n_b, graph.n_nodes), dtype=bool)
-    for b, state in enumerate(states):
-        link_down[b, list(state.links)] = True
-        node_down[b, list(state.nodes)] = True
-    active = ~(
-        link_down[:, graph.arc_link] | node_down[:, graph.arc_src] | node_down[:, graph.arc_dst]
-    )
-    # Only ods whose routes use a failed link, or enter a failed node, need new routes: an
-    # od whose DAG avoids every failed element keeps its distances and DAG (arcs leaving a
-    # failed node only carried that node's own traffic, which is dropped).
-    trigger = link_down[:, graph.arc_link] | node_down[:, graph.arc_dst]
-    affected = np.asarray(base.uses @ trigger.T.astype(np.float64)).T > 0
-    dropped = node_down[:, src] | node_down[:, dst]
-    affected &= ~dropped
-
-    # one (state, destination) pair per group of affected ods
-    aff_row, aff_col = np.nonzero(affected)
-    n_t = max(base.dests.size, 1)
-    key = aff_row * n_t + base.od_dest[aff_col]
-    order = np.argsort(key, kind="stable")
-    key, slot_cols = key[order], aff_col[order].astype(np.int64)
-    cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, int)
-    slot_ptr = np.r_[cut, key.size].astype(np.int64)
-    pair_row = key[cut] // n_t
-    pair_dest = base.dests[key[cut] % n_t]
-    dist = distances_many(graph, active, pair_row, pair_dest)
-    res = solve_pairs(graph, active, pair_row, pair_dest, dist, slot_ptr, slot_cols, src)
-    slot_row = np.repeat(pair_row, np.diff(slot_ptr))
-
-    # the old split of every changed column, to subtract
-    changed = dropped | affected
-    ch_row, ch_col = np.nonzero(changed)
-    csc = base.split_csc
-    owner, e = expand_ranges(csc.indptr[ch_col], np.diff(csc.indptr)[ch_col])
-    rows = np.r_[csc.indices[e] + ch_row[owner] * m, res.arc + slot_row[res.slot] * m]
-    cols = np.r_[ch_col[owner], slot_cols[res.slot]]
-    vals = np.r_[-csc.data[e], res.val]
-    delta = sp.csr_matrix((vals, (rows, cols)), shape=(n_b * m, n_od))
-    delta.sum_duplicates()
-    delta.eliminate_zeros()
-
-    reach = np.repeat(base.routing.reachable[None, :], n_b, axis=0)
-    lat = np.repeat(base.routing.latency_ms[None, :], n_b, axis=0)
-    reach[dropped] = False
-    lat[dropped] = np.inf
-    reach[slot_row, slot_cols] = res.slot_reachable
-    lat[slot_row, slot_cols] = res.slot_latency_ms
-    return _Batch(delta=delta, active=active, reachable=reach, latency_ms=lat)
-
-
 # ---------------------------------------------------------------------- the sweep
 def sweep_failures(
     graph: PlaneGraph,
@@ -392,33 +203,89 @@ def sweep_failures(
     np.float64(0.0)
     """
     src, dst = od_arrays(graph, od_src, od_dst)
-    n_od, m = src.size, graph.n_arcs
-    demand = _check_demand(demand_gbps, n_od, graph.source)
+    demand = _check_demand(demand_gbps, src.size, graph.source)
     n_samples = int(demand.shape[0])
+    states = _checked_states(graph, states)
+    base = no_failure_routes(graph, src, dst)
+    batch_size, first_chunk = _block_sizes(
+        graph.n_arcs,
+        src.size,
+        base.routing.split.nnz,
+        len(states),
+        n_samples,
+        batch_size,
+        sample_chunk,
+        max_block_elements,
+    )
+    no_failure = _no_failure_pass(graph, base, demand, n_samples, first_chunk)
+    per_state = _failure_pass(
+        graph,
+        base,
+        states,
+        src,
+        dst,
+        demand,
+        no_failure,
+        batch_size,
+        sample_chunk,
+        max_block_elements,
+    )
+    return _sweep_result(graph, states, src, dst, base, no_failure, per_state)
+
+
+def _checked_states(
+    graph: PlaneGraph, states: Sequence[FailureState] | None
+) -> tuple[FailureState, ...]:
+    """The states as a non-empty, checked tuple; the no-failure state alone by default."""
     states = tuple(states) if states is not None else (FailureState("none", "none"),)
     if not states:
         raise ValidationError([Problem(graph.source, "states", "give at least one state")])
-    n_states = len(states)
-    _check_states(graph, states)
+    check_states(graph, states)
+    return states
 
-    base = _base(graph, src, dst)
-    split0 = base.routing.split
+
+def _block_sizes(
+    m: int,
+    n_od: int,
+    split_nnz: int,
+    n_states: int,
+    n_samples: int,
+    batch_size: int | None,
+    sample_chunk: int | None,
+    max_block_elements: int,
+) -> tuple[int, int]:
+    """States per batch and samples per chunk of the no-failure pass."""
     if batch_size is None:
         # a state changes at most every entry of the no-failure split, twice (old and new)
-        per_state = m + 2 * split0.nnz + n_od
+        per_state = m + 2 * split_nnz + n_od
         batch_size = max_block_elements // max(per_state, 1)
     batch_size = int(max(1, min(batch_size, n_states)))
     # a chunk holds (samples x ods) of demand and (samples x arcs) of loads
     first_chunk = sample_chunk or max(1, max_block_elements // (m + n_od + 1))
     first_chunk = int(max(1, min(first_chunk, max(n_samples, 1))))
+    return batch_size, first_chunk
 
-    # pass 1: validate demand; peak demand per od; no-failure loads and their worst case
+
+@dataclass
+class _NoFailure:
+    peak: np.ndarray  # (n_od,) maximum demand over the samples
+    load_t: np.ndarray  # (n_arcs, n_samples) arc-major: loads of one arc are contiguous
+    best: np.ndarray  # (n_arcs,) worst load over the samples
+    arg: np.ndarray  # (n_arcs,) sample of that worst load
+
+
+def _no_failure_pass(
+    graph: PlaneGraph, base: NoFailureRoutes, demand, n_samples: int, chunk_rows: int
+) -> _NoFailure:
+    """Pass 1: validate the demand; peak demand per od; no-failure loads and their worst."""
+    split0 = base.routing.split
+    m, n_od = graph.n_arcs, base.routing.od_src.size
     peak = np.zeros(n_od)
-    base_load_t = np.zeros((m, n_samples))  # arc-major: loads of one arc are contiguous
+    base_load_t = np.zeros((m, n_samples))
     base_best = np.zeros(m)
     base_arg = np.zeros(m, dtype=np.int64)
-    for lo in range(0, n_samples, first_chunk):
-        hi = min(lo + first_chunk, n_samples)
+    for lo in range(0, n_samples, chunk_rows):
+        hi = min(lo + chunk_rows, n_samples)
         chunk = _demand_rows(demand, lo, hi)
         _bad_demand(chunk, lo, graph.source)
         np.maximum(peak, chunk.max(axis=0), out=peak)
@@ -427,7 +294,31 @@ def sweep_failures(
         top, where = load.max(axis=1), load.argmax(axis=1) + lo
         better = (top > base_best) | (lo == 0)
         base_best[better], base_arg[better] = top[better], where[better]
+    return _NoFailure(peak=peak, load_t=base_load_t, best=base_best, arg=base_arg)
 
+
+@dataclass
+class _PerState:
+    load: np.ndarray  # (n_states, n_arcs) worst load over the samples
+    sample: np.ndarray  # (n_states, n_arcs) sample of that worst load
+    reachable: np.ndarray  # (n_states, n_od)
+    latency_ms: np.ndarray  # (n_states, n_od)
+
+
+def _failure_pass(
+    graph: PlaneGraph,
+    base: NoFailureRoutes,
+    states: tuple[FailureState, ...],
+    src: np.ndarray,
+    dst: np.ndarray,
+    demand,
+    no_failure: _NoFailure,
+    batch_size: int,
+    sample_chunk: int | None,
+    max_block_elements: int,
+) -> _PerState:
+    """Pass 2: per batch of failure states, re-routed loads and their worst case."""
+    m, n_od, n_states = graph.n_arcs, src.size, len(states)
     state_load = np.zeros((n_states, m))
     state_sample = np.zeros((n_states, m), dtype=np.int64)
     reachable = np.zeros((n_states, n_od), dtype=bool)
@@ -435,48 +326,66 @@ def sweep_failures(
     for b0 in range(0, n_states, batch_size):
         batch_states = states[b0 : b0 + batch_size]
         n_b = len(batch_states)
-        batch = _route_batch(graph, base, batch_states, src, dst)
+        batch = route_batch(graph, base, batch_states, src, dst)
         reachable[b0 : b0 + n_b] = batch.reachable
         latency[b0 : b0 + n_b] = batch.latency_ms
-        # arcs whose routes did not change keep their no-failure worst case
-        best = np.repeat(base_best[None, :], n_b, axis=0)
-        arg = np.repeat(base_arg[None, :], n_b, axis=0)
-        live = np.flatnonzero(np.diff(batch.delta.indptr) > 0)
-        live = live[batch.active.ravel()[live]]
-        if live.size and n_samples:
-            sub = batch.delta[live]
-            arc_of = live % m
-            top_all = np.full(live.size, -np.inf)
-            arg_all = np.zeros(live.size, dtype=np.int64)
-            step = sample_chunk or max(1, max_block_elements // (live.size + n_od))
-            for lo in range(0, n_samples, step):
-                hi = min(lo + step, n_samples)
-                chunk_t = np.ascontiguousarray(_demand_rows(demand, lo, hi).T)
-                load = np.asarray(sub @ chunk_t)
-                load += base_load_t[arc_of, lo:hi]
-                top, where = load.max(axis=1), load.argmax(axis=1) + lo
-                better = top > top_all
-                top_all[better], arg_all[better] = top[better], where[better]
-            best.ravel()[live] = top_all
-            arg.ravel()[live] = arg_all
-        # a failed arc carries nothing; rounding must not report a negative load
-        best[~batch.active] = 0.0
-        arg[~batch.active] = 0
-        np.maximum(best, 0.0, out=best)
+        best, arg = _batch_worst(
+            batch, no_failure, demand, m, n_od, n_b, sample_chunk, max_block_elements
+        )
         state_load[b0 : b0 + n_b] = best
         state_sample[b0 : b0 + n_b] = arg
         log.debug("%s: states %d-%d of %d done", graph.name, b0, b0 + n_b - 1, n_states)
+    return _PerState(load=state_load, sample=state_sample, reachable=reachable, latency_ms=latency)
 
-    cap = graph.arc_capacity_gbps
-    state_util = state_load / cap
-    arc_load, arc_state = _first_max(state_load)
-    cols = np.arange(m)
-    arc_sample = state_sample[arc_state, cols]
-    arc_util = arc_load / cap
-    impact = graph.link_max(state_util)
-    link_util = graph.link_max(arc_util)
-    link_load = graph.link_max(arc_load)
-    # the cause of a link's worst utilisation: among its arcs reaching it, the earliest state
+
+def _batch_worst(
+    batch: BatchRoutes,
+    no_failure: _NoFailure,
+    demand,
+    m: int,
+    n_od: int,
+    n_b: int,
+    sample_chunk: int | None,
+    max_block_elements: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Worst load of every arc in every state of a batch, and its sample: (n_b, n_arcs) each."""
+    n_samples = no_failure.load_t.shape[1]
+    # arcs whose routes did not change keep their no-failure worst case
+    best = np.repeat(no_failure.best[None, :], n_b, axis=0)
+    arg = np.repeat(no_failure.arg[None, :], n_b, axis=0)
+    live = np.flatnonzero(np.diff(batch.delta.indptr) > 0)
+    live = live[batch.active.ravel()[live]]
+    if live.size and n_samples:
+        sub = batch.delta[live]
+        arc_of = live % m
+        top_all = np.full(live.size, -np.inf)
+        arg_all = np.zeros(live.size, dtype=np.int64)
+        step = sample_chunk or max(1, max_block_elements // (live.size + n_od))
+        for lo in range(0, n_samples, step):
+            hi = min(lo + step, n_samples)
+            chunk_t = np.ascontiguousarray(_demand_rows(demand, lo, hi).T)
+            load = np.asarray(sub @ chunk_t)
+            load += no_failure.load_t[arc_of, lo:hi]
+            top, where = load.max(axis=1), load.argmax(axis=1) + lo
+            better = top > top_all
+            top_all[better], arg_all[better] = top[better], where[better]
+        best.ravel()[live] = top_all
+        arg.ravel()[live] = arg_all
+    # a failed arc carries nothing; rounding must not report a negative load
+    best[~batch.active] = 0.0
+    arg[~batch.active] = 0
+    np.maximum(best, 0.0, out=best)
+    return best, arg
+
+
+def _link_causes(
+    graph: PlaneGraph,
+    arc_util: np.ndarray,
+    link_util: np.ndarray,
+    arc_state: np.ndarray,
+    arc_sample: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """State and sample of each link's worst utilisation: its arcs reaching it, earliest state."""
     link_of = graph.arc_link
     reach_worst = arc_util >= link_util[link_of] - _TIE_RTOL * np.abs(link_util[link_of])
     cand = np.flatnonzero(reach_worst)
@@ -486,6 +395,30 @@ def sweep_failures(
     link_sample = np.zeros(graph.n_links, dtype=np.int64)
     link_state[link_of[first]] = arc_state[first]
     link_sample[link_of[first]] = arc_sample[first]
+    return link_state, link_sample
+
+
+def _sweep_result(
+    graph: PlaneGraph,
+    states: tuple[FailureState, ...],
+    src: np.ndarray,
+    dst: np.ndarray,
+    base: NoFailureRoutes,
+    no_failure: _NoFailure,
+    per_state: _PerState,
+) -> FailureSweep:
+    """The final reductions over states and links, frozen into a :class:`FailureSweep`."""
+    state_load, state_sample = per_state.load, per_state.sample
+    cap = graph.arc_capacity_gbps
+    state_util = state_load / cap
+    arc_load, arc_state = _first_max(state_load)
+    cols = np.arange(graph.n_arcs)
+    arc_sample = state_sample[arc_state, cols]
+    arc_util = arc_load / cap
+    impact = graph.link_max(state_util)
+    link_util = graph.link_max(arc_util)
+    link_load = graph.link_max(arc_load)
+    link_state, link_sample = _link_causes(graph, arc_util, link_util, arc_state, arc_sample)
 
     out = dict(
         arc_worst_load_gbps=arc_load,
@@ -499,10 +432,10 @@ def sweep_failures(
         state_arc_load_gbps=state_load,
         state_arc_sample=state_sample,
         impact_utilisation=impact,
-        reachable=reachable,
-        latency_ms=latency,
-        peak_demand_gbps=peak,
-        base_load_gbps=base_load_t.T,
+        reachable=per_state.reachable,
+        latency_ms=per_state.latency_ms,
+        peak_demand_gbps=no_failure.peak,
+        base_load_gbps=no_failure.load_t.T,
     )
     for arr in out.values():
         arr.setflags(write=False)
@@ -510,21 +443,7 @@ def sweep_failures(
         states=states,
         od_src=src,
         od_dst=dst,
-        n_samples=n_samples,
+        n_samples=no_failure.load_t.shape[1],
         base_routing=base.routing,
         **out,
     )
-
-
-def _check_states(graph: PlaneGraph, states: Sequence[FailureState]) -> None:
-    problems = []
-    for i, s in enumerate(states):
-        if not isinstance(s, FailureState):
-            problems.append(Problem(graph.source, f"states[{i}]", "is not a FailureState"))
-            continue
-        if any(not 0 <= x < graph.n_links for x in s.links):
-            problems.append(Problem(graph.source, f"states[{i}].links", "link index out of range"))
-        if any(not 0 <= x < graph.n_nodes for x in s.nodes):
-            problems.append(Problem(graph.source, f"states[{i}].nodes", "node index out of range"))
-    if problems:
-        raise ValidationError(problems)

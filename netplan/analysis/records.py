@@ -137,7 +137,8 @@ def worst_case_records(
     Examples
     --------
     >>> from netplan.model.plane_graph import PlaneGraph
-    >>> from netplan.analysis.failures import failure_states, sweep_failures
+    >>> from netplan.analysis.failure_states import failure_states
+    >>> from netplan.analysis.failures import sweep_failures
     >>> g = PlaneGraph.from_links("t", list("ABC"), ["ab", "bc", "ca"], list("ABC"),
     ...                           list("BCA"), capacity_gbps=[10.0, 2.0, 10.0])
     >>> sw = sweep_failures(g, ["A"], ["B"], [[1.0], [0.5]], failure_states(g, "n-1"))
@@ -189,7 +190,8 @@ def sla_violation_records(graph: PlaneGraph, sweep: FailureSweep, latency_target
     Examples
     --------
     >>> from netplan.model.plane_graph import PlaneGraph
-    >>> from netplan.analysis.failures import failure_states, sweep_failures
+    >>> from netplan.analysis.failure_states import failure_states
+    >>> from netplan.analysis.failures import sweep_failures
     >>> g = PlaneGraph.from_links("t", list("ABC"), ["ab", "bc", "ca"], list("ABC"),
     ...                           list("BCA"), 10.0, latency_ms=[2.0, 3.0, 4.0])
     >>> sw = sweep_failures(g, ["A"], ["B"], [[1.0]], failure_states(g, "n-1"))
@@ -219,7 +221,8 @@ def lost_demand_records(graph: PlaneGraph, sweep: FailureSweep) -> list[dict]:
     Examples
     --------
     >>> from netplan.model.plane_graph import PlaneGraph
-    >>> from netplan.analysis.failures import failure_states, sweep_failures
+    >>> from netplan.analysis.failure_states import failure_states
+    >>> from netplan.analysis.failures import sweep_failures
     >>> g = PlaneGraph.from_links("t", list("ABC"), ["ab", "bc"], list("AB"), list("BC"), 10.0)
     >>> sw = sweep_failures(g, ["A"], ["C"], [[1.0], [2.5]], failure_states(g, "n-1"))
     >>> [(r["failure"], r["lost_gbps"]) for r in lost_demand_records(g, sw)]
@@ -245,7 +248,8 @@ def failure_impact_records(graph: PlaneGraph, sweep: FailureSweep) -> list[dict]
     Examples
     --------
     >>> from netplan.model.plane_graph import PlaneGraph
-    >>> from netplan.analysis.failures import failure_states, sweep_failures
+    >>> from netplan.analysis.failure_states import failure_states
+    >>> from netplan.analysis.failures import sweep_failures
     >>> g = PlaneGraph.from_links("t", list("ABC"), ["ab", "bc", "ca"], list("ABC"),
     ...                           list("BCA"), capacity_gbps=[10.0, 2.0, 10.0])
     >>> sw = sweep_failures(g, ["A"], ["B"], [[1.0]], failure_states(g, "n-1"))

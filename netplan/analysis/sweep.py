@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from netplan.analysis.failures import FailureState, FailureSweep, failure_states, sweep_failures
+from netplan.analysis.failure_states import FailureState, failure_states
+from netplan.analysis.failures import FailureSweep, sweep_failures
 from netplan.demand import Demand, PlaneDemand
 from netplan.model.plane_graph import PlaneGraph
 

@@ -117,6 +117,41 @@ def synthetic_topology(
     """
     from netplan.io.topology_io import build_topology
 
+    n_backbone, n_edges = _check_synthetic_args(n_nodes, mean_degree, n_regions)
+    rng = _rng(seed)
+    n_districts = n_nodes - SPECIAL_NODES
+    lat, lon, population, region = _scatter_districts(rng, n_districts, n_regions)
+    width = len(str(n_districts))
+    ids = [f"s{i:0{width}d}" for i in range(n_districts)]
+    nodes = _special_nodes() + _district_nodes(ids, lat, lon, population, region)
+    links = _synthetic_links(ids, _plane_km(lat, lon), region, n_edges, n_backbone)
+    data = {
+        "name": f"synthetic network ({n_nodes} sites, mean degree {mean_degree:g})",
+        "description": "Synthetic: random sites in a box around Chongqing, a geometric graph "
+        "plus a spanning tree. No number describes a real network.",
+        "tiers": _TIERS,
+        "nodes": nodes,
+        "links": links,
+        "data_centres": [
+            {
+                "id": "dc-main",
+                "node": "dc-1",
+                "name": "Synthetic data centre",
+                "racks": 100,
+                "racks_max": 400,
+                "kw_per_rack": 6,
+                "servers_per_rack": 12,
+                "rack_capex_cny": 500000,
+                "rack_opex_cny_per_year": 80000,
+            }
+        ],
+        "notes": ["Synthetic topology from netplan.io.synthetic; every value is made up."],
+    }
+    return build_topology(data, name="<synthetic>")
+
+
+def _check_synthetic_args(n_nodes, mean_degree: float, n_regions) -> tuple[int, int]:
+    """Check the size arguments; return the backbone sites (districts and cores) and links."""
     problems = []
     if not isinstance(n_nodes, int) or n_nodes < SPECIAL_NODES + 2:
         problems.append(
@@ -147,8 +182,13 @@ def synthetic_topology(
         )
     if problems:
         raise ValidationError(problems)
-    rng = _rng(seed)
-    n_districts = n_nodes - SPECIAL_NODES
+    return n_backbone, n_edges
+
+
+def _scatter_districts(
+    rng: np.random.Generator, n_districts: int, n_regions: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Random district latitudes, longitudes and populations, and the region of each."""
     lat = rng.uniform(*LAT_RANGE, size=n_districts)
     lon = rng.uniform(*LON_RANGE, size=n_districts)
     population = np.round(np.exp(rng.normal(math.log(600_000), 0.6, size=n_districts)))
@@ -159,8 +199,12 @@ def synthetic_topology(
     cxy = _plane_km(np.array([c[0] for c in centres]), np.array([c[1] for c in centres]))
     dxy = _plane_km(lat, lon)
     region = np.argmin(((dxy[:, None, :] - cxy[None, :, :]) ** 2).sum(-1), axis=1)
+    return lat, lon, population, region
 
-    nodes = [
+
+def _special_nodes() -> list[dict]:
+    """The two cores, the data centre and the Internet exit, all in the main urban area."""
+    return [
         {
             "id": "core-1",
             "name": "Core 1",
@@ -195,21 +239,35 @@ def synthetic_topology(
             "planes": ["extranet"],
         },
     ]
-    width = len(str(n_districts))
-    ids = [f"s{i:0{width}d}" for i in range(n_districts)]
-    for i, node_id in enumerate(ids):
-        nodes.append(
-            {
-                "id": node_id,
-                "name": f"Site {i}",
-                "kind": "district",
-                "region": REGIONS[int(region[i])],
-                "lat": round(float(lat[i]), 5),
-                "lon": round(float(lon[i]), 5),
-                "population": int(population[i]),
-            }
-        )
 
+
+def _district_nodes(
+    ids: list[str],
+    lat: np.ndarray,
+    lon: np.ndarray,
+    population: np.ndarray,
+    region: np.ndarray,
+) -> list[dict]:
+    """One district node record per id."""
+    return [
+        {
+            "id": node_id,
+            "name": f"Site {i}",
+            "kind": "district",
+            "region": REGIONS[int(region[i])],
+            "lat": round(float(lat[i]), 5),
+            "lon": round(float(lon[i]), 5),
+            "population": int(population[i]),
+        }
+        for i, node_id in enumerate(ids)
+    ]
+
+
+def _synthetic_links(
+    ids: list[str], dxy: np.ndarray, region: np.ndarray, n_edges: int, n_backbone: int
+) -> list[dict]:
+    """Both planes' links: a geometric graph over cores and districts, then dual homes of the
+    data centre (both planes) and the exit (extranet only) to the cores."""
     backbone = ["core-1", "core-2", *ids]
     bxy = np.vstack(
         [
@@ -219,7 +277,7 @@ def synthetic_topology(
             dxy,
         ]
     )
-    central = {"core-1", "core-2"} | {ids[i] for i in range(n_districts) if region[i] == 0}
+    central = {"core-1", "core-2"} | {ids[i] for i in range(len(ids)) if region[i] == 0}
     links = []
     for plane, prefix, count in (
         ("extranet", "ex", n_edges),
@@ -253,29 +311,7 @@ def synthetic_topology(
                         "modules": 2,
                     }
                 )
-    data = {
-        "name": f"synthetic network ({n_nodes} sites, mean degree {mean_degree:g})",
-        "description": "Synthetic: random sites in a box around Chongqing, a geometric graph "
-        "plus a spanning tree. No number describes a real network.",
-        "tiers": _TIERS,
-        "nodes": nodes,
-        "links": links,
-        "data_centres": [
-            {
-                "id": "dc-main",
-                "node": "dc-1",
-                "name": "Synthetic data centre",
-                "racks": 100,
-                "racks_max": 400,
-                "kw_per_rack": 6,
-                "servers_per_rack": 12,
-                "rack_capex_cny": 500000,
-                "rack_opex_cny_per_year": 80000,
-            }
-        ],
-        "notes": ["Synthetic topology from netplan.io.synthetic; every value is made up."],
-    }
-    return build_topology(data, name="<synthetic>")
+    return links
 
 
 def synthetic_scenario(

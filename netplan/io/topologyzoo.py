@@ -206,6 +206,52 @@ def read_topology_zoo(
     """
     path = Path(path)
     file = str(path)
+    _check_zoo_args(file, weight, route_factor)
+    doc = _parse(path)
+    if doc.edgedefault != "undirected":
+        log.info("%s: edgedefault=%s; edges are read as full-duplex links", file, doc.edgedefault)
+    problems: list[Problem] = []
+    nodes = _zoo_nodes(doc, file, problems)
+    edges = _zoo_edges(doc, file, nodes.index, default_capacity_gbps, problems)
+    if problems:
+        raise ValidationError(problems)
+    if edges.n_default:
+        log.warning(
+            "%s: %d edges without LinkSpeedRaw get %g Gbit/s",
+            file,
+            edges.n_default,
+            default_capacity_gbps,
+        )
+    if edges.n_selfloop:
+        log.info("%s: skipped %d self-loops", file, edges.n_selfloop)
+
+    lat_arr, lon_arr = np.asarray(nodes.lat), np.asarray(nodes.lon)
+    ia, ib = np.asarray(edges.a, dtype=np.int64), np.asarray(edges.b, dtype=np.int64)
+    latency = _link_latency_ms(file, lat_arr, lon_arr, ia, ib, route_factor, missing_latency_ms)
+    cap_arr = np.asarray(edges.capacity_gbps, dtype=np.float64)
+    if weight == "latency":
+        wgt = latency
+    elif weight == "hops":
+        wgt = np.ones(ia.size)
+    else:
+        wgt = REFERENCE_GBPS / cap_arr
+    return PlaneGraph.from_links(
+        name or path.stem,
+        nodes.ids,
+        edges.link_ids,
+        ia,
+        ib,
+        capacity_gbps=cap_arr,
+        weight=wgt,
+        latency_ms=latency,
+        node_lat=lat_arr,
+        node_lon=lon_arr,
+        source=file,
+    )
+
+
+def _check_zoo_args(file: str, weight: str, route_factor: float) -> None:
+    """Reject an unknown routing metric or a route factor below 1."""
     problems: list[Problem] = []
     if weight not in ("latency", "hops", "inverse_capacity"):
         problems.append(Problem(file, "weight", f"unknown metric {weight!r}"))
@@ -213,13 +259,20 @@ def read_topology_zoo(
         problems.append(Problem(file, "route_factor", f"must be >= 1, got {route_factor}"))
     if problems:
         raise ValidationError(problems)
-    doc = _parse(path)
-    if doc.edgedefault != "undirected":
-        log.info("%s: edgedefault=%s; edges are read as full-duplex links", file, doc.edgedefault)
 
-    node_ids: list[str] = []
-    lat, lon = [], []
-    seen: dict[str, int] = {}
+
+@dataclass
+class _ZooNodes:
+    ids: list[str] = field(default_factory=list)
+    lat: list[float] = field(default_factory=list)  # nan without both coordinates
+    lon: list[float] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)  # id -> first position
+
+
+def _zoo_nodes(doc: _GraphML, file: str, problems: list[Problem]) -> _ZooNodes:
+    """Node ids and coordinates; bad ids and coordinates are added to ``problems``."""
+    out = _ZooNodes()
+    seen = out.index
     for k, el in enumerate(doc.nodes):
         nid = el.attrs.get("id")
         if nid is None:
@@ -228,7 +281,7 @@ def read_topology_zoo(
         elif nid in seen:
             problems.append(Problem(file, f"node[{k}].id", f"duplicate node id {nid!r}", el.line))
         seen.setdefault(nid, k)
-        node_ids.append(nid)
+        out.ids.append(nid)
         y = _float(
             _attr(doc, el, "node", "Latitude"), file, f"node[{k}].Latitude", el.line, problems
         )
@@ -241,13 +294,32 @@ def read_topology_zoo(
         if x is not None and abs(x) > 180:
             problems.append(Problem(file, f"node[{k}].Longitude", f"{x} is out of range", el.line))
             x = None
-        lat.append(np.nan if y is None or x is None else y)
-        lon.append(np.nan if y is None or x is None else x)
+        out.lat.append(np.nan if y is None or x is None else y)
+        out.lon.append(np.nan if y is None or x is None else x)
     if not doc.nodes:
         problems.append(Problem(file, "graph", "no nodes"))
+    return out
 
-    a, b, cap, link_ids = [], [], [], []
-    n_default = n_selfloop = 0
+
+@dataclass
+class _ZooEdges:
+    a: list[int] = field(default_factory=list)
+    b: list[int] = field(default_factory=list)
+    capacity_gbps: list[float] = field(default_factory=list)
+    link_ids: list[str] = field(default_factory=list)
+    n_default: int = 0  # edges given the default capacity
+    n_selfloop: int = 0  # self-loops skipped
+
+
+def _zoo_edges(
+    doc: _GraphML,
+    file: str,
+    seen: dict[str, int],
+    default_capacity_gbps: float | None,
+    problems: list[Problem],
+) -> _ZooEdges:
+    """Links between known nodes with their capacities and ids; problems go to ``problems``."""
+    out = _ZooEdges()
     pair_count: dict[tuple[str, str], int] = {}
     for k, el in enumerate(doc.edges):
         s, t = el.attrs.get("source"), el.attrs.get("target")
@@ -273,7 +345,7 @@ def read_topology_zoo(
         if bad_end:
             continue
         if s == t:
-            n_selfloop += 1
+            out.n_selfloop += 1
             continue
         if speed is None:
             if default_capacity_gbps is None:
@@ -281,7 +353,7 @@ def read_topology_zoo(
                     Problem(file, f"edge[{k}].LinkSpeedRaw", "missing link speed", el.line)
                 )
                 continue
-            n_default += 1
+            out.n_default += 1
             gbps = float(default_capacity_gbps)
         else:
             gbps = speed / 1e9
@@ -290,25 +362,24 @@ def read_topology_zoo(
         lid = f"{pair[0]}-{pair[1]}"
         if pair_count[pair] > 1:
             lid += f"#{pair_count[pair]}"
-        a.append(seen[s])
-        b.append(seen[t])
-        cap.append(gbps)
-        link_ids.append(lid)
-    if problems:
-        raise ValidationError(problems)
-    if n_default:
-        log.warning(
-            "%s: %d edges without LinkSpeedRaw get %g Gbit/s",
-            file,
-            n_default,
-            default_capacity_gbps,
-        )
-    if n_selfloop:
-        log.info("%s: skipped %d self-loops", file, n_selfloop)
+        out.a.append(seen[s])
+        out.b.append(seen[t])
+        out.capacity_gbps.append(gbps)
+        out.link_ids.append(lid)
+    return out
 
-    lat_arr, lon_arr = np.asarray(lat), np.asarray(lon)
-    ia, ib = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
-    length_km = haversine_km(lat_arr[ia], lon_arr[ia], lat_arr[ib], lon_arr[ib])
+
+def _link_latency_ms(
+    file: str,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    ia: np.ndarray,
+    ib: np.ndarray,
+    route_factor: float,
+    missing_latency_ms: float,
+) -> np.ndarray:
+    """Fibre latency of every link; ``missing_latency_ms`` where an end lacks coordinates."""
+    length_km = haversine_km(lat[ia], lon[ia], lat[ib], lon[ib])
     length_km = np.atleast_1d(np.asarray(length_km, dtype=np.float64))
     unknown = ~np.isfinite(length_km)
     latency = np.maximum(length_km * route_factor / FIBRE_KM_PER_MS, MIN_LATENCY_MS)
@@ -320,23 +391,4 @@ def read_topology_zoo(
             int(unknown.sum()),
             missing_latency_ms,
         )
-    cap_arr = np.asarray(cap, dtype=np.float64)
-    if weight == "latency":
-        wgt = latency
-    elif weight == "hops":
-        wgt = np.ones(ia.size)
-    else:
-        wgt = REFERENCE_GBPS / cap_arr
-    return PlaneGraph.from_links(
-        name or path.stem,
-        node_ids,
-        link_ids,
-        ia,
-        ib,
-        capacity_gbps=cap_arr,
-        weight=wgt,
-        latency_ms=latency,
-        node_lat=lat_arr,
-        node_lon=lon_arr,
-        source=file,
-    )
+    return latency

@@ -36,6 +36,18 @@ from netplan.errors import Problem, ValidationError
 from netplan.report import geo
 from netplan.report.html import plain_text
 from netplan.report.i18n import check_lang, display_name, t
+from netplan.report.map_style import (
+    COLOUR_STEPS,
+    FILL_ALPHA,
+    bent_path,
+    colour_sampler,
+    format_value,
+    rings_to_lines,
+    scale_fraction,
+    scale_range,
+    scattergeo,
+    with_alpha,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +68,6 @@ NO_VALUE_COLOUR = "#b0b7bf"
 #: Green (low) to red (high), for loads and utilisation.
 LINK_COLOURSCALE = "RdYlGn_r"
 DISTRICT_COLOURSCALE = "Blues"
-_FILL_ALPHA = 0.55
-#: Bend of parallel links between the same two nodes: at most this far apart mid-way.
-_PARALLEL_OFFSET_KM = 2.5
-_KM_PER_DEG = 111.195
-#: Colour levels for lines and fills (the colour bar itself stays continuous).
-_COLOUR_STEPS = 40
-
-
 def _get(record: Any, key: str, default: Any = None) -> Any:
     if isinstance(record, Mapping):
         return record.get(key, default)
@@ -131,79 +135,6 @@ def _check_inputs(
             if not (isinstance(value, float) and math.isnan(value)):
                 problems.append(Problem("", f"link_values[{key!r}]", f"{value!r} is not a number"))
     return by_id, problems
-
-
-def _value_range(values: Sequence[float], fixed: tuple[float, float] | None) -> tuple[float, float]:
-    if fixed is not None:
-        low, high = float(fixed[0]), float(fixed[1])
-    elif values:
-        low, high = min(values), max(values)
-    else:
-        low, high = 0.0, 1.0
-    if not high > low:
-        high = low + 1.0  # a flat range still needs a scale
-    return low, high
-
-
-def _fraction(value: float, low: float, high: float) -> float:
-    return min(1.0, max(0.0, (value - low) / (high - low)))
-
-
-def _colour_sampler(name: str, steps: int) -> Any:
-    """A function fraction -> colour, quantised to ``steps`` levels so that links of nearly
-    equal value share one trace (the hover marker shows the exact colour and value)."""
-    import plotly.colors as pcolors
-
-    scale = pcolors.get_colorscale(name)
-    levels = pcolors.sample_colorscale(scale, [i / steps for i in range(steps + 1)])
-    return lambda fraction: levels[round(fraction * steps)]
-
-
-def _with_alpha(rgb: str, alpha: float) -> str:
-    inner = rgb[rgb.index("(") + 1 : rgb.index(")")]
-    return f"rgba({inner}, {alpha})"
-
-
-def _fmt(value: float, spec: str) -> str:
-    return format(value, spec)
-
-
-def _bent_path(
-    a: tuple[float, float], b: tuple[float, float], slot: float
-) -> tuple[list[float], list[float], tuple[float, float]]:
-    """Lon and lat lists for a link, bent sideways by ``slot`` offsets; and its mid-point."""
-    (lon1, lat1), (lon2, lat2) = a, b
-    mid_lon, mid_lat = (lon1 + lon2) / 2, (lat1 + lat2) / 2
-    if slot == 0:
-        return [lon1, lon2], [lat1, lat2], (mid_lon, mid_lat)
-    kx = _KM_PER_DEG * math.cos(math.radians(mid_lat))
-    dx, dy = (lon2 - lon1) * kx, (lat2 - lat1) * _KM_PER_DEG
-    length_km = math.hypot(dx, dy)
-    if length_km == 0:
-        return [lon1, lon2], [lat1, lat2], (mid_lon, mid_lat)
-    offset_km = slot * min(_PARALLEL_OFFSET_KM, 0.15 * length_km)
-    # the unit normal (-dy, dx) turned back into degrees
-    mid_lon += -dy / length_km * offset_km / kx
-    mid_lat += dx / length_km * offset_km / _KM_PER_DEG
-    return [lon1, mid_lon, lon2], [lat1, mid_lat, lat2], (mid_lon, mid_lat)
-
-
-def _scattergeo(**props: Any) -> dict[str, Any]:
-    # plain dicts: go.Figure validates each trace once (building go.Scattergeo first would
-    # validate the long coordinate lists twice)
-    return {"type": "scattergeo", **props}
-
-
-def _rings_to_lines(rings: Sequence[Sequence[tuple[float, float]]]) -> tuple[list, list]:
-    lons: list[float | None] = []
-    lats: list[float | None] = []
-    for ring in rings:
-        if lons:
-            lons.append(None)
-            lats.append(None)
-        lons.extend(p[0] for p in ring)
-        lats.extend(p[1] for p in ring)
-    return lons, lats
 
 
 def network_map(
@@ -282,9 +213,38 @@ def network_map(
     import plotly.graph_objects as go
 
     check_lang(lang)
-    link_colour = _colour_sampler(LINK_COLOURSCALE, _COLOUR_STEPS)
-    district_colour = _colour_sampler(DISTRICT_COLOURSCALE, _COLOUR_STEPS)
     by_id, problems = _check_inputs(nodes, links, link_values)
+    fill_values = _district_fill_values(district_values, by_id, problems)
+    if problems:
+        raise ValidationError(problems)
+
+    value_label = value_label or t("map.value", lang)
+    district_label = district_label or t("map.district_value", lang)
+    traces: list[Any] = []
+    traces += _district_fill_traces(nodes, fill_values, lang, district_label, district_format)
+    traces += _outline_traces(lang)
+    traces += _link_traces(
+        links,
+        by_id,
+        lang,
+        link_values,
+        link_hover,
+        value_label=value_label,
+        value_format=value_format,
+        value_range=value_range,
+    )
+    traces += _node_traces(nodes, lang, fill_values, district_label, district_format, node_hover)
+    fig = go.Figure(data=traces)
+    fig.update_layout(**_map_layout(title, height_px))
+    return fig
+
+
+def _district_fill_values(
+    district_values: Mapping[str, float] | None,
+    by_id: Mapping[str, Any],
+    problems: list[Problem],
+) -> dict[str, float]:
+    """District values keyed by outline name; bad keys and values are added to ``problems``."""
     feature_names = {name for name, _ in geo.district_rings()}
     fill_values: dict[str, float] = {}
     for key, value in (district_values or {}).items():
@@ -301,88 +261,98 @@ def network_map(
             )
         else:
             fill_values[fname] = float(value)
-    if problems:
-        raise ValidationError(problems)
+    return fill_values
 
-    value_label = value_label or t("map.value", lang)
-    district_label = district_label or t("map.district_value", lang)
-    traces: list[Any] = []
 
-    # -- district fill (under everything) and its colour bar
+def _district_fill_traces(
+    nodes: Sequence[Any],
+    fill_values: Mapping[str, float],
+    lang: str,
+    district_label: str,
+    district_format: str,
+) -> list[dict[str, Any]]:
+    """The district fill (drawn under everything), its hover points and colour bar."""
+    if not fill_values:
+        return []
+    district_colour = colour_sampler(DISTRICT_COLOURSCALE, COLOUR_STEPS)
     district_names: dict[str, str] = {}
     for node in nodes:
         fname = geo.feature_name(str(_get(node, "name_zh") or ""))
         if fname and _get(node, "kind") == "district":
             district_names[fname] = display_name(_get(node, "name"), fname, lang)
-    if fill_values:
-        d_low, d_high = _value_range(list(fill_values.values()), None)
-        features = {f["properties"]["name"]: f for f in geo.load_districts()["features"]}
-        hover_lon, hover_lat, hover_text, hover_val = [], [], [], []
-        for name, rings in geo.district_rings():
-            if name not in fill_values:
-                continue
-            value = fill_values[name]
-            colour = district_colour(_fraction(value, d_low, d_high))
-            lons, lats = _rings_to_lines(rings)
-            traces.append(
-                _scattergeo(
-                    lon=lons,
-                    lat=lats,
-                    mode="lines",
-                    fill="toself",
-                    fillcolor=_with_alpha(colour, _FILL_ALPHA),
-                    line={"width": 0.5, "color": "#7b8794"},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    name=plain_text(name),
-                )
-            )
-            label_point = features[name]["properties"].get("cp")
-            if not label_point:  # the source gives no label point for some districts
-                outer = max(rings, key=len)
-                label_point = [
-                    sum(p[0] for p in outer) / len(outer),
-                    sum(p[1] for p in outer) / len(outer),
-                ]
-            hover_lon.append(label_point[0])
-            hover_lat.append(label_point[1])
-            hover_val.append(value)
-            hover_text.append(
-                f"<b>{plain_text(district_names.get(name, name))}</b><br>"
-                f"{plain_text(district_label)}: {_fmt(value, district_format)}"
-            )
+    traces: list[dict[str, Any]] = []
+    d_low, d_high = scale_range(list(fill_values.values()), None)
+    features = {f["properties"]["name"]: f for f in geo.load_districts()["features"]}
+    hover_lon, hover_lat, hover_text, hover_val = [], [], [], []
+    for name, rings in geo.district_rings():
+        if name not in fill_values:
+            continue
+        value = fill_values[name]
+        colour = district_colour(scale_fraction(value, d_low, d_high))
+        lons, lats = rings_to_lines(rings)
         traces.append(
-            _scattergeo(
-                lon=hover_lon,
-                lat=hover_lat,
-                mode="markers",
-                hovertext=hover_text,
-                hoverinfo="text",
+            scattergeo(
+                lon=lons,
+                lat=lats,
+                mode="lines",
+                fill="toself",
+                fillcolor=with_alpha(colour, FILL_ALPHA),
+                line={"width": 0.5, "color": "#7b8794"},
+                hoverinfo="skip",
                 showlegend=False,
-                name=plain_text(district_label),
-                marker={
-                    "size": 14,
-                    "opacity": 0,
-                    "color": hover_val,
-                    "colorscale": DISTRICT_COLOURSCALE,
-                    "cmin": d_low,
-                    "cmax": d_high,
-                    "showscale": True,
-                    "colorbar": {
-                        "title": {"text": plain_text(district_label)},
-                        "x": 1.0,
-                        "y": 0.25,
-                        "len": 0.45,
-                        "thickness": 14,
-                    },
-                },
+                name=plain_text(name),
             )
         )
-
-    # -- outlines
-    d_lons, d_lats = _rings_to_lines([r for _, rings in geo.district_rings() for r in rings])
+        label_point = features[name]["properties"].get("cp")
+        if not label_point:  # the source gives no label point for some districts
+            outer = max(rings, key=len)
+            label_point = [
+                sum(p[0] for p in outer) / len(outer),
+                sum(p[1] for p in outer) / len(outer),
+            ]
+        hover_lon.append(label_point[0])
+        hover_lat.append(label_point[1])
+        hover_val.append(value)
+        hover_text.append(
+            f"<b>{plain_text(district_names.get(name, name))}</b><br>"
+            f"{plain_text(district_label)}: {format_value(value, district_format)}"
+        )
     traces.append(
-        _scattergeo(
+        scattergeo(
+            lon=hover_lon,
+            lat=hover_lat,
+            mode="markers",
+            hovertext=hover_text,
+            hoverinfo="text",
+            showlegend=False,
+            name=plain_text(district_label),
+            marker={
+                "size": 14,
+                "opacity": 0,
+                "color": hover_val,
+                "colorscale": DISTRICT_COLOURSCALE,
+                "cmin": d_low,
+                "cmax": d_high,
+                "showscale": True,
+                "colorbar": {
+                    "title": {"text": plain_text(district_label)},
+                    "x": 1.0,
+                    "y": 0.25,
+                    "len": 0.45,
+                    "thickness": 14,
+                },
+            },
+        )
+    )
+    return traces
+
+
+def _outline_traces(lang: str) -> list[dict[str, Any]]:
+    """The district outlines and the municipal boundary, one legend group."""
+    d_lons, d_lats = rings_to_lines([r for _, rings in geo.district_rings() for r in rings])
+    m_lons, m_lats = rings_to_lines(geo.outline_rings())
+    return [
+        scattergeo(
             lon=d_lons,
             lat=d_lats,
             mode="lines",
@@ -390,11 +360,8 @@ def network_map(
             hoverinfo="skip",
             name=t("map.districts", lang),
             legendgroup="outline",
-        )
-    )
-    m_lons, m_lats = _rings_to_lines(geo.outline_rings())
-    traces.append(
-        _scattergeo(
+        ),
+        scattergeo(
             lon=m_lons,
             lat=m_lats,
             mode="lines",
@@ -402,27 +369,73 @@ def network_map(
             hoverinfo="skip",
             name=t("map.municipality", lang),
             legendgroup="outline",
-        )
-    )
+        ),
+    ]
 
-    # -- links: grouped by (plane, colour) so each group is one trace
-    values = {k: float(v) for k, v in (link_values or {}).items() if _finite(v)}
-    low, high = _value_range(list(values.values()), value_range)
+
+def _parallel_slots(links: Sequence[Any]) -> list[float]:
+    """Sideways offset of every link among the links joining the same two nodes (0 if alone)."""
     pair_count: dict[frozenset, int] = {}
     for link in links:
         pair = frozenset((_get(link, "a"), _get(link, "b")))
         pair_count[pair] = pair_count.get(pair, 0) + 1
     pair_seen: dict[frozenset, int] = {}
-    groups: dict[tuple[str, str], tuple[list, list]] = {}
-    mid_lon, mid_lat, mid_text, mid_colour = [], [], [], []
+    slots = []
     for link in links:
-        lid, a, b, plane = (_get(link, k) for k in ("id", "a", "b", "plane"))
-        pair = frozenset((a, b))
+        pair = frozenset((_get(link, "a"), _get(link, "b")))
         index = pair_seen.get(pair, 0)
         pair_seen[pair] = index + 1
-        slot = index - (pair_count[pair] - 1) / 2
+        slots.append(index - (pair_count[pair] - 1) / 2)
+    return slots
+
+
+def _link_hover_text(
+    link: Any,
+    by_id: Mapping[str, Any],
+    lang: str,
+    values: Mapping[str, float] | None,
+    link_hover: Mapping[str, str] | None,
+    value_label: str,
+    value_format: str,
+) -> str:
+    """Hover box of one link: id, ends, plane, then its value (if ``values``) and cause."""
+    lid, a, b, plane = (_get(link, k) for k in ("id", "a", "b", "plane"))
+    na, nb = by_id[a], by_id[b]
+    lines = [
+        f"<b>{plain_text(t('map.link', lang))} {plain_text(lid)}</b>",
+        f"{plain_text(display_name(_get(na, 'name'), _get(na, 'name_zh'), lang))} — "
+        f"{plain_text(display_name(_get(nb, 'name'), _get(nb, 'name_zh'), lang))}",
+        f"{plain_text(t('map.plane', lang))}: {plain_text(t('plane.' + plane, lang))}",
+    ]
+    if values is not None:
+        shown = format_value(values[lid], value_format) if lid in values else t("map.no_value", lang)
+        lines.append(f"{plain_text(value_label)}: {plain_text(shown)}")
+    if link_hover and link_hover.get(lid):
+        lines.append(f"{plain_text(t('map.cause', lang))}: {plain_text(link_hover[lid])}")
+    return "<br>".join(lines)
+
+
+def _link_traces(
+    links: Sequence[Any],
+    by_id: Mapping[str, Any],
+    lang: str,
+    link_values: Mapping[str, float | None] | None,
+    link_hover: Mapping[str, str] | None,
+    *,
+    value_label: str,
+    value_format: str,
+    value_range: tuple[float, float] | None,
+) -> list[dict[str, Any]]:
+    """Link lines grouped by (plane, colour), one trace per group, then mid-point markers."""
+    link_colour = colour_sampler(LINK_COLOURSCALE, COLOUR_STEPS)
+    values = {k: float(v) for k, v in (link_values or {}).items() if _finite(v)}
+    low, high = scale_range(list(values.values()), value_range)
+    groups: dict[tuple[str, str], tuple[list, list]] = {}
+    mid_lon, mid_lat, mid_text, mid_colour = [], [], [], []
+    for link, slot in zip(links, _parallel_slots(links), strict=True):
+        lid, a, b, plane = (_get(link, k) for k in ("id", "a", "b", "plane"))
         na, nb = by_id[a], by_id[b]
-        lons, lats, (mx, my) = _bent_path(
+        lons, lats, (mx, my) = bent_path(
             (float(_get(na, "lon")), float(_get(na, "lat"))),
             (float(_get(nb, "lon")), float(_get(nb, "lat"))),
             slot,
@@ -430,7 +443,7 @@ def network_map(
         if link_values is None:
             colour = PLANE_COLOUR[plane]
         elif lid in values:
-            colour = link_colour(_fraction(values[lid], low, high))
+            colour = link_colour(scale_fraction(values[lid], low, high))
         else:
             colour = NO_VALUE_COLOUR
         group = groups.setdefault((plane, colour), ([], []))
@@ -439,27 +452,26 @@ def network_map(
             group[1].append(None)
         group[0].extend(lons)
         group[1].extend(lats)
-
-        lines = [
-            f"<b>{plain_text(t('map.link', lang))} {plain_text(lid)}</b>",
-            f"{plain_text(display_name(_get(na, 'name'), _get(na, 'name_zh'), lang))} — "
-            f"{plain_text(display_name(_get(nb, 'name'), _get(nb, 'name_zh'), lang))}",
-            f"{plain_text(t('map.plane', lang))}: {plain_text(t('plane.' + plane, lang))}",
-        ]
-        if link_values is not None:
-            shown = _fmt(values[lid], value_format) if lid in values else t("map.no_value", lang)
-            lines.append(f"{plain_text(value_label)}: {plain_text(shown)}")
-        if link_hover and link_hover.get(lid):
-            lines.append(f"{plain_text(t('map.cause', lang))}: {plain_text(link_hover[lid])}")
         mid_lon.append(mx)
         mid_lat.append(my)
-        mid_text.append("<br>".join(lines))
+        mid_text.append(
+            _link_hover_text(
+                link,
+                by_id,
+                lang,
+                values if link_values is not None else None,
+                link_hover,
+                value_label,
+                value_format,
+            )
+        )
         mid_colour.append(values.get(lid, math.nan))
 
+    traces: list[dict[str, Any]] = []
     legend_done: set[str] = set()
     for (plane, colour), (lons, lats) in groups.items():
         traces.append(
-            _scattergeo(
+            scattergeo(
                 lon=lons,
                 lat=lats,
                 mode="lines",
@@ -499,7 +511,7 @@ def network_map(
         else:
             marker.update(color="#52606d", opacity=0.35, size=5)
         traces.append(
-            _scattergeo(
+            scattergeo(
                 lon=[mid_lon[i] for i in members],
                 lat=[mid_lat[i] for i in members],
                 mode="markers",
@@ -510,8 +522,19 @@ def network_map(
                 showlegend=False,
             )
         )
+    return traces
 
-    # -- nodes, one trace per kind (on top)
+
+def _node_traces(
+    nodes: Sequence[Any],
+    lang: str,
+    fill_values: Mapping[str, float],
+    district_label: str,
+    district_format: str,
+    node_hover: Mapping[str, str] | None,
+) -> list[dict[str, Any]]:
+    """The nodes, one trace per kind (drawn on top), with their hover boxes."""
+    traces: list[dict[str, Any]] = []
     for kind, (symbol, size, colour) in NODE_STYLE.items():
         members = [n for n in nodes if _get(n, "kind") == kind]
         if not members:
@@ -527,13 +550,13 @@ def network_map(
             fname = geo.feature_name(str(_get(n, "name_zh") or ""))
             if kind == "district" and fname in fill_values:
                 parts.append(
-                    f"{plain_text(district_label)}: {_fmt(fill_values[fname], district_format)}"
+                    f"{plain_text(district_label)}: {format_value(fill_values[fname], district_format)}"
                 )
             if node_hover and node_hover.get(_get(n, "id")):
                 parts.append(plain_text(node_hover[_get(n, "id")]))
             texts.append("<br>".join(parts))
         traces.append(
-            _scattergeo(
+            scattergeo(
                 lon=[float(_get(n, "lon")) for n in members],
                 lat=[float(_get(n, "lat")) for n in members],
                 mode="markers",
@@ -548,9 +571,12 @@ def network_map(
                 },
             )
         )
+    return traces
 
-    fig = go.Figure(data=traces)
-    fig.update_layout(
+
+def _map_layout(title: str | None, height_px: int) -> dict[str, Any]:
+    """Figure layout: legend below, the Chongqing extent, every plotly base layer off."""
+    return dict(
         template="plotly_white",
         height=height_px,
         margin={"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},
@@ -574,4 +600,3 @@ def network_map(
             "bgcolor": "rgba(0,0,0,0)",
         },
     )
-    return fig

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
 
-from netplan.analysis.failures import FailureState, failure_states
+from netplan.analysis.failure_states import FailureState, failure_states
 from netplan.demand import build_demand
 from netplan.model.plane_graph import PlaneGraph
 from netplan.model.scenario import Scenario

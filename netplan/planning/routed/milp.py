@@ -101,7 +101,7 @@ class RoutingModel(RoutingStructure):
     buyable per link at 1 CNY, nothing installed, single link failures to survive: both
     links need a module (2 CNY).
 
-    >>> from netplan.analysis.failures import failure_states
+    >>> from netplan.analysis.failure_states import failure_states
     >>> from netplan.model.plane_graph import PlaneGraph
     >>> from netplan.planning.sizing import TierCatalogue
     >>> from netplan.planning.routed.paths import candidate_paths

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from netplan.analysis.failures import FailureState
+from netplan.analysis.failure_states import FailureState
 from netplan.analysis.routing import k_shortest_paths, shortest_path_avoiding
 from netplan.model.plane_graph import PlaneGraph
 
@@ -242,7 +242,7 @@ def candidate_paths(
     A square A-B-C-D-A with a diagonal A-C. From A to B with ``k=1`` the only path is the
     link A-B, so its failure adds the shortest path avoiding it (over the diagonal):
 
-    >>> from netplan.analysis.failures import failure_states
+    >>> from netplan.analysis.failure_states import failure_states
     >>> g = PlaneGraph.from_links("sq", list("ABCD"), ["ab", "bc", "cd", "da", "ac"],
     ...                           list("ABCDA"), list("BCDAC"), 1.0, weight=[1, 1, 1, 1, 1.5])
     >>> cp = candidate_paths(g, [0], [1], failure_states(g, "n-1")[1:], k=1)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from netplan.analysis.failures import failure_states
+from netplan.analysis.failure_states import failure_states
 from netplan.demand import PlaneDemand
 from netplan.errors import Problem, RunError, ValidationError
 from netplan.model.plane_graph import PlaneGraph
