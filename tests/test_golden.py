@@ -16,6 +16,7 @@ from tests import golden
 RECORDED = json.loads(golden.DIGESTS.read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(RECORDED))
 def test_outputs_match_the_golden_digests(name, tmp_path):
     args = dict(golden.runs())[name]

@@ -48,6 +48,7 @@ def mixed_model():
     return net, classes, [ServerPool("dc", 2, service_s=0.8)]
 
 
+@pytest.mark.slow
 def test_same_seed_identical_different_seed_different():
     net, classes, pools = mixed_model()
     kw = dict(replications=3, warmup_s=10, duration_s=60)

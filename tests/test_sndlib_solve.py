@@ -78,6 +78,7 @@ def assert_solution_file_agrees(tmp_path, name: str, model: str, result) -> None
         assert np.all(load <= cap * (1 + 1e-7) + 1e-6), state
 
 
+@pytest.mark.slow
 def test_polska_reference_optimum(tmp_path):
     r = solve_sndlib(*files("polska", "U-U-M-N-C-A-N-N"), time_limit_s=120, gap=0.0)
     assert r.status == "optimal"
