@@ -5,8 +5,9 @@ its content. :func:`run_all` runs the verbs again and :mod:`tests.test_golden` c
 two, so a refactoring that changes any number, table or page shows up as the file it changed.
 
 A digest is of the bytes, except where a file records the run itself rather than its
-results: wall-clock times, and the folder it was written to. Those fields are blanked first
-(see ``VOLATILE_KEYS``) so the digest depends on the inputs only.
+results: wall-clock times, the folder it was written to, and the folder the repository is
+in (a batch records the absolute paths of its inputs). Those are blanked first (see
+``VOLATILE_KEYS``) so the digest depends on the inputs only.
 
 When an issue asks for a change in the outputs, regenerate the digests and commit them with
 the change that explains them::
@@ -67,7 +68,7 @@ def digest(path: Path, out_dir: Path) -> str:
         data = text.encode("utf-8")
     else:
         data = _TIMES.sub(b"", data)
-    data = data.replace(str(out_dir).encode(), b"<out>")
+    data = data.replace(str(out_dir).encode(), b"<out>").replace(str(ROOT).encode(), b"<root>")
     return hashlib.sha256(data).hexdigest()
 
 
