@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from netplan.errors import Problem, ValidationError
 from netplan.model.derive import haversine_km
 from netplan.model.scenario import Scenario, Service
 from netplan.model.topology import Node, Topology
@@ -175,12 +176,13 @@ def district_units(topology: Topology, scenario: Scenario, whatif: WhatIf) -> di
                      + totals.video_rooms_per_million_people * population / 1e6),
         ),
     }
-    for (node_id, driver), factor in whatif.district_factor.items():
-        idx = [i for i, node in enumerate(districts) if node.id == node_id]
-        for name in ([driver] if driver else list(units)):
-            for i in idx:
-                units[name] = units[name].copy()
-                units[name][i] *= factor
+    if whatif.district_factor:
+        position = {node.id: i for i, node in enumerate(districts)}
+        units = {name: values.copy() for name, values in units.items()}
+        for (node_id, driver), factor in whatif.district_factor.items():
+            if node_id in position:
+                for name in ([driver] if driver else list(units)):
+                    units[name][position[node_id]] *= factor
     return units
 
 
@@ -238,10 +240,12 @@ def build_demand(topology: Topology, scenario: Scenario) -> Demand:
             profile = np.asarray(scenario.profiles[service.profile], dtype=float)
             growth = (1.0 + _growth(scenario, service)) ** offsets
             factor = whatif.service_factor.get(service.id, 1.0)
-            gbps[si] = (
-                busy[si][None, None, :] / 1000.0 * factor
-                * growth[:, None, None] * profile[None, :, None]
-            )
+            with np.errstate(over="ignore", invalid="ignore"):
+                gbps[si] = (
+                    busy[si][None, None, :] / 1000.0 * factor
+                    * growth[:, None, None] * profile[None, :, None]
+                )
+            _check_finite(gbps[si], service)
         planes[plane] = PlaneDemand(
             plane=plane,
             node_ids=tuple(node.id for node in members),
@@ -252,6 +256,19 @@ def build_demand(topology: Topology, scenario: Scenario) -> Demand:
             gbps=gbps,
         )
     return Demand(scenario=scenario.name, planes=planes, whatif=whatif)
+
+
+def _check_finite(gbps: np.ndarray, service: Service) -> None:
+    """Refuse demand that overflowed: no plan or simulation can use an infinite number.
+
+    Validation keeps the inputs within their ranges (docs/scenarios.md), so this is only
+    reached by models built around it (``model_construct``) or by ranges widened later.
+    """
+    if np.isfinite(gbps).all():
+        return
+    raise ValidationError([Problem("", f"services.{service.id}", (
+        "demand overflows (not a finite number of Gbit/s): its driver counts, per-unit "
+        "rates, scale factors and growth multiply beyond what can be counted"))])
 
 
 def _site_node(topo: Topology, site: str, whatif: WhatIf) -> str:

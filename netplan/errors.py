@@ -2,7 +2,9 @@
 
 Every error a user can cause with bad input is a :class:`NetplanError`. The command-line
 tool prints these without a traceback and exits with :attr:`NetplanError.exit_code`
-(2 for bad input, 1 for a run that could not finish).
+(2 for bad input, 1 for a run that could not finish). Their text may quote names from input
+files, so it comes with control and bidi characters written as visible escapes
+(:func:`netplan.io.text.terminal_safe`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ class Problem:
     --------
     >>> print(Problem("net.yaml", "links[0].a", "unknown node 'X'", line=12))
     net.yaml:12: links[0].a: unknown node 'X'
+    >>> print(Problem("net.yaml", "nodes[0].name", "unknown node 'X\x1b[2J'"))
+    net.yaml: nodes[0].name: unknown node 'X\\x1b[2J'
     """
 
     file: str
@@ -37,18 +41,34 @@ class Problem:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = self.file or "<input>"
+        from netplan.io.text import terminal_safe
+
+        # Every part may come from an input file (its name, a key, a quoted value).
+        where = terminal_safe(self.file or "<input>")
         if self.line is not None:
             where = f"{where}:{self.line}"
         if self.field:
-            return f"{where}: {self.field}: {self.message}"
-        return f"{where}: {self.message}"
+            return f"{where}: {terminal_safe(self.field)}: {terminal_safe(self.message)}"
+        return f"{where}: {terminal_safe(self.message)}"
 
 
 class NetplanError(Exception):
-    """Base class of every error netplan raises on purpose."""
+    """Base class of every error netplan raises on purpose.
+
+    Its text is safe to print: each line has its control and bidi characters escaped.
+
+    Examples
+    --------
+    >>> print(NetplanError("node 'a\u202eb' is unknown"))
+    node 'a\\u202eb' is unknown
+    """
 
     exit_code = 2
+
+    def __str__(self) -> str:
+        from netplan.io.text import terminal_safe_lines
+
+        return terminal_safe_lines(super().__str__())
 
 
 class ValidationError(NetplanError):
@@ -75,4 +95,20 @@ class RunError(NetplanError):
 
 
 class OutputExistsError(NetplanError):
-    """The output directory holds another run's results and ``--overwrite`` was not given."""
+    """The output directory holds results: another run's without ``--overwrite``, or files
+    netplan did not write (never replaced, even with ``--overwrite``)."""
+
+
+class OutputPathError(NetplanError):
+    """The output path cannot be used: a file, a dangling link, a folder one cannot write in.
+
+    Found before any work starts; the message names the path and the reason.
+    """
+
+
+class OutputWriteError(RunError):
+    """Writing the outputs failed part-way (disk full, device busy, permissions changed).
+
+    The run could not finish (exit code 1). Nothing is left behind: no staging folder and
+    no partial output; an earlier run in the output directory is as it was.
+    """

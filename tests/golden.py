@@ -32,7 +32,7 @@ TOPOLOGY = "topologies/chongqing.yaml"
 SCENARIOS = ("baseline", "growth-5y", "video-surge", "dc-outage", "consolidation", "n-1-audit")
 VOLATILE_KEYS = {"elapsed_s", "solve_time_s", "wall_s", "runtime_s", "started", "finished",
                  "created", "seconds", "duration_s", "output_dir", "time_s"}
-VOLATILE_FILES = {"timing.json"}  # how long each variant took: the clock, not a result
+VOLATILE_FILES = {"timing.json", ".netplan-output"}  # how long each variant took: the clock, not a result
 
 
 def runs() -> Iterator[tuple[str, list[str]]]:

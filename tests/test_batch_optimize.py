@@ -92,7 +92,10 @@ def test_optimize_stage_reports_what_the_optimizer_plans(topology):
     assert m["plan_status"] == plan.status == "optimal"
     assert m["total_cost_cny"] == plan.objective_cny
     assert m["capex_cny"] == pytest.approx(sum(r["capex_cny"] for r in plan.rows), rel=1e-12)
-    assert m["opex_cny"] == pytest.approx(sum(r["opex_cny"] for r in plan.rows), rel=1e-12)
+    # Added opex from the rows: each year's opex less what the network ran before the plan.
+    added = sum(r["opex_cny"] - r["existing_opex_cny"] for r in plan.rows)
+    assert m["added_opex_cny"] == pytest.approx(added, rel=1e-9)
+    assert m["purchases_cost_cny"] < m["total_cost_cny"]
     assert m["purchases"] == len(plan.purchases()) > 0
     assert m["check_passed"] is True and m["check_breaches"] == 0 and m["infeasible"] == 0
     bought = [(r["id"], r["year"], r["tier"], r["modules"]) for r in plan.purchases()]
@@ -169,7 +172,7 @@ def test_two_worker_pool_equals_one_in_process_run(mc_pool):
     assert len(mc_pool.ok_ids) == 6 and not mc_pool.failed
     assert mc_pool.index() == serial.index()
     assert mc_pool.records() == serial.records()
-    for name in ("planned_capacity_gbps", "capacity_gbps", "racks", "yearly_opex_cny"):
+    for name in ("planned_capacity_gbps", "capacity_gbps", "racks", "yearly_added_opex_cny"):
         a, b = mc_pool.array(name), serial.array(name)
         assert a.labels == b.labels
         np.testing.assert_array_equal(a.values, b.values)
@@ -220,23 +223,43 @@ def test_planned_capacity_csv_matches_the_rows(mc_pool):
     ]
 
 
+def horizon_added_opex_cny(plan) -> float:
+    """Opex the purchases add per year (rows in order), then summed over the years."""
+    per_year = np.zeros(len(plan.years))
+    for r in plan.rows:
+        per_year[plan.years.index(r["year"])] += r["opex_cny"] - r["existing_opex_cny"]
+    return float(per_year.sum())
+
+
+def discounted_purchases_cny(plan) -> float:
+    """Capex and added opex of every row, discounted to the first year at the plan's rate."""
+    return float(sum((r["capex_cny"] + r["opex_cny"] - r["existing_opex_cny"])
+                     / (1 + plan.discount_rate) ** plan.years.index(r["year"])
+                     for r in plan.rows))
+
+
 def test_cost_percentiles_equal_numpy_percentiles_of_direct_objectives(mc_pool, direct_plans):
     rows = {r["cost"]: r for r in read_csv(mc_pool.directory / "cost_quantiles.csv")}
     plans = [direct_plans[i] for i in mc_pool.ok_ids]
     expected = {
         "total_cost_cny": np.array([p.objective_cny for p in plans]),
-        "capex_cny": np.array([p.costs()["capex_total_cny"] for p in plans]),
-        "opex_cny": np.array([p.costs()["opex_total_cny"] for p in plans]),
+        "capex_cny": np.array([sum(r["capex_cny"] for r in p.rows) for p in plans]),
+        # The batch metric: each year's added opex, summed over the horizon, undiscounted.
+        "added_opex_cny": np.array([horizon_added_opex_cny(p) for p in plans]),
+        "purchases_cost_cny": np.array([discounted_purchases_cny(p) for p in plans]),
     }
     assert set(rows) == set(expected)
     for cost, values in expected.items():
         row = rows[cost]
         p5, p50, p95 = np.percentile(values, [5, 50, 95])
-        assert float(row["p5_cny"]) == pytest.approx(p5, rel=1e-12)
-        assert float(row["p50_cny"]) == pytest.approx(p50, rel=1e-12)
-        assert float(row["p95_cny"]) == pytest.approx(p95, rel=1e-12)
-        assert float(row["mean_cny"]) == pytest.approx(values.mean(), rel=1e-12)
-        assert float(row["min_cny"]) == values.min() and float(row["max_cny"]) == values.max()
+        # Costs are kept to the cent; the expectations here are not rounded.
+        cent = {"rel": 1e-12, "abs": 0.01}
+        assert float(row["p5_cny"]) == pytest.approx(p5, **cent)
+        assert float(row["p50_cny"]) == pytest.approx(p50, **cent)
+        assert float(row["p95_cny"]) == pytest.approx(p95, **cent)
+        assert float(row["mean_cny"]) == pytest.approx(values.mean(), **cent)
+        assert float(row["min_cny"]) == pytest.approx(values.min(), **cent)
+        assert float(row["max_cny"]) == pytest.approx(values.max(), **cent)
         assert row["estimate"] == "True" and "estimate" in row["note"]
         assert int(row["variants"]) == 6 and int(row["infeasible_plans"]) == 0
     assert len(set(expected["total_cost_cny"])) > 1  # the draws differ in cost

@@ -76,11 +76,13 @@ def test_costs_add_up(small):
     plan = optimize(topo, scenario)
     costs = plan.costs()
     assert costs["capex_total_cny"] == pytest.approx(sum(r["capex_cny"] for r in plan.rows))
+    # per_plane: what is bought (capex plus the opex it adds) over the horizon, undiscounted.
     assert sum(costs["per_plane"].values()) == pytest.approx(
-        sum(r["capex_cny"] + r["opex_cny"] for r in plan.rows))
+        sum(r["capex_cny"] + r["opex_cny"] - r["existing_opex_cny"] for r in plan.rows))
     # Discounted total: each year's spend divided by 1.05^offset.
     expected = sum((r["capex_cny"] + r["opex_cny"]) / 1.05 ** (r["year"] - 2026) for r in plan.rows)
     assert plan.objective_cny == pytest.approx(expected)
+    assert costs["plan_discounted_total_cny"] == pytest.approx(expected)
 
 
 def test_racks_follow_server_load(small):

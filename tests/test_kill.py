@@ -78,7 +78,8 @@ def first_run(tmp_path_factory) -> tuple[Path, dict[str, str]]:
     start = time.monotonic()
     proc = plan(out)
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
+    # The small network leaves districts single-homed: the plan runs but misses targets.
+    assert proc.returncode == 3, err
     return out, snapshot(out), time.monotonic() - start
 
 
@@ -122,7 +123,7 @@ def test_sigkill_during_plan_leaves_a_complete_run(first_run):
     # The next run cleans what the killed ones left beside DIR.
     proc = plan(out, "--overwrite")
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 0, err
+    assert proc.returncode == 3, err  # the small network misses targets (single-homed sites)
     assert_complete_run(out, names)
     assert stray(out) == []
     print(f"kill outcomes: {outcomes}")  # shown with -s; recorded in docs/reliability.md

@@ -182,9 +182,22 @@ def test_capacity_never_shrinks_and_the_cost_is_the_discounted_sum():
     assert [r["opex_cny"] for r in rows] == [30.0, 30.0, 30.0]
     expected = 330.0 + 30.0 / 1.05 + 30.0 / 1.05**2
     assert plan.objective_cny == pytest.approx(expected)
-    assert plan.costs()["discounted_total_cny"] == pytest.approx(expected)
+    # Three 10G modules bought at 100 each, the 1G module installed before (1 a year) retired.
+    bought = plan.purchases()[0]
+    assert (bought["modules_bought"], bought["unit_price_cny"], bought["modules"]) == (3, 100.0, 3)
+    assert bought["capex_cny"] == bought["modules_bought"] * bought["unit_price_cny"]
+    costs = plan.costs()
+    assert costs["plan_discounted_total_cny"] == pytest.approx(expected, abs=0.01)  # cents
+    assert costs["purchases"]["capex_total_cny"] == 300.0
+    assert costs["purchases"]["added_opex_per_year_cny"] == {"2026": 29.0, "2027": 29.0,
+                                                              "2028": 29.0}
+    assert costs["purchases"]["discounted_total_cny"] == pytest.approx(
+        300.0 + 29.0 + 29.0 / 1.05 + 29.0 / 1.05**2, abs=0.01)
+    assert costs["existing_network"]["discounted_total_cny"] == pytest.approx(
+        1.0 + 1.0 / 1.05 + 1.0 / 1.05**2, abs=0.01)
     assert [r["year"] for r in plan.purchases()] == [2026]
-    assert "without failure in 2026" in plan.purchases()[0]["reason"]
+    assert "without failure in 2026" in bought["reason"]
+    assert "replaces the 1G module installed before the plan with 3 × 10G" in bought["reason"]
 
 
 def test_every_purchase_has_a_reason_on_the_small_network():
@@ -464,8 +477,9 @@ def test_cli_writes_the_routed_plan(tmp_path):
             str(out),
         ],
     )
-    assert result.exit_code == 0, result.output
-    assert "independent check: passed" in result.output
+    # Sized and re-checked, but the small network's single-homed sites stay cut off.
+    assert result.exit_code == 3, result.output
+    assert "independent check: passed" in result.output and "is cut off" in result.output
     document = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert document["routing"] == "optimized" and len(document["solves"]) == 6
     assert (out / "routes.csv").read_text(encoding="utf-8").startswith("plane,year,origin")

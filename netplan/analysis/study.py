@@ -211,9 +211,16 @@ class Study:
                                                     for r in lost}),
             "sla_violations": len(self.sla_violations()),
             "data_centres": list(self.dc_load),
+            "verdict": self.verdict().to_json(),
             "estimate": True,
             "note": "Loads derive from estimated demand; see each scenario's sources.",
         }
+
+    def verdict(self):
+        """The network as it stands against its targets (see :mod:`netplan.verdict`)."""
+        from netplan.verdict import network_verdict
+
+        return network_verdict(self)
 
     def save(self, directory: str | os.PathLike) -> list[Path]:
         """Write worst_case.csv, sla_violations.csv, lost_demand.csv, dc_load.csv, summary.json."""
@@ -261,7 +268,8 @@ def dc_load(topology: Topology, scenario: Scenario, demand: Demand) -> list[dict
     """Servers and racks each data centre needs per year (from the busy hour of its services).
 
     A service's servers are ``servers_per_gbps`` × its peak Gbit/s to and from the data
-    centre; servers needed = busy servers / the data centre's target utilisation.
+    centre; servers needed = busy servers / the data centre's target utilisation. Traffic
+    of a node the scenario fails for good (``fail_node``) is lost and needs no servers.
 
     Examples
     --------
@@ -280,6 +288,9 @@ def dc_load(topology: Topology, scenario: Scenario, demand: Demand) -> list[dict
                 continue
             node = pd.node_ids.index(dc.node)
             touches = (pd.od_src == node) | (pd.od_dst == node)
+            # Traffic of a node the scenario fails never reaches the data centre: it is lost.
+            down = [pd.node_ids.index(n) for n in demand.whatif.failed_nodes if n in pd.node_ids]
+            touches &= ~np.isin(pd.od_src, down) & ~np.isin(pd.od_dst, down)
             for si, service_id in enumerate(pd.services):
                 per_gbps = scenario.service(service_id).servers_per_gbps
                 if per_gbps <= 0:

@@ -1,13 +1,100 @@
-"""Executors a batch can run on besides the standard pools: in-process and Dask."""
+"""Executors a batch runs on: a local process pool whose workers die with it, in-process, Dask."""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from netplan.errors import RunError
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_CHECK_INTERVAL_S = 1.0
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    """Ask Linux to send ``signum`` when the parent ends; False where that is not possible."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch_parent(parent_pid: int, interval_s: float) -> None:
+    while True:
+        time.sleep(interval_s)
+        if os.getppid() != parent_pid:  # the parent died: this process was adopted
+            os._exit(128 + signal.SIGTERM)
+
+
+def end_with_parent(parent_pid: int | None = None,
+                    interval_s: float = PARENT_CHECK_INTERVAL_S) -> None:
+    """Worker initializer: end this worker when the process that started it dies.
+
+    A worker of a killed batch (``kill -9``, an out-of-memory kill) would otherwise hold its
+    memory and a core for minutes, waiting for tasks that never come. On Linux the kernel
+    sends the worker SIGTERM when its parent ends (``PR_SET_PDEATHSIG``); everywhere a
+    daemon thread also checks ``os.getppid()`` every ``interval_s`` and exits when the
+    parent changed. The signal is tied to the thread that started the worker, so pools
+    using it are started from a thread that lives as long as the pool (as
+    :func:`netplan.batch.runner.run` does).
+
+    Parameters
+    ----------
+    parent_pid : int, optional
+        The pid of the process that made the pool; a worker that starts after it died
+        exits at once. (With the ``forkserver`` start method the worker's parent is the
+        fork server, which ends when that process does.)
+    interval_s : float
+        Seconds between the thread's checks.
+
+    Examples
+    --------
+    >>> with process_pool(1) as pool:
+    ...     pool.submit(pow, 2, 5).result()
+    32
+    """
+    parent = os.getppid()
+    if parent_pid is not None and parent != parent_pid and not _alive(parent_pid):
+        os._exit(128 + signal.SIGTERM)
+    _set_parent_death_signal(signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(128 + signal.SIGTERM)
+    threading.Thread(target=_watch_parent, args=(parent, interval_s), daemon=True,
+                     name="netplan-parent-watch").start()
+
+
+def process_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A local process pool of ``workers`` processes that end when this process dies.
+
+    Examples
+    --------
+    >>> with process_pool(2) as pool:
+    ...     sorted(pool.map(abs, [-1, -2]))
+    [1, 2]
+    """
+    return cf.ProcessPoolExecutor(max_workers=workers, initializer=end_with_parent,
+                                  initargs=(os.getpid(),))
 
 
 class SerialExecutor(cf.Executor):

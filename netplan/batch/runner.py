@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from netplan.batch.executors import SerialExecutor
+from netplan.batch.executors import SerialExecutor, process_pool
 from netplan.batch.result import BatchResult, index_entry
 from netplan.batch.spec import Batch, load_batch
 from netplan.batch.stages import LabelledArray, Stage, get_stage
@@ -211,7 +211,7 @@ def run(
     if pending:
         own = executor is None
         if own:
-            executor = cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+            executor = process_pool(workers or os.cpu_count() or 1)  # workers die with us
         try:
             outcomes = _execute(
                 batch,

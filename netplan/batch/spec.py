@@ -7,6 +7,7 @@ and every parameter's target (:mod:`netplan.batch.targets`) checked against them
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 from dataclasses import dataclass, field
@@ -18,10 +19,17 @@ from netplan.batch.stages import check_options
 from netplan.batch.targets import Target, failure_pool, parse_target
 from netplan.batch.variants import Variant, expand
 from netplan.errors import Problem, ValidationError
-from netplan.io.scenario_io import load_scenario
-from netplan.io.topology_io import load_topology
+from netplan.io.safe_read import (
+    OUTSIDE_REASON,
+    InputFolders,
+    Reference,
+    allowing_outside,
+    outside_allowed,
+)
+from netplan.io.scenario_io import resolve_extends, scenario_from_document
+from netplan.io.topology_io import topology_from_document
 from netplan.io.validate import validate_model
-from netplan.io.yamlfile import Located, dump_yaml, format_path, load_yaml
+from netplan.io.yamlfile import Located, dump_yaml, format_path, load_reference, load_yaml
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
 
@@ -80,8 +88,12 @@ class Batch:
 
 
 
-def load_batch(path: str | os.PathLike) -> Batch:
+def load_batch(path: str | os.PathLike, *, allow_outside: bool | None = None) -> Batch:
     """Load and validate a ``kind: batch`` file and the topology and scenarios it names.
+
+    The files it names (and those they name) must lie below the current folder, the folder
+    above the batch's or netplan's shipped folders, unless ``allow_outside`` (default: as
+    the command line's ``--allow-outside`` says, otherwise no).
 
     Raises
     ------
@@ -97,7 +109,9 @@ def load_batch(path: str | os.PathLike) -> Batch:
     >>> batch.stage, len(batch.variants())
     ('analyze', 9)
     """
-    return batch_from_document(load_yaml(path))
+    allow = outside_allowed() if allow_outside is None else allow_outside
+    with allowing_outside(allow):
+        return batch_from_document(load_yaml(path))
 
 
 def build_batch(
@@ -114,7 +128,12 @@ def build_batch(
     [{'horizon_years': 0}, {'horizon_years': 1}, {'horizon_years': 2}]
     """
     doc = Located(data=dict(data), file=str(Path(base_dir) / name))
-    return batch_from_document(doc, base_dir=Path(base_dir))
+    # Files named in code count as named by the caller, like files on the command line.
+    listed = data.get("scenarios") if isinstance(data.get("scenarios"), list) else []
+    named = [ref for ref in (data.get("topology"), data.get("scenario"), *listed)
+             if isinstance(ref, str)]
+    folders = InputFolders.for_files([Path(base_dir) / ref for ref in [name, *named]])
+    return batch_from_document(doc, base_dir=Path(base_dir), folders=folders)
 
 
 
@@ -133,8 +152,14 @@ class _Problems:
         if self.found:
             raise ValidationError(self.found)
 
+    def reference(self, path: tuple, value: str, kind: str) -> Reference:
+        """The file named by the field at ``path``, for reading it and reporting about it."""
+        file, line = self.doc.where(path)
+        return Reference(file, format_path(path), value, line, f"netplan {kind} file")
 
-def batch_from_document(doc: Located, base_dir: Path | None = None) -> Batch:
+
+def batch_from_document(doc: Located, base_dir: Path | None = None, *,
+                        folders: InputFolders | None = None) -> Batch:
     """Validate a parsed batch document (see :func:`load_batch`).
 
     Parameters
@@ -143,6 +168,8 @@ def batch_from_document(doc: Located, base_dir: Path | None = None) -> Batch:
         The parsed YAML document, with the file it came from.
     base_dir : Path, optional
         Where relative paths start; default: the document's folder.
+    folders : InputFolders, optional
+        Where the files it names may lie; default: those of the document's file.
 
     Returns
     -------
@@ -167,14 +194,18 @@ def batch_from_document(doc: Located, base_dir: Path | None = None) -> Batch:
     definition = validate_model(BatchDefinition, doc)
     base = base_dir if base_dir is not None else Path(doc.file).resolve().parent
     problems = _Problems(doc)
-    topology_path, scenario_path, list_paths = _input_paths(definition, base, problems)
+    folders = folders if folders is not None else InputFolders.for_file(doc.file)
+    named = _input_paths(definition, base, problems, folders)
+    topology_path, scenario_path = named.topology[0], named.scenario[0]
     for path, message in check_options(definition.stage, definition.options):
         problems.add(path, message)
     problems.raise_any()  # files to load are missing, or the stage is wrong: stop here
 
-    topology = load_topology(topology_path)
-    scenario = load_scenario(scenario_path, topology) if scenario_path else None
-    listed = tuple((str(p), load_scenario(p, topology)) for p in list_paths if p is not None)
+    topology = topology_from_document(load_reference(*named.topology, "topology"),
+                                      folders=folders)
+    scenario = _read_scenario(named.scenario, topology, folders) if scenario_path else None
+    listed = tuple((str(item[0]), _read_scenario(item, topology, folders))
+                   for item in named.listed if item[0] is not None)
     targets = _checked_targets(definition, topology, scenario, problems)
     problems.raise_any()
 
@@ -195,37 +226,58 @@ def batch_from_document(doc: Located, base_dir: Path | None = None) -> Batch:
     )
 
 
+@dataclass(frozen=True)
+class _Named:
+    """The files a batch names, resolved, each with the field that named it."""
+
+    topology: tuple[Path | None, Reference | None]
+    scenario: tuple[Path | None, Reference | None]
+    listed: list[tuple[Path | None, Reference | None]]
+
+
+def _read_scenario(item: tuple[Path | None, Reference | None], topology: Topology,
+                   folders: InputFolders) -> Scenario:
+    path, reference = item
+    return scenario_from_document(load_reference(path, reference, "scenario"), topology,
+                                  folders=folders)
+
+
 def _input_paths(
-    definition: BatchDefinition, base: Path, problems: _Problems
-) -> tuple[Path | None, Path | None, list[Path | None]]:
+    definition: BatchDefinition, base: Path, problems: _Problems, folders: InputFolders
+) -> _Named:
     """The topology, scenario and scenario-list files, resolved; missing ones are problems."""
 
-    def existing(ref: str, path: tuple, what: str) -> Path | None:
-        target = (base / ref).resolve()
-        if not target.is_file():
+    def existing(ref: str, path: tuple, what: str) -> tuple[Path | None, Reference | None]:
+        reference = problems.reference(path, ref, what)
+        if not folders.admits(base / ref):
+            problems.found.append(reference.problem(OUTSIDE_REASON))
+            return None, None
+        target = Path(os.path.realpath(base / ref))
+        if not target.exists():
             problems.add(path, f"{what} file {str(target)!r} does not exist")
-            return None
-        return target
+            return None, None
+        return target, reference
 
-    scenario_path = (
-        existing(definition.scenario, ("scenario",), "scenario") if definition.scenario else None
+    scenario = (
+        existing(definition.scenario, ("scenario",), "scenario")
+        if definition.scenario else (None, None)
     )
-    list_paths = [
+    listed = [
         existing(ref, ("scenarios", i), "scenario")
         for i, ref in enumerate(definition.scenarios or ())
     ]
-    topology_path: Path | None = None
+    topology: tuple[Path | None, Reference | None] = (None, None)
     if definition.topology:
-        topology_path = existing(definition.topology, ("topology",), "topology")
+        topology = existing(definition.topology, ("topology",), "topology")
     else:
-        first = scenario_path or next((p for p in list_paths if p), None)
+        first = scenario if scenario[0] else next((item for item in listed if item[0]), None)
         if first is not None:
-            topology_path = _scenario_topology_path(first)
-            if topology_path is None:
+            topology = _scenario_topology_path(*first, folders)
+            if topology[0] is None:
                 problems.add(
-                    ("topology",), f"give a topology: the scenario {str(first)!r} names none"
+                    ("topology",), f"give a topology: the scenario {str(first[0])!r} names none"
                 )
-    return topology_path, scenario_path, list_paths
+    return _Named(topology=topology, scenario=scenario, listed=listed)
 
 
 def _checked_targets(
@@ -250,6 +302,8 @@ def _checked_targets(
         count = math.prod(len(v) for v in definition.grid.values())
         if count > MAX_VARIANTS:
             problems.add(("grid",), f"{count} variants; at most {MAX_VARIANTS} per batch")
+        elif scenario is not None:
+            _check_grid_values(definition.grid, targets, scenario, topology, problems)
         if "remove_link" in targets:
             built = {lk.id for lk in topology.links if not lk.candidate}
             for i, value in enumerate(definition.grid["remove_link"]):
@@ -271,31 +325,51 @@ def _checked_targets(
     return targets
 
 
-def _scenario_topology_path(scenario_path: Path) -> Path | None:
-    doc = load_yaml(scenario_path)
-    ref = doc.data.get("topology") if isinstance(doc.data, dict) else None
+def _check_grid_values(grid: dict[str, list[Any]], targets: dict[str, Target],
+                       scenario: Scenario, topology: Topology, problems: _Problems) -> None:
+    """Each grid value is finite and, set alone on the scenario, makes a valid scenario.
+
+    One check per value (not per variant), so a bad value is told before any variant runs.
+    """
+    from netplan.batch.variants import apply_parameter
+    from netplan.io.scenario_io import build_scenario, scenario_to_dict
+
+    base = scenario_to_dict(scenario)
+    for name, values in grid.items():
+        for i, value in enumerate(values):
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.add(("grid", name, i), f"{value} is not a finite number")
+                continue
+            if name not in targets:
+                continue
+            data = copy.deepcopy(base)
+            apply_parameter(data, targets[name], value)
+            try:
+                build_scenario(data, topology, name="variant")
+            except ValidationError as exc:
+                first = exc.problems[0]
+                problems.add(("grid", name, i), f"{value!r} makes the scenario invalid: "
+                             f"{first.field}: {first.message}")
+
+
+def _scenario_topology_path(
+    scenario_path: Path, reference: Reference, folders: InputFolders
+) -> tuple[Path | None, Reference | None]:
     # An extended scenario may inherit its topology from the base file.
-    while ref is None and isinstance(doc.data, dict) and isinstance(doc.data.get("extends"), str):
-        scenario_path = (scenario_path.parent / doc.data["extends"]).resolve()
-        if not scenario_path.is_file():
-            return None
-        doc = load_yaml(scenario_path)
-        ref = doc.data.get("topology") if isinstance(doc.data, dict) else None
-    if not isinstance(ref, str):
-        return None
-    target = (scenario_path.parent / ref).resolve()
-    if not target.is_file():
+    doc = resolve_extends(load_reference(scenario_path, reference, "scenario"),
+                          (str(scenario_path),), folders=folders)
+    ref = doc.data.get("topology") if isinstance(doc.data, dict) else None
+    if not isinstance(ref, str) or not ref:
+        return None, None
+    origin, line = doc.where(("topology",))
+    named = Reference(origin, "topology", ref, line, "netplan topology file")
+    folders.check(Path(origin).parent / ref, named)
+    target = Path(os.path.realpath(Path(origin).parent / ref))
+    if not target.exists():
         raise ValidationError(
-            [
-                Problem(
-                    str(scenario_path),
-                    "topology",
-                    f"topology file {str(target)!r} does not exist",
-                    doc.where(("topology",))[1],
-                )
-            ]
+            [Problem(origin, "topology", f"topology file {str(target)!r} does not exist", line)]
         )
-    return target
+    return target, named
 
 
 def describe_batch_file(path: str | os.PathLike) -> str:

@@ -40,6 +40,20 @@ class NetplanGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted; no output was changed", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # an internal error: the run could not finish
+            import logging
+            import traceback
+
+            if logging.getLogger().isEnabledFor(logging.INFO):
+                traceback.print_exc()
+            from netplan.io.text import terminal_safe
+
+            click.echo(f"error: the run could not finish: {type(exc).__name__}: "
+                       f"{terminal_safe(str(exc))} "
+                       "(an internal error; no output was changed; -v shows where)", err=True)
+            ctx.exit(EXIT_FAILED)
 
 
 def _print_error(exc: Exception) -> None:
@@ -57,7 +71,12 @@ def _print_error(exc: Exception) -> None:
 @click.group(cls=NetplanGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(version=__version__, prog_name="egov-netplan")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def cli(verbose: int) -> None:
+@click.option("--allow-outside", is_flag=True,
+              help="Read files named inside input files (extends:, topology:, CSV tables) even "
+                   "outside the input folders: the current folder, the folder above each "
+                   "file named here, and netplan's own (docs/errors.md).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, allow_outside: bool) -> None:
     """Capacity planning for the Chongqing e-government extranet and intranet.
 
     Start with `egov-netplan show` on the default network, then `egov-netplan validate`
@@ -65,8 +84,13 @@ def cli(verbose: int) -> None:
     """
     import logging
 
+    from netplan.io.safe_read import allowing_outside
+
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # Kept for the verbs, and the loaders' default for the whole command.
+    ctx.ensure_object(dict)["allow_outside"] = allow_outside
+    ctx.with_resource(allowing_outside(allow_outside))
 
 
 for _verb in (validate, schema, show, demand, analyze, optimize, simulate, plan, report,

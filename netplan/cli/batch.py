@@ -38,8 +38,10 @@ def batch(batch_file: str | None, output: str | None, workers: int | None,
     from netplan.batch.runner import run
     from netplan.batch.spec import load_batch
     from netplan.cli.progress import ProgressDisplay
+    from netplan.io.atomic import resolve_output_dir
 
     batch_file, output = batch_paths(batch_file, output, resume_dir)
+    output = str(resolve_output_dir(output))  # a bad -o fails now, not after the variants
     if dask_scheduler and dask_local:
         _bad("--dask-scheduler", "give --dask-scheduler or --dask-local, not both")
     definition = load_batch(batch_file)

@@ -10,21 +10,28 @@ import os
 
 import click
 
+from netplan.cli.answer import echo_verdict, exit_with, purchases_line
 from netplan.cli.options import (
     load_scenario_arg,
     load_topology_arg,
     output_option,
     parse_failures,
 )
+from netplan.io.text import terminal_safe
 
-EXIT_FAILED = 1
 
+def _save(result, output: str, overwrite: bool, extra: dict | None = None) -> None:
+    """Save ``result`` into ``output`` atomically, with ``extra`` JSON files beside it."""
+    import json
+    from pathlib import Path
 
-def _save(result, output: str, overwrite: bool) -> None:
-    from netplan.io.atomic import staged_output_dir
+    from netplan.io.atomic import staged_output_dir, write_text_atomic
 
     with staged_output_dir(output, overwrite=overwrite) as stage:
         result.save(stage)
+        for name, document in (extra or {}).items():
+            write_text_atomic(Path(stage) / name,
+                              json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
 @click.command()
@@ -44,7 +51,7 @@ def demand(topology: str, scenario: str, output: str | None, overwrite: bool) ->
     click.echo(f"busy-hour demand of scenario {result.scenario!r} (Gbit/s, estimates)")
     click.echo(f"{'plane':<10} {'service':<22} {'year':>5} {'hour':>5} {'total_gbps':>12}")
     for row in result.busy_hour_totals():
-        click.echo(f"{row['plane']:<10} {row['service']:<22} {row['year']:>5} "
+        click.echo(f"{row['plane']:<10} {terminal_safe(row['service']):<22} {row['year']:>5} "
                    f"{row['busy_hour']:>5} {row['total_gbps']:>12.3f}")
     if output:
         _save(result, output, overwrite)
@@ -69,6 +76,7 @@ def analyze(files: tuple[str, ...], failures: str | None, graph_file: str | None
 
     FILES is a TOPOLOGY followed by one or more SCENARIO files. Writes worst_case.csv,
     sla_violations.csv, lost_demand.csv, dc_load.csv and summary.json to -o DIR.
+    Exit code 3 when the network as it stands misses a target (see summary.json's verdict).
     With --topology X.graph --demands X.demands it analyses an imported network instead and
     writes link_loads.csv and summary.json.
     """
@@ -96,9 +104,13 @@ def analyze(files: tuple[str, ...], failures: str | None, graph_file: str | None
     click.echo(f"{len(summary['failure_states'])} plane studies, "
                f"{sum(summary['failure_states'].values())} failure states; "
                f"{summary['links_over_target']} of {summary['links']} links over target; "
-               f"worst utilisation {summary['max_worst_utilisation']:.3f}")
+               f"worst utilisation {summary['max_worst_utilisation']:.3f}; "
+               f"{summary['failures_that_disconnect_demand']} failures disconnect demand")
+    verdict = study.verdict()
+    echo_verdict(verdict, f"{output}/summary.json")
     click.echo(f"wrote {output}/worst_case.csv, sla_violations.csv, lost_demand.csv, "
                "dc_load.csv, summary.json")
+    exit_with(verdict)
 
 
 @click.command()
@@ -118,29 +130,35 @@ def optimize(topology: str, scenario: str, routing: str, time_limit_s: float, ga
 
     Writes plan.json, plan.csv (per link and year: tier, modules, capacity_gbps, capex_cny,
     opex_cny, reason; per data centre and year: racks) and costs.json to -o DIR.
-    Exit code 1 when no plan meets every target (the reasons are in plan.json).
+    summary.json holds the verdict and the costs. Exit code 3 when the plan does not meet
+    every target (the findings are in summary.json).
     """
     import netplan
+    from netplan.verdict import plan_verdict
 
     topo = load_topology_arg(topology)
-    plan = netplan.optimize(topo, load_scenario_arg(scenario, topo), routing,
-                            time_limit_s=time_limit_s, gap=gap)
-    _save(plan, output, overwrite)
-    costs = plan.costs()
-    click.echo(f"status {plan.status}; discounted cost {plan.objective_cny:,.0f} CNY "
-               f"(bound {plan.bound_cny:,.0f}, gap {plan.gap:.2%}); "
-               f"{len(plan.purchases())} purchases; capex {costs['capex_total_cny']:,.0f} CNY "
-               f"(estimates)")
-    if plan.check:
-        click.echo(f"independent check: {'passed' if plan.check['passed'] else 'FAILED'} "
-                   f"({len(plan.check['breaches'])} breaches)")
-    for item in plan.infeasibilities[:10]:
-        click.echo(f"cannot satisfy {item['item']} {item['id']} ({item['year']}): {item['reason']}",
-                   err=True)
-    click.echo(f"wrote {output}/plan.json, plan.csv, costs.json"
+    scen = load_scenario_arg(scenario, topo)
+    # The analysis names what the plan finds (districts, services, failures); the planner
+    # sizes from it, so nothing is swept twice.
+    study = netplan.analyze(topo, scen)
+    plan = netplan.optimize(topo, scen, routing, time_limit_s=time_limit_s, gap=gap,
+                            study=study)
+    verdict = plan_verdict(plan, study)
+    _save(plan, output, overwrite, {"summary.json": {
+        "topology": topo.name, "scenario": scen.name, "years": list(scen.years),
+        "failure_policy": list(scen.failure_policy), "verdict": verdict.to_json(),
+        "plan": {"status": plan.status, "routing": plan.routing, "gap": plan.gap,
+                 "purchases": len(plan.purchases())},
+        "costs": plan.costs(), "estimate": True}})
+    echo_verdict(verdict, f"{output}/summary.json")
+    click.echo(purchases_line(plan))
+    gap_text = f", gap {plan.gap:.2%}" if routing == "optimized" else ""
+    click.echo(f"plan {plan.status}{gap_text}; independent check: "
+               f"{'passed' if plan.check.get('passed') else 'FAILED'} "
+               f"({len(plan.check.get('breaches', ()))} breaches)")
+    click.echo(f"wrote {output}/plan.json, plan.csv, costs.json, summary.json"
                + (", routes.csv" if routing == "optimized" else ""))
-    if plan.status == "infeasible":
-        raise SystemExit(EXIT_FAILED)
+    exit_with(verdict)
 
 
 @click.command()
@@ -195,4 +213,4 @@ def service_line(row: dict) -> str:
         if isinstance(value, dict) and value.get("mean") is not None:
             parts.append(f"{key} {value['mean']:.4g} [{value.get('ci_low', float('nan')):.4g}, "
                          f"{value.get('ci_high', float('nan')):.4g}] ({value.get('method', '')})")
-    return " ".join(parts)
+    return terminal_safe(" ".join(parts))

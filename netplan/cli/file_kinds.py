@@ -30,7 +30,6 @@ def validate_file(path: str | os.PathLike) -> str:
     netplan.errors.ValidationError
         With every problem found in the file.
     """
-    from netplan.io.scenario_io import scenario_from_document
     from netplan.io.topology_io import read_topology_graphml, topology_from_document
 
     p = Path(path)
@@ -42,11 +41,10 @@ def validate_file(path: str | os.PathLike) -> str:
             topo = topology_from_document(doc)
             return f"topology {topo.name!r}: {len(topo.nodes)} nodes, {len(topo.links)} links"
         if kind == "scenario":
-            from netplan.io.scenario_io import resolve_extends
+            from netplan.io.scenario_io import scenario_with_topology
 
-            resolved = resolve_extends(doc, (str(p.resolve()),))
-            topology = _scenario_topology(resolved)
-            scenario = scenario_from_document(doc, topology)
+            # One pass: the scenario's own problems are listed even when its topology fails.
+            scenario, topology = scenario_with_topology(doc)
             checked = " (references checked against its topology)" if topology else ""
             return f"scenario {scenario.name!r}: {len(scenario.services)} services{checked}"
         if kind == "batch":
@@ -65,20 +63,3 @@ def validate_file(path: str | os.PathLike) -> str:
         [Problem(str(p), "", f"unknown file type {suffix or '(none)'!r}; expected .yaml or .graphml")]
     )
 
-
-def _scenario_topology(doc):
-    """The topology a scenario names in ``topology:``, loaded for reference checks."""
-    from netplan.io.topology_io import load_topology
-
-    data = doc.data if isinstance(doc.data, dict) else {}
-    ref = data.get("topology")
-    if not isinstance(ref, str):
-        return None
-    # Relative to the file that gave the field (an extended base may live elsewhere).
-    target = Path(doc.where(("topology",))[0]).parent / ref
-    if not target.exists():
-        raise ValidationError(
-            [Problem(doc.file, "topology", f"topology file {str(target)!r} does not exist",
-                     doc.where(("topology",))[1])]
-        )
-    return load_topology(target)

@@ -16,6 +16,7 @@ def validate(files: tuple[str, ...]) -> None:
     """
     from netplan.cli.file_kinds import validate_file
     from netplan.errors import NetplanError, Problem, ValidationError
+    from netplan.io.text import terminal_safe
 
     problems = []
     for path in files:
@@ -27,7 +28,7 @@ def validate(files: tuple[str, ...]) -> None:
         except NetplanError as exc:
             problems.append(Problem(path, "", str(exc)))
             continue
-        click.echo(f"ok  {path}: {summary}")
+        click.echo(terminal_safe(f"ok  {path}: {summary}"))
     if problems:
         raise ValidationError(problems)
 
@@ -53,12 +54,15 @@ def schema(what: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document instead.")
 def show(topology: str | None, as_json: bool) -> None:
     """Summarise a topology (the default Chongqing network when none is given)."""
+    from netplan.io.text import terminal_safe, terminal_safe_lines
     from netplan.model.describe import topology_document, topology_summary
 
     topo = load_topology_arg(topology)
+    # Names come from the file: control and bidi characters are shown as escapes.
     if as_json:
         import json
 
-        click.echo(json.dumps(topology_document(topo), indent=2, ensure_ascii=False))
+        text = json.dumps(topology_document(topo), indent=2, ensure_ascii=False)
+        click.echo(terminal_safe(text, for_json=True))
     else:
-        click.echo(topology_summary(topo))
+        click.echo(terminal_safe_lines(topology_summary(topo)))

@@ -13,9 +13,12 @@ FAILURE_CHOICES = ("none", "n-1", "n-1-nodes", "srlg", "n-2")
 def output_option(*, required: bool = True, help_text: str = "Output directory."):
     """The ``-o DIR`` and ``--overwrite`` options, checked before any work starts.
 
-    With ``required``, a missing ``-o`` is bad input; a path that is a file, or a directory
-    holding other files without ``--overwrite``, is refused at once rather than after
-    minutes of computing. The verb receives ``output`` and ``overwrite``.
+    With ``required``, a missing ``-o`` is bad input. A path netplan cannot use (a file, a
+    dangling link, a folder it cannot write in), a directory holding another run without
+    ``--overwrite``, or one holding files netplan did not write, is refused at once rather
+    than after minutes of computing (:func:`netplan.io.atomic.check_output_dir`). The verb
+    receives ``output`` and ``overwrite``; the directories it writes carry netplan's marker
+    naming the verb, so a later ``--overwrite`` knows them.
     """
 
     def decorate(func):
@@ -33,11 +36,12 @@ def output_option(*, required: bool = True, help_text: str = "Output directory."
                 from netplan.errors import Problem, ValidationError
 
                 raise ValidationError([Problem("-o", "", "give an output directory with -o DIR")])
-            if output is not None:
-                from netplan.io.atomic import check_output_dir
+            from netplan.io.atomic import check_output_dir, marking_outputs
 
+            if output is not None:
                 check_output_dir(output, overwrite)
-            return func(*args, output=output, overwrite=overwrite, **kwargs)
+            with marking_outputs(func.__name__):
+                return func(*args, output=output, overwrite=overwrite, **kwargs)
 
         return decorate(wrapper)
 
@@ -48,14 +52,23 @@ def load_topology_arg(value: str | None):
     """The topology a verb was given, or the default Chongqing network."""
     import netplan
 
-    return netplan.load_topology(value or netplan.default_topology_path())
+    return netplan.load_topology(value or netplan.default_topology_path(),
+                                 allow_outside=allow_outside_arg())
 
 
 def load_scenario_arg(value: str | None, topology):
     """The scenario a verb was given (checked against ``topology``), or the baseline."""
     import netplan
 
-    return netplan.load_scenario(value or netplan.default_scenario_path(), topology)
+    return netplan.load_scenario(value or netplan.default_scenario_path(), topology,
+                                 allow_outside=allow_outside_arg())
+
+
+def allow_outside_arg() -> bool:
+    """The group's ``--allow-outside`` flag (False outside a command, e.g. in code)."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return bool(obj.get("allow_outside", False)) if isinstance(obj, dict) else False
 
 
 def parse_failures(value: str | None) -> tuple[str, ...] | None:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
+from netplan.cli.answer import echo_verdict, exit_with, purchases_line, wrote_line
 from netplan.cli.options import load_run_dir, output_option
-
-EXIT_FAILED = 1
 
 
 @click.command()
@@ -30,7 +29,8 @@ def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
 
     With no arguments it runs on the default Chongqing network and the baseline scenario.
     Writes report.html, plan.xlsx, the CSV tables, plan.json and summary.json to -o DIR
-    (default: out/plan-<scenario>).
+    (default: out/plan-<scenario>). Exit code 0 when the plan meets every target, 3 when it
+    ran but does not (a district cut off, a link over target, an unmet limit).
     """
     from pathlib import Path
 
@@ -52,14 +52,13 @@ def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
                        topology_file=topology, scenario_file=scenario)
     display.stage("report", len(STAGES), len(STAGES))
     run.save(output, lang=lang, overwrite=overwrite, pdf=pdf, png=png)
-    result = run.results["plan"]
-    click.echo(f"plan {result['status']}: {result['purchases']} purchases, discounted cost "
-               f"{result['objective_cny']:,.0f} CNY (estimates); independent check "
-               f"{'passed' if result['check'].get('passed') else 'FAILED'}")
-    click.echo(f"wrote {output}/report.html, plan.xlsx, plan.csv, bill_of_quantities.csv, "
-               "worst_case.csv, summary.json")
-    if result["status"] == "infeasible":
-        raise SystemExit(EXIT_FAILED)
+    echo_verdict(run.verdict, f"{output}/summary.json and the report")
+    click.echo(purchases_line(run.plan))
+    check = run.plan.check
+    click.echo(f"independent check: {'passed' if check.get('passed') else 'FAILED'} "
+               f"({check.get('method', '')})")
+    click.echo(wrote_line(output, (p.name for p in Path(output).iterdir() if p.is_file())))
+    exit_with(run.verdict)
 
 
 @click.command()

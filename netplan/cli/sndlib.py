@@ -21,22 +21,27 @@ def sndlib(network: str, model: str, time_limit_s: float, gap: float,
            solution_out: str | None, as_json: bool) -> None:
     """Solve an SNDlib network-design instance (native network and model files).
 
-    Prints status, total cost, bound and gap. Exit code 1 when no design was found.
+    Prints status, total cost, bound and gap. With --json, stdout holds the JSON document
+    alone (a number that is not known, such as the cost when no design was found, is null).
+    Exit code 1 when no design was found.
     """
-    import contextlib
-    import io
     import json
+    import logging
 
+    from netplan.io.quiet import captured_native_output
     from netplan.io.sndlib import write_solution
     from netplan.planning.design.sndlib import solve_sndlib
 
-    # HiGHS prints some progress lines of its own; keep stdout for the result.
-    with contextlib.redirect_stdout(io.StringIO()):
+    # HiGHS prints debug lines straight to file descriptor 1 whatever its options say; keep
+    # stdout for the result (see netplan.io.quiet).
+    with captured_native_output() as solver_output:
         result = solve_sndlib(network, model, time_limit_s=time_limit_s, gap=gap)
+    if solver_output.text:
+        logging.getLogger(__name__).debug("solver output:\n%s", solver_output.text.rstrip())
     if solution_out and result.has_design:
         write_solution(solution_out, result.to_solution())
     if as_json:
-        click.echo(json.dumps(_document(result), indent=2))
+        click.echo(json.dumps(_document(result), indent=2, allow_nan=False))
     else:
         click.echo(f"{result.network} {result.model_code}: {result.status}; total cost "
                    f"{result.total_cost:,.1f}; bound {result.bound:,.1f}; gap {result.gap:.2e}; "
@@ -48,10 +53,21 @@ def sndlib(network: str, model: str, time_limit_s: float, gap: float,
 
 
 def _document(result) -> dict:
-    return {
-        "network": result.network, "model": result.model_code, "status": result.status,
+    """The result as strict JSON values: a number that is not finite (no design, no bound)
+    becomes ``null``, since NaN is not JSON."""
+    numbers = {
         "total_cost": result.total_cost, "bound": result.bound, "gap": result.gap,
         "cost_modules": result.cost_modules, "cost_pre_installed": result.cost_pre,
         "cost_setup": result.cost_setup, "cost_routing": result.cost_routing,
         "solve_time_s": result.solve_time_s,
     }
+    return {
+        "network": result.network, "model": result.model_code, "status": result.status,
+        **{key: _finite_or_none(value) for key, value in numbers.items()},
+    }
+
+
+def _finite_or_none(value: float) -> float | None:
+    import math
+
+    return float(value) if math.isfinite(value) else None

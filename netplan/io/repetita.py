@@ -39,13 +39,11 @@ US_PER_MS = 1e3
 
 
 def _read_lines(path: Path) -> list[str]:
-    if not path.is_file():
+    if not path.exists():
         raise ValidationError([Problem(str(path), "", "cannot read file: file not found")])
-    # The shared reader names the file and reason for huge, binary or non-UTF-8 files.
-    try:
-        return read_text(path).splitlines()
-    except OSError as exc:
-        raise ValidationError([Problem(str(path), "", f"cannot read file: {exc}")]) from exc
+    # The shared reader names the file and reason for directories, pipes and devices, and
+    # for huge, binary or non-UTF-8 files.
+    return read_text(path).splitlines()
 
 
 def _is_count(text: str) -> bool:

@@ -17,10 +17,13 @@ from typing import Any
 import numpy as np
 
 from netplan.errors import Problem, ValidationError
+from netplan.io.safe_read import read_input_bytes
 
 RESULTS_FILE = "results.json"
 ARRAYS_FILE = "arrays.npz"
-RUN_FORMAT = 1
+RUN_FORMAT = 2  # 2: verdict, costs object, rows with quantities bought
+RUN_FILE_MAX_BYTES = 1024 * 1024 * 1024
+"""Largest ``results.json`` or ``arrays.npz`` read back (saved runs are far smaller)."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +67,17 @@ def load_run(directory: str | os.PathLike) -> RunData:
     if not results_path.exists() or not arrays_path.exists():
         raise ValidationError([Problem(str(directory), "", f"not a netplan run: {RESULTS_FILE} "
                                        f"or {ARRAYS_FILE} is missing")])
+    raw = read_input_bytes(results_path, limit=RUN_FILE_MAX_BYTES)
     try:
-        results = json.loads(results_path.read_text(encoding="utf-8"))
+        results = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationError([Problem(str(results_path), "", f"not valid JSON: {exc}")]) from None
     if not isinstance(results, dict) or results.get("format") != RUN_FORMAT:
         raise ValidationError([Problem(str(results_path), "format",
                                        f"unsupported run format; expected {RUN_FORMAT}")])
+    packed = io.BytesIO(read_input_bytes(arrays_path, limit=RUN_FILE_MAX_BYTES))
     try:
-        with np.load(arrays_path, allow_pickle=False) as npz:
+        with np.load(packed, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
     except (OSError, ValueError) as exc:
         raise ValidationError([Problem(str(arrays_path), "", f"unreadable arrays: {exc}")]) from None

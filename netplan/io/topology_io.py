@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import os
@@ -10,69 +11,133 @@ from pathlib import Path
 from typing import Any
 
 from netplan.errors import Problem, ValidationError
+from netplan.io.safe_read import InputFolders, Reference
 from netplan.io.validate import located_findings, validate_model
 from netplan.io.yamlfile import Located, dump_yaml, load_yaml, read_text
 from netplan.model.checks import check_topology
 from netplan.model.derive import derive_topology
-from netplan.model.topology import Topology
+from netplan.model.topology import DataCentre, Link, Node, Tier, Topology
 
 TABLES = ("nodes", "links", "data_centres", "tiers")
 # Fields that hold several values: written in one CSV cell separated by ';'.
 LIST_FIELDS = {"planes", "srlg", "estimate_fields"}
 MAX_ROWS = 100_000
+TABLE_MODELS = {"nodes": Node, "links": Link, "data_centres": DataCentre, "tiers": Tier}
 
 
-def _read_csv_table(doc: Located, table: str, ref: str) -> list[dict[str, Any]]:
+def _read_csv_table(doc: Located, table: str, ref: str,
+                    folders: InputFolders) -> list[dict[str, Any]]:
     base = Path(doc.file).parent
     target = Path(ref)
+    line = doc.where((table,))[1]
     if target.is_absolute() or ".." in target.parts:
         raise ValidationError(
-            [Problem(doc.file, table, f"table file {ref!r} must be a path inside {base}",
-                     doc.where((table,))[1])]
+            [Problem(doc.file, table, f"table file {ref!r} must be a path inside {base}", line)]
         )
     path = base / target
+    reference = Reference(doc.file, table, ref, line, f"netplan {table} table")
+    folders.check(path, reference)  # a symbolic link may lead elsewhere
     if not path.exists():
         raise ValidationError(
-            [Problem(doc.file, table, f"table file {str(path)!r} does not exist",
-                     doc.where((table,))[1])]
+            [Problem(doc.file, table, f"table file {str(path)!r} does not exist", line)]
         )
-    text = read_text(path, "table file")
+    text = read_text(path, "table file", ref=reference)
+    return _parse_csv_table(one_line_ending(text), str(path), table, reference, doc)
+
+
+def one_line_ending(text: str) -> str:
+    r"""``text`` with every line ending (``\r\n``, ``\r``, ``\n``, mixed) as ``\n``.
+
+    Examples
+    --------
+    >>> one_line_ending("a,b\r\n1,2\r3,4\n")
+    'a,b\n1,2\n3,4\n'
+    """
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _parse_csv_table(text: str, file: str, table: str, reference: Reference,
+                     doc: Located) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text))
     rows: list[dict[str, Any]] = []
     problems = []
-    for row in reader:
-        if len(rows) >= MAX_ROWS:
-            raise ValidationError([Problem(str(path), "", f"more than {MAX_ROWS} rows")])
-        line = reader.line_num
-        if None in row:
-            problems.append(Problem(str(path), f"{table}[{len(rows)}]",
-                                    "row has more cells than the header", line))
-            continue
-        item: dict[str, Any] = {}
-        for key, value in row.items():
-            if key is None or value is None or value.strip() == "":
+    try:
+        if reader.fieldnames is None:
+            return rows
+        _check_header([name.strip() for name in reader.fieldnames], file, table, reference)
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise ValidationError([Problem(file, "", f"more than {MAX_ROWS} rows")])
+            line = reader.line_num
+            if None in row:
+                problems.append(Problem(file, f"{table}[{len(rows)}]",
+                                        "row has more cells than the header", line))
                 continue
-            key = key.strip()
-            item[key] = (
-                [v.strip() for v in value.split(";") if v.strip()] if key in LIST_FIELDS else value
-            )
-        index = len(rows)
-        doc.lines[(table, index)] = (str(path), line)
-        for key in item:
-            doc.lines[(table, index, key)] = (str(path), line)
-        rows.append(item)
+            item = _table_item(row)
+            index = len(rows)
+            doc.lines[(table, index)] = (file, line)
+            for key in item:
+                doc.lines[(table, index, key)] = (file, line)
+            rows.append(item)
+    except csv.Error as exc:
+        # The csv module's messages describe the fault, never the cell's text.
+        problems.append(Problem(file, table, f"not a valid CSV table: {exc}", reader.line_num))
     if problems:
         raise ValidationError(problems)
     return rows
 
 
-def _inline_tables(doc: Located) -> None:
+def _table_item(row: dict[str, str]) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for key, value in row.items():
+        if key is None or value is None or value.strip() == "":
+            continue
+        key = key.strip()
+        item[key] = (
+            [v.strip() for v in value.split(";") if v.strip()] if key in LIST_FIELDS else value
+        )
+    return item
+
+
+def _check_header(columns: list[str], file: str, table: str, reference: Reference) -> None:
+    """Refuse a header naming a column twice or a column the table does not have."""
+    known = sorted(TABLE_MODELS[table].model_fields)
+    named = [name for name in columns if name]
+    if named and not set(named) & set(known):
+        # Nothing in it is a column of ours: do not quote what may be any file's first line.
+        raise ValidationError([reference.not_kind(f"its first line names no {table} column")])
+    problems = []
+    first: dict[str, int] = {}
+    for position, name in enumerate(columns, 1):
+        if not name:
+            continue
+        if name in first:
+            problems.append(Problem(file, table, f"column {name!r} is named twice in the header "
+                                    f"(columns {first[name]} and {position})", 1))
+            continue
+        first[name] = position
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"the columns are {', '.join(known)}"
+            problems.append(Problem(file, table, f"unknown column {name!r}; {hint}", 1))
+    if problems:
+        raise ValidationError(problems)
+
+
+def _inline_tables(doc: Located, folders: InputFolders) -> None:
     if not isinstance(doc.data, dict):
         return
+    problems: list[Problem] = []
     for table in TABLES:
         ref = doc.data.get(table)
         if isinstance(ref, str) and ref.endswith(".csv"):
-            doc.data[table] = _read_csv_table(doc, table, ref)
+            try:
+                doc.data[table] = _read_csv_table(doc, table, ref, folders)
+            except ValidationError as exc:
+                problems.extend(exc.problems)
+                doc.data[table] = []
+    if problems:
+        raise ValidationError(problems)
 
 
 def _expect_kind(doc: Located, kind: str) -> None:
@@ -83,10 +148,13 @@ def _expect_kind(doc: Located, kind: str) -> None:
         )
 
 
-def topology_from_document(doc: Located) -> Topology:
-    """Validate a parsed topology document, check it, and derive link quantities."""
+def topology_from_document(doc: Located, *, folders: InputFolders | None = None) -> Topology:
+    """Validate a parsed topology document, check it, and derive link quantities.
+
+    CSV tables it names must lie in the input ``folders`` (default: those of ``doc.file``).
+    """
     _expect_kind(doc, "topology")
-    _inline_tables(doc)
+    _inline_tables(doc, folders if folders is not None else InputFolders.for_file(doc.file))
     try:
         topology = validate_model(Topology, doc)
     except ValidationError as exc:
@@ -123,8 +191,6 @@ def _lenient_topology(data: Any) -> Topology | None:
     """A topology holding the items that validate on their own (for cross-reference checks)."""
     from pydantic import ValidationError as PydanticError
 
-    from netplan.model.topology import DataCentre, Link, Node, Tier
-
     if not isinstance(data, dict):
         return None
     parts: dict[str, list[Any]] = {}
@@ -149,8 +215,12 @@ def _lenient_topology(data: Any) -> Topology | None:
         return None
 
 
-def load_topology(path: str | os.PathLike) -> Topology:
+def load_topology(path: str | os.PathLike, *, allow_outside: bool | None = None) -> Topology:
     """Load, validate and derive a topology from a YAML file (tables may be CSV files).
+
+    A CSV table must lie below the topology's folder and, after symbolic links, in the input
+    folders (:class:`netplan.io.safe_read.InputFolders`), unless ``allow_outside``
+    (default: as the command line's ``--allow-outside`` says, otherwise no).
 
     Raises
     ------
@@ -164,7 +234,8 @@ def load_topology(path: str | os.PathLike) -> Topology:
     >>> sum(node.kind == "district" for node in topo.nodes)
     40
     """
-    return topology_from_document(load_yaml(path))
+    folders = InputFolders.for_file(path, allow_outside)
+    return topology_from_document(load_yaml(path), folders=folders)
 
 
 def build_topology(data: dict[str, Any] | Topology, name: str = "<code>") -> Topology:
@@ -242,9 +313,10 @@ def read_topology_graphml(path: str | os.PathLike) -> Topology:
     import networkx as nx
 
     name = str(path)
-    read_text(path)  # existence, size and encoding checks with clear messages
+    # Read once through the shared reader (regular file, size, encoding), parse those bytes.
+    text = read_text(path)
     try:
-        graph = nx.read_graphml(path, force_multigraph=True)
+        graph = nx.read_graphml(io.BytesIO(text.encode("utf-8")), force_multigraph=True)
     except (ET.ParseError, nx.NetworkXError, ValueError, KeyError) as exc:
         raise ValidationError([Problem(name, "", f"not valid GraphML: {exc}")]) from None
 

@@ -16,6 +16,7 @@ from xml.parsers import expat
 import numpy as np
 
 from netplan.errors import Problem, ValidationError
+from netplan.io.safe_read import read_input_bytes
 from netplan.model.plane_graph import PlaneGraph, haversine_km
 
 __all__ = [
@@ -103,11 +104,10 @@ def _parse(path: Path) -> _GraphML:
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
+    # The shared reader refuses directories, pipes, devices and files over its size limit.
+    raw = read_input_bytes(path)
     try:
-        with path.open("rb") as fh:
-            parser.ParseFile(fh)
-    except OSError as exc:
-        raise ValidationError([Problem(str(path), "", f"cannot read file: {exc}")]) from exc
+        parser.Parse(raw, True)
     except expat.ExpatError as exc:
         raise ValidationError(
             [

@@ -16,6 +16,7 @@ _UNION_TAGS = {
     "remove_link", "add_link", "set_tier", "fail_node", "fail_data_centre",
     "scale_service", "scale_district",
 }
+MISSING_FIELD = "required field is missing"
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -34,7 +35,7 @@ def _message(error: dict[str, Any], model: type[pydantic.BaseModel], loc: tuple)
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; `egov-netplan schema` lists the fields)"
     if kind == "missing":
-        return "required field is missing"
+        return MISSING_FIELD
     text = error.get("msg", "invalid value")
     given = error.get("input")
     if kind not in ("model_type", "dict_type", "list_type") and given is not None:
@@ -60,16 +61,33 @@ def validate_model(model: type[M], doc: Located) -> M:
             loc = _clean_loc(tuple(error.get("loc", ())))
             file, line = doc.where(loc)
             problems.append(Problem(file, format_path(loc), _message(error, model, loc), line))
-        raise ValidationError(problems) from None
+        raise ValidationError(ordered(problems)) from None
 
 
 def located_findings(doc: Located, findings: list[tuple[str, str]]) -> list[Problem]:
-    """Attach file and line to ``(field_path, message)`` findings of the cross-reference rules."""
+    """Attach file and line to ``(field_path, message)`` findings of the cross-reference rules.
+
+    A value inherited through ``extends`` is cited in the file that holds it; the problems
+    come ordered by file and line (see :func:`ordered`).
+    """
     problems = []
     for field, message in findings:
         file, line = doc.where(parse_path(field))
         problems.append(Problem(file, field, message, line))
-    return problems
+    return ordered(problems)
+
+
+def ordered(problems: list[Problem]) -> list[Problem]:
+    """``problems`` by file, then line (those without a line first); otherwise as found.
+
+    Examples
+    --------
+    >>> found = [Problem("b.yaml", "x", "late", 9), Problem("a.yaml", "y", "z", 30),
+    ...          Problem("b.yaml", "w", "early", 2), Problem("b.yaml", "", "whole file")]
+    >>> [f"{p.file}:{p.line}" for p in ordered(found)]
+    ['a.yaml:30', 'b.yaml:None', 'b.yaml:2', 'b.yaml:9']
+    """
+    return sorted(problems, key=lambda p: (p.file, p.line or 0))
 
 
 def parse_path(field: str) -> tuple[str | int, ...]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from netplan.errors import Problem, ValidationError
+from netplan.io.safe_read import MAX_FILE_BYTES, Reference, read_input_text
 
-MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_EXPANDED_NODES = 2_000_000
 
 try:
@@ -64,30 +63,15 @@ def format_path(path: Path_) -> str:
     return out
 
 
-def read_text(path: str | os.PathLike, what: str = "file") -> str:
-    """Read a UTF-8 text file (a BOM is accepted), refusing missing, huge or binary files."""
-    p = Path(path)
-    name = str(path)
-    if not p.exists():
-        raise ValidationError([Problem(name, "", f"{what} not found")])
-    if p.is_dir():
-        raise ValidationError([Problem(name, "", f"{what} is a directory, not a file")])
-    size = p.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ValidationError(
-            [Problem(name, "", f"file is {size} bytes; the limit is {MAX_FILE_BYTES} bytes")]
-        )
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ValidationError(
-            [Problem(name, "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", line)]
-        ) from None
-    if "\x00" in text:
-        raise ValidationError([Problem(name, "", "binary content (NUL byte); expected text")])
-    return text
+def read_text(path: str | os.PathLike, what: str = "file", *,
+              ref: Reference | None = None) -> str:
+    """Read a UTF-8 text file (a BOM is accepted), refusing missing, huge or binary files.
+
+    The file is read through :func:`netplan.io.safe_read.read_input_text`: regular files
+    only, at most :data:`MAX_FILE_BYTES`. With ``ref``, problems are reported at the field
+    that named the file.
+    """
+    return read_input_text(path, limit=MAX_FILE_BYTES, what=what, ref=ref)
 
 
 def load_yaml(path: str | os.PathLike) -> Located:
@@ -111,6 +95,43 @@ def load_yaml(path: str | os.PathLike) -> Located:
     name = str(path)
     text = read_text(path)
     return parse_yaml(text, name)
+
+
+def load_reference(path: str | os.PathLike, ref: Reference, kind: str) -> Located:
+    """Parse a YAML file named inside another file, expecting a ``kind:`` netplan document.
+
+    Until the file is known to be netplan input, whatever is wrong with it — not text, not
+    YAML, not a mapping, another ``kind:`` — is reported at the field that named it, and
+    its content is never quoted (the field may name any file on the machine).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "hosts"
+    >>> _ = p.write_text("127.0.0.1 localhost\\n")
+    >>> ref = Reference("s.yaml", "extends", str(p), 2, "netplan scenario file")
+    >>> try:
+    ...     load_reference(p, ref, "scenario")
+    ... except ValidationError as err:
+    ...     print(err.problems[0].message.split("` ")[1])
+    is not a netplan scenario file (not a mapping of fields)
+    """
+    text = read_text(path, ref=ref)
+    if not text.strip():
+        raise ValidationError([ref.not_kind("it is empty")])
+    try:
+        doc = parse_yaml(text, str(path))
+    except ValidationError as exc:
+        line = next((p.line for p in exc.problems if p.line), None)
+        where = f" (line {line})" if line else ""
+        raise ValidationError(
+            [ref.not_kind(f"not valid YAML{where}; validate it on its own for details")]
+        ) from None
+    if not isinstance(doc.data, dict):
+        raise ValidationError([ref.not_kind("not a mapping of fields")])
+    if doc.data.get("kind", kind) != kind:
+        raise ValidationError([ref.not_kind(f"it does not say `kind: {kind}`")])
+    return doc
 
 
 def parse_yaml(text: str, name: str) -> Located:

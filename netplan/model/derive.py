@@ -44,6 +44,31 @@ def derive_link(topology: Topology, link: Link) -> Link:
     return link.model_copy(update=update) if update else link
 
 
+def effective_weight(topology: Topology, link: Link) -> float:
+    """The routing weight :func:`derive_link` gives ``link``, without copying it.
+
+    Its ``weight``, else its latency, else its length (given, or haversine × route factor,
+    at least 1 km) times the fibre delay. Both ends must be nodes of ``topology``.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> link = topo.links[0]
+    >>> effective_weight(topo, link) == link.weight
+    True
+    """
+    if link.weight is not None:
+        return link.weight
+    if link.latency_ms is not None:
+        return link.latency_ms
+    length = link.length_km
+    if length is None:
+        a, b = topology.node(link.a), topology.node(link.b)
+        length = max(1.0, haversine_km(a.lat, a.lon, b.lat, b.lon) * topology.route_factor)
+    return length * topology.fibre_latency_ms_per_km
+
+
 def derive_topology(topology: Topology) -> Topology:
     """``topology`` with every link's derived quantities filled in (it must pass the checks)."""
     links = tuple(derive_link(topology, link) for link in topology.links)

@@ -6,9 +6,23 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from netplan.model.topology import Frozen, Identifier, Link, Plane
+from netplan.model.topology import (
+    MAX_DRIVER_UNITS,
+    MAX_PRICE_CNY,
+    Frozen,
+    Identifier,
+    Link,
+    Name,
+    Plane,
+    Prose,
+)
 
 HOURS_PER_DAY = 24
+MAX_DEMAND_MULTIPLIER = 1e6
+"""Most a service's demand may be multiplied by its ``scale_service`` factors and its growth
+over the horizon together, and a district's driver by its ``scale_district`` factors."""
+GrowthRate = Annotated[float, Field(gt=-1, le=10, description="0.25 is +25 % per year.")]
+Hour = Annotated[int, Field(ge=0, le=HOURS_PER_DAY - 1, description="Hour of day, 0-23.")]
 FAILURE_POLICIES: tuple[str, ...] = ("none", "n-1", "n-1-nodes", "srlg", "n-2")
 PATTERNS: tuple[str, ...] = ("district_to_far_end", "district_pairs_gravity", "site_to_site")
 DRIVERS: tuple[str, ...] = ("staff", "population", "cameras", "video_rooms", "fixed")
@@ -21,18 +35,26 @@ class SessionModel(Frozen):
     """How one service's traffic looks to the simulator: streams, elastic transfers or requests."""
 
     kind: Literal["stream", "elastic", "request"]
-    session_mbps: float | None = Field(None, gt=0, description="Bandwidth a stream holds.")
-    holding_s: float | None = Field(None, gt=0, description="Mean stream duration.")
-    size_mbit: float | None = Field(None, gt=0, description="Mean transfer or response size.")
-    service_time_s: float | None = Field(None, gt=0, description="Mean server time per request.")
+    session_mbps: float | None = Field(
+        None, ge=0.001, le=1e5, description="Bandwidth a stream holds (at least 1 kbit/s)."
+    )
+    holding_s: float | None = Field(
+        None, gt=0, le=7 * 86400, description="Mean stream duration (at most a week)."
+    )
+    size_mbit: float | None = Field(
+        None, gt=0, le=1e7, description="Mean transfer or response size."
+    )
+    service_time_s: float | None = Field(
+        None, gt=0, le=3600, description="Mean server time per request."
+    )
 
 
 class ServiceTargets(Frozen):
     """What users of one service must get."""
 
-    max_latency_ms: float | None = Field(None, gt=0)
+    max_latency_ms: float | None = Field(None, gt=0, le=1e5)
     max_blocking: float | None = Field(None, ge=0, le=1)
-    max_response_time_s: float | None = Field(None, gt=0)
+    max_response_time_s: float | None = Field(None, gt=0, le=86400)
 
 
 class Service(Frozen):
@@ -53,8 +75,8 @@ class Service(Frozen):
     """
 
     id: Identifier
-    name: str = Field(min_length=1, max_length=200)
-    name_zh: str = Field("", max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
+    name_zh: Name = Field("", max_length=200)
     plane: Plane
     pattern: Literal["district_to_far_end", "district_pairs_gravity", "site_to_site"]
     driver: Driver
@@ -78,10 +100,14 @@ class Service(Frozen):
 class DriverTotals(Frozen):
     """Municipal totals split over districts by population when a node gives no value."""
 
-    staff_total: int = Field(ge=0, description="Government staff online at busy hour.")
-    cameras_total: int = Field(ge=0, description="Cameras connected to the network.")
-    video_rooms_per_district: int = Field(ge=0)
-    video_rooms_per_million_people: float = Field(0.0, ge=0)
+    staff_total: int = Field(
+        ge=0, le=MAX_DRIVER_UNITS, description="Government staff online at busy hour."
+    )
+    cameras_total: int = Field(
+        ge=0, le=MAX_DRIVER_UNITS, description="Cameras connected to the network."
+    )
+    video_rooms_per_district: int = Field(ge=0, le=1_000_000)
+    video_rooms_per_million_people: float = Field(0.0, ge=0, le=1_000_000)
     source: str = ""
     estimate: bool = True
 
@@ -143,7 +169,9 @@ Override = Annotated[
 class SimulationSettings(Frozen):
     """Defaults for the simulator when the scenario is simulated."""
 
-    hours: list[int] = Field([10], min_length=1, description="Hours of the day to simulate.")
+    hours: list[Hour] = Field(
+        [10], min_length=1, max_length=HOURS_PER_DAY, description="Hours of the day to simulate."
+    )
     duration_s: float = Field(600.0, gt=0, le=86400)
     warmup_s: float = Field(120.0, ge=0, le=86400)
     replications: int = Field(10, ge=2, le=1000)
@@ -157,9 +185,9 @@ class Scenario(Frozen):
 
     kind: Literal["scenario"] = "scenario"
     name: Identifier
-    title: str = Field(min_length=1, max_length=300)
-    question: str = Field(min_length=1, description="The planning question it answers.")
-    description: str = ""
+    title: Name = Field(min_length=1, max_length=300)
+    question: Prose = Field(min_length=1, description="The planning question it answers.")
+    description: Prose = ""
     topology: str | None = Field(None, description="Topology file it was written for.")
     base_year: int = Field(ge=2000, le=2100)
     horizon_years: int = Field(0, ge=0, le=30, description="Years after the base year.")
@@ -167,7 +195,7 @@ class Scenario(Frozen):
     profiles_estimate: bool = True
     services: tuple[Service, ...] = Field(min_length=1)
     drivers: DriverTotals
-    growth_per_year: dict[Identifier, float] = Field(
+    growth_per_year: dict[Identifier, GrowthRate] = Field(
         default_factory=dict, description="Per-service growth overrides."
     )
     failure_policy: tuple[FailurePolicy, ...] = ("n-1",)
@@ -175,7 +203,7 @@ class Scenario(Frozen):
     overrides: tuple[Override, ...] = ()
     simulation: SimulationSettings = SimulationSettings()
     discount_rate: float = Field(0.05, ge=0, le=1)
-    budget_cny_per_year: float | None = Field(None, gt=0)
+    budget_cny_per_year: float | None = Field(None, gt=0, le=MAX_PRICE_CNY)
     seed: int = Field(20201101, ge=0, le=2**63 - 1)
 
     def service(self, service_id: str) -> Service:

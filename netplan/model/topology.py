@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError
+
+from netplan.io.text import describe_character, first_hidden_character
 
 PLANES: tuple[str, ...] = ("extranet", "intranet")
 NODE_KINDS: tuple[str, ...] = (
@@ -23,15 +33,59 @@ NODE_KINDS: tuple[str, ...] = (
 )
 REGIONS: tuple[str, ...] = ("中心城区", "主城新区", "渝东北", "渝东南")
 
+# Ranges of the numbers (docs/scenarios.md, "Ranges"): wide enough for any real network,
+# narrow enough that sums and products over a whole network stay finite.
+MAX_POPULATION = 2_000_000_000
+"""Most residents of one site (more than any country)."""
+MAX_DRIVER_UNITS = 100_000_000
+"""Most staff, cameras or video rooms of one site."""
+MAX_MODULE_GBPS = 1e5
+"""Largest module of a tier, Gbit/s (100 Tbit/s)."""
+MAX_LINK_GBPS = 1e7
+"""Largest capacity of one link, Gbit/s (64 modules of the largest tier fit)."""
+MAX_WEIGHT = 1e8
+"""Largest routing weight (IS-IS wide metrics reach 16,777,215)."""
+MAX_WEIGHT_SPREAD = 1e6
+"""Largest ratio of two link weights of one plane: shortest paths compare path sums to
+a relative tolerance of 1e-9, so a weight far below the others reads as zero."""
+MAX_PRICE_CNY = 1e12
+"""Largest price of anything, CNY."""
+MAX_RACKS = 1_000_000
+"""Most racks in one data centre."""
+
 Plane = Literal["extranet", "intranet"]
 NodeKind = Literal[
     "district", "core", "aggregation", "data_centre", "internet_exit", "national_uplink"
 ]
+
+
+def _refuse_hidden(value: object, allow: str = "") -> object:
+    """Refuse control and bidi characters: they can make one name show as another."""
+    if isinstance(value, str):
+        found = first_hidden_character(value, allow=allow)
+        if found is not None:
+            raise PydanticCustomError(
+                "hidden_character", "contains {character}, which can disguise text",
+                {"character": describe_character(found)},
+            )
+    return value
+
+
+def _refuse_hidden_in_prose(value: object) -> object:
+    return _refuse_hidden(value, allow="\t\n\r")
+
+
+# The checks run before the pattern, so an id with such a character is told why.
 Identifier = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"),
+    BeforeValidator(_refuse_hidden),
     Field(description="Identifier: letters, digits, '_', '.', '-'; at most 64 characters."),
 ]
+Name = Annotated[str, AfterValidator(_refuse_hidden)]
+"""A name or title shown to people: no control or bidi characters (U+202E …)."""
+Prose = Annotated[str, AfterValidator(_refuse_hidden_in_prose)]
+"""Free text shown to people: line breaks and tabs allowed, other controls and bidi not."""
 
 
 class Frozen(BaseModel):
@@ -50,11 +104,21 @@ class Tier(Frozen):
     """
 
     name: Identifier
-    capacity_gbps: float = Field(gt=0, description="Capacity of one module, Gbit/s.")
-    capex_cny: float = Field(ge=0, description="Purchase and installation cost per module, CNY.")
-    opex_cny_per_year: float = Field(ge=0, description="Yearly rental/maintenance per module, CNY.")
-    capex_cny_per_km: float = Field(0.0, ge=0, description="Extra purchase cost per module-km.")
-    opex_cny_per_km_year: float = Field(0.0, ge=0, description="Extra yearly cost per module-km.")
+    capacity_gbps: float = Field(
+        gt=0, le=MAX_MODULE_GBPS, description="Capacity of one module, Gbit/s."
+    )
+    capex_cny: float = Field(
+        ge=0, le=MAX_PRICE_CNY, description="Purchase and installation cost per module, CNY."
+    )
+    opex_cny_per_year: float = Field(
+        ge=0, le=MAX_PRICE_CNY, description="Yearly rental/maintenance per module, CNY."
+    )
+    capex_cny_per_km: float = Field(
+        0.0, ge=0, le=MAX_PRICE_CNY, description="Extra purchase cost per module-km."
+    )
+    opex_cny_per_km_year: float = Field(
+        0.0, ge=0, le=MAX_PRICE_CNY, description="Extra yearly cost per module-km."
+    )
     max_modules: int = Field(4, ge=1, le=64, description="Most parallel modules on one link.")
     estimate: bool = Field(True, description="True when the prices are estimates.")
     source: str = ""
@@ -64,8 +128,8 @@ class Node(Frozen):
     """A site: a district/county government node, a core, a data centre or an exit."""
 
     id: Identifier
-    name: str = Field(min_length=1, max_length=200)
-    name_zh: str = Field("", max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
+    name_zh: Name = Field("", max_length=200)
     kind: NodeKind
     region: Literal["中心城区", "主城新区", "渝东北", "渝东南"] | None = None
     lat: float = Field(ge=-90, le=90, description="Latitude, degrees north.")
@@ -74,10 +138,18 @@ class Node(Frozen):
         ("extranet", "intranet"), min_length=1, description="Planes the node takes part in."
     )
     adcode: str | None = None
-    population: int | None = Field(None, ge=0, description="Resident population (persons).")
-    staff: int | None = Field(None, ge=0, description="Government staff online at busy hour.")
-    cameras: int | None = Field(None, ge=0, description="Video-surveillance cameras.")
-    video_rooms: int | None = Field(None, ge=0, description="Video-conference rooms.")
+    population: int | None = Field(
+        None, ge=0, le=MAX_POPULATION, description="Resident population (persons)."
+    )
+    staff: int | None = Field(
+        None, ge=0, le=MAX_DRIVER_UNITS, description="Government staff online at busy hour."
+    )
+    cameras: int | None = Field(
+        None, ge=0, le=MAX_DRIVER_UNITS, description="Video-surveillance cameras."
+    )
+    video_rooms: int | None = Field(
+        None, ge=0, le=MAX_DRIVER_UNITS, description="Video-conference rooms."
+    )
     estimate_fields: tuple[str, ...] = Field((), description="Fields whose values are estimates.")
     source: str = ""
 
@@ -90,9 +162,13 @@ class Link(Frozen):
     b: Identifier
     plane: Plane
     tier: Identifier | None = Field(None, description="Tier name from the catalogue.")
-    modules: int = Field(1, ge=0, le=64, description="Modules of the tier installed.")
+    modules: int = Field(
+        1, ge=0, le=64,
+        description="Modules of the tier installed; 0 only on a candidate link (not built yet).",
+    )
     capacity_gbps: float | None = Field(
-        None, gt=0, description="Installed capacity; derived from tier × modules when absent."
+        None, gt=0, le=MAX_LINK_GBPS,
+        description="Installed capacity; derived from tier × modules when absent.",
     )
     length_km: float | None = Field(
         None, gt=0, le=5000, description="Route length; haversine × route factor when absent."
@@ -100,11 +176,17 @@ class Link(Frozen):
     latency_ms: float | None = Field(
         None, gt=0, le=1000, description="One-way latency; length × fibre delay when absent."
     )
-    weight: float | None = Field(None, gt=0, description="Routing metric; latency when absent.")
+    weight: float | None = Field(
+        None, gt=0, le=MAX_WEIGHT, description="Routing metric; latency when absent."
+    )
     srlg: tuple[Identifier, ...] = Field((), description="Shared-risk groups (ducts, carriers).")
     candidate: bool = Field(False, description="Not built yet: the optimizer may build it.")
-    build_capex_cny: float = Field(0.0, ge=0, description="Fixed charge to build a candidate.")
-    capacity_max_gbps: float | None = Field(None, gt=0, description="Most capacity it can take.")
+    build_capex_cny: float = Field(
+        0.0, ge=0, le=MAX_PRICE_CNY, description="Fixed charge to build a candidate."
+    )
+    capacity_max_gbps: float | None = Field(
+        None, gt=0, le=MAX_LINK_GBPS, description="Most capacity it can take."
+    )
 
 
 class DataCentre(Frozen):
@@ -112,15 +194,15 @@ class DataCentre(Frozen):
 
     id: Identifier
     node: Identifier
-    name: str = Field(min_length=1, max_length=200)
-    name_zh: str = Field("", max_length=200)
+    name: Name = Field(min_length=1, max_length=200)
+    name_zh: Name = Field("", max_length=200)
     role: Literal["primary", "disaster_recovery"] = "primary"
     racks: int = Field(ge=0, description="Racks installed today.")
-    racks_max: int = Field(gt=0, description="Racks the building can hold.")
+    racks_max: int = Field(gt=0, le=MAX_RACKS, description="Racks the building can hold.")
     kw_per_rack: float = Field(gt=0, le=100)
     servers_per_rack: float = Field(gt=0, le=200)
-    rack_capex_cny: float = Field(ge=0)
-    rack_opex_cny_per_year: float = Field(ge=0)
+    rack_capex_cny: float = Field(ge=0, le=MAX_PRICE_CNY)
+    rack_opex_cny_per_year: float = Field(ge=0, le=MAX_PRICE_CNY)
     target_utilisation: float = Field(0.6, gt=0, le=1, description="Server utilisation target.")
     estimate: bool = True
     source: str = ""
@@ -135,31 +217,74 @@ class Topology(Frozen):
     """
 
     kind: Literal["topology"] = "topology"
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
+    name: Name = Field(min_length=1, max_length=200)
+    description: Prose = ""
     route_factor: float = Field(
         1.3, ge=1, le=5, description="Fibre route length over straight-line distance."
     )
-    fibre_latency_ms_per_km: float = Field(0.005, gt=0, le=1)
+    fibre_latency_ms_per_km: float = Field(
+        0.005, ge=0.003, le=1, description="One-way delay per km; light in vacuum takes 0.00334."
+    )
     tiers: tuple[Tier, ...] = Field(min_length=1)
     nodes: tuple[Node, ...] = Field(min_length=1)
     links: tuple[Link, ...] = Field(min_length=1)
     data_centres: tuple[DataCentre, ...] = ()
-    notes: tuple[str, ...] = Field((), description="What is sourced and what is estimated.")
+    notes: tuple[Prose, ...] = Field((), description="What is sourced and what is estimated.")
+
+    def _index(self, section: str, key: str) -> dict:
+        """``{item.<key>: item}`` over ``self.<section>``, built once per tuple of items.
+
+        Kept in ``__dict__`` beside the fields (as a cached property would be), so ``==``,
+        ``hash`` and dumps ignore it; it remembers which tuple it indexes, so a
+        ``model_copy`` that replaces the section gets a fresh index. The first item of a
+        duplicated id wins, as a scan would find it.
+        """
+        items = getattr(self, section)
+        slot = f"_index_{section}"
+        cached = self.__dict__.get(slot)
+        if cached is None or cached[0] is not items:
+            index: dict = {}
+            for item in items:
+                index.setdefault(getattr(item, key), item)
+            cached = (items, index)
+            self.__dict__[slot] = cached  # frozen fields untouched: this is a cache
+        return cached[1]
+
+    @property
+    def node_index(self) -> dict[str, Node]:
+        """Node id → node, built once (lookups in loops stay linear overall).
+
+        Examples
+        --------
+        >>> import netplan
+        >>> topo = netplan.load_topology(netplan.default_topology_path())
+        >>> topo.node_index["core-1"].kind
+        'core'
+        """
+        return self._index("nodes", "id")
+
+    @property
+    def link_index(self) -> dict[str, Link]:
+        """Link id → link, built once."""
+        return self._index("links", "id")
+
+    @property
+    def tier_index(self) -> dict[str, Tier]:
+        """Tier name → tier, built once."""
+        return self._index("tiers", "name")
+
+    @property
+    def data_centre_index(self) -> dict[str, DataCentre]:
+        """Data-centre id → data centre, built once."""
+        return self._index("data_centres", "id")
 
     def node(self, node_id: str) -> Node:
         """Return the node with id ``node_id`` (KeyError when absent)."""
-        for node in self.nodes:
-            if node.id == node_id:
-                return node
-        raise KeyError(node_id)
+        return self.node_index[node_id]
 
     def tier(self, name: str) -> Tier:
         """Return the tier called ``name`` (KeyError when absent)."""
-        for tier in self.tiers:
-            if tier.name == name:
-                return tier
-        raise KeyError(name)
+        return self.tier_index[name]
 
     def links_of(self, plane: str, *, built_only: bool = True) -> tuple[Link, ...]:
         """Links of ``plane``; candidates are left out unless ``built_only`` is false."""

@@ -18,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from netplan.io.atomic import write_text_atomic
+from netplan.io.tables import records_to_csv
 from netplan.model.topology import Topology
+from netplan.planning.costs import plan_costs
 
 __all__ = [
     "DEMAND_BASIS",
@@ -41,11 +43,18 @@ PLAN_COLUMNS = (
     "racks",
     "racks_added",
     "purchase",
+    "modules_bought",
+    "unit_price_cny",
+    "build_capex_cny",
     "capex_cny",
     "opex_cny",
+    "existing_opex_cny",
     "marginal_cost_cny",
     "reason",
 )
+"""The columns of a plan's rows (see :func:`netplan.planning.rows.plan_row`): ``modules`` is
+what is installed after the year's purchase, ``modules_bought`` what the year buys (racks
+for a data centre), and ``capex_cny == modules_bought * unit_price_cny + build_capex_cny``."""
 ROUTE_COLUMNS = (
     "plane",
     "year",
@@ -127,14 +136,18 @@ class Plan:
     Attributes
     ----------
     rows : tuple of dict
-        Per link and year, and per data centre and year (``item`` says which), with tier,
-        modules, capacity, racks, capex and opex in CNY (undiscounted, in the year paid),
-        and for purchases the reason and marginal cost.
+        Per link and year, and per data centre and year (``item`` says which), with the
+        columns of :data:`PLAN_COLUMNS`: tier, modules installed, capacity, racks, what is
+        bought and at what unit price, capex, opex and the opex of what was installed
+        before the plan in CNY (undiscounted, in the year paid), and for purchases the
+        reason and marginal cost.
     status : str
         ``optimal`` (fixed mode is solved exactly), ``infeasible`` (see ``infeasibilities``),
         or the solver's status in optimized mode.
     objective_cny, bound_cny, gap : float
-        Discounted total cost, the proven lower bound and the relative gap.
+        The optimizer's objective (the discounted run cost of the whole network over the
+        horizon, what is already installed included: not what the plan costs to buy; see
+        :meth:`costs`), the proven lower bound and the relative gap.
     infeasibilities : tuple of dict
         What cannot be satisfied and by how much.
     check : dict
@@ -222,34 +235,42 @@ class Plan:
         return sized_topology(topology, self.rows, self.years[-1] if year is None else year)
 
     def costs(self) -> dict:
-        """Totals per year, district, plane and item (undiscounted CNY) and the discounted total."""
-        per_year: dict[int, dict[str, float]] = {}
-        per_district: dict[str, float] = {}
-        per_plane: dict[str, float] = {}
-        per_item: dict[str, float] = {}
-        for r in self.rows:
-            spend = r["capex_cny"] + r["opex_cny"]
-            year = per_year.setdefault(r["year"], {"capex_cny": 0.0, "opex_cny": 0.0})
-            year["capex_cny"] += r["capex_cny"]
-            year["opex_cny"] += r["opex_cny"]
-            per_district[r["district"]] = per_district.get(r["district"], 0.0) + spend
-            per_plane[r["plane"]] = per_plane.get(r["plane"], 0.0) + spend
-            per_item[r["item"]] = per_item.get(r["item"], 0.0) + spend
-        return {
-            "per_year": {str(y): v for y, v in sorted(per_year.items())},
-            "per_district": dict(sorted(per_district.items(), key=lambda kv: -kv[1])),
-            "per_plane": per_plane,
-            "per_item": per_item,
-            "capex_total_cny": sum(v["capex_cny"] for v in per_year.values()),
-            "opex_total_cny": sum(v["opex_cny"] for v in per_year.values()),
-            "discounted_total_cny": self.objective_cny,
-            "discount_rate": self.discount_rate,
-            "estimate": True,
-            "note": "Prices are the tier catalogue's estimates; totals are estimates.",
-        }
+        """The plan's one costs object: what is bought apart from what already runs (CNY).
+
+        ``purchases`` holds the capex of what the plan buys and the opex it adds per year
+        (the plan's installation's opex less the network's as it stands; replacements and
+        candidate links included as :func:`netplan.planning.costs.plan_costs` defines), with
+        their discounted total; ``existing_network`` the running cost of the network as it
+        stands; ``plan_discounted_total_cny`` their sum, which equals :attr:`objective_cny`
+        up to rounding for both planners. Every figure is labelled (``labels``), in CNY and
+        an estimate.
+
+        Returns
+        -------
+        dict
+            See :func:`netplan.planning.costs.plan_costs`.
+
+        Examples
+        --------
+        >>> import netplan
+        >>> topo = netplan.load_topology(netplan.default_topology_path())
+        >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+        >>> plan = netplan.optimize(topo, s, check=False)
+        >>> c = plan.costs()
+        >>> c["purchases"]["capex_total_cny"] == sum(r["capex_cny"] for r in plan.purchases())
+        True
+        >>> abs(c["plan_discounted_total_cny"] - plan.objective_cny) < 1e-6 * plan.objective_cny
+        True
+        """
+        return plan_costs(self.rows, self.years, self.discount_rate)
 
     def summary(self) -> dict:
-        """Status, gap, bound and the cost summary (JSON-ready)."""
+        """Status, gap, bound and the costs object (JSON-ready).
+
+        ``objective_cny`` is the optimizer's objective (the discounted run cost of the whole
+        network over the horizon, what is installed already included); what the plan
+        costs to buy is ``costs.purchases``.
+        """
         return {
             "topology": self.topology,
             "scenario": self.scenario,
@@ -316,8 +337,8 @@ class RoutedPlan(Plan):
         )
 
     def routes_csv(self) -> str:
-        """``routes.csv``: the no-failure path flows of every plane and year."""
-        return _csv_table(self.routes, ROUTE_COLUMNS, ".6g")
+        """``routes.csv``: the no-failure path flows of every plane and year (6 digits)."""
+        return records_to_csv(self.routes, ROUTE_COLUMNS, digits=6)
 
     def save(self, directory: str | os.PathLike) -> list[Path]:
         """Write ``plan.json``, ``plan.csv``, ``costs.json`` and ``routes.csv``."""

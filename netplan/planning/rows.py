@@ -3,7 +3,8 @@
 Both planners build their rows and explanations here, so a plan reads the same whichever
 planner made it: a row has the columns of :data:`netplan.planning.plan.PLAN_COLUMNS` in
 that order, and an infeasibility item names what (``item``, ``id``, ``year``), why
-(``reason``) and by how much (``shortfall``).
+(``reason``) and by how much (``shortfall``). A purchase that changes a link's tier says in
+its reason which modules it retires (:class:`TierLedger`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from netplan.model.scenario import Scenario
 from netplan.model.topology import Link, Topology
 
 __all__ = [
+    "TierLedger",
     "budget_items",
     "demand_id",
     "district_of",
@@ -23,6 +25,7 @@ __all__ = [
     "need_phrase",
     "plan_row",
     "rack_rows",
+    "with_replacement",
 ]
 
 
@@ -40,8 +43,9 @@ def district_of(topology: Topology, link: Link) -> str:
     str
         The district node's id, or ``"municipal"``.
     """
+    nodes = topology.node_index  # built once per topology: planners call this per link
     for end in (link.a, link.b):
-        node = topology.node(end)
+        node = nodes[end]
         if node.kind == "district":
             return node.id
     return "municipal"
@@ -60,8 +64,12 @@ def plan_row(
     racks: int,
     racks_added: int,
     purchase: bool,
+    modules_bought: int,
+    unit_price_cny: float,
+    build_capex_cny: float,
     capex_cny: float,
     opex_cny: float,
+    existing_opex_cny: float,
     marginal_cost_cny: float,
     reason: str,
 ) -> dict:
@@ -77,12 +85,26 @@ def plan_row(
     tier : str
         ``""`` when nothing is installed (and for data centres).
     modules : int
+        Modules installed after the year's purchase.
     capacity_gbps : float
     racks, racks_added : int
     purchase : bool
         Whether the row buys something.
+    modules_bought : int
+        What the year buys: new modules of ``tier`` (all of them when the tier changes),
+        or for a data centre the racks added; 0 without a purchase.
+    unit_price_cny : float
+        Capex of one module of ``tier`` on this link (its per-km part included), or of one
+        rack; 0 with nothing installed.
+    build_capex_cny : float
+        Fixed charge for building a candidate link, in the year it is built (else 0).
+        ``capex_cny == modules_bought * unit_price_cny + build_capex_cny``.
     capex_cny, opex_cny : float
-        Undiscounted CNY of ``year``.
+        Undiscounted CNY of ``year``: what is bought, and the running cost of what is
+        installed after the purchase.
+    existing_opex_cny : float
+        Undiscounted running cost in ``year`` of what was installed before the plan (the
+        network as it stands); ``opex_cny - existing_opex_cny`` is the opex the plan adds.
     marginal_cost_cny : float
         Discounted cost the purchase's constraint forces (0 without a purchase).
     reason : str
@@ -104,8 +126,12 @@ def plan_row(
         "racks": racks,
         "racks_added": racks_added,
         "purchase": purchase,
+        "modules_bought": modules_bought,
+        "unit_price_cny": unit_price_cny,
+        "build_capex_cny": build_capex_cny,
         "capex_cny": capex_cny,
         "opex_cny": opex_cny,
+        "existing_opex_cny": existing_opex_cny,
         "marginal_cost_cny": marginal_cost_cny,
         "reason": reason,
     }
@@ -119,7 +145,8 @@ def link_row(link_id: str, **columns) -> dict:
     link_id : str
     **columns
         ``plane``, ``district``, ``year``, ``tier``, ``modules``, ``capacity_gbps``,
-        ``purchase``, ``capex_cny``, ``opex_cny`` and optionally ``marginal_cost_cny`` and
+        ``purchase``, ``modules_bought``, ``unit_price_cny``, ``capex_cny``, ``opex_cny``,
+        ``existing_opex_cny`` and optionally ``build_capex_cny``, ``marginal_cost_cny`` and
         ``reason``, as in :func:`plan_row`.
 
     Returns
@@ -128,17 +155,118 @@ def link_row(link_id: str, **columns) -> dict:
 
     Examples
     --------
+    A second 10G module (100 CNY each) bought on a link that had one (10 CNY a year each):
+
     >>> row = link_row("ab", plane="extranet", district="municipal", year=2026, tier="10G",
-    ...                modules=1, capacity_gbps=10.0, purchase=False, capex_cny=0.0,
-    ...                opex_cny=10.0)
-    >>> row["item"], row["racks"], row["reason"]
-    ('link', 0, '')
+    ...                modules=2, capacity_gbps=20.0, purchase=True, modules_bought=1,
+    ...                unit_price_cny=100.0, capex_cny=100.0, opex_cny=20.0,
+    ...                existing_opex_cny=10.0)
+    >>> row["item"], row["racks"], row["build_capex_cny"], row["reason"]
+    ('link', 0, 0.0, '')
     >>> from netplan.planning.plan import PLAN_COLUMNS
     >>> tuple(row) == PLAN_COLUMNS
     True
     """
-    fields = {"racks": 0, "racks_added": 0, "marginal_cost_cny": 0.0, "reason": ""} | columns
+    fields = {
+        "racks": 0,
+        "racks_added": 0,
+        "build_capex_cny": 0.0,
+        "marginal_cost_cny": 0.0,
+        "reason": "",
+    } | columns
     return plan_row("link", link_id, **fields)
+
+
+def _lots_phrase(tier: str, lots: list[tuple[int | None, int]]) -> str:
+    """``the 2.5G module bought in 2026``, ``the 3 × 1G modules (1 installed before …)``."""
+
+    def when(year: int | None) -> str:
+        return "installed before the plan" if year is None else f"bought in {year}"
+
+    count = sum(n for _, n in lots)
+    head = f"the {tier} module" if count == 1 else f"the {count} × {tier} modules"
+    if len(lots) == 1:
+        return f"{head} {when(lots[0][0])}"
+    return f"{head} ({', '.join(f'{n} {when(y)}' for y, n in lots)})"
+
+
+class TierLedger:
+    """What one link holds of its current tier, lot by lot, and what each replacement retires.
+
+    Walk a link's years in order with :meth:`step`; on the year the link changes tier it
+    returns the words a purchase's reason adds: which modules are retired (those installed
+    before the plan, those the plan bought and when) and, when the plan replaces modules it
+    bought, by how much that is cheaper over the horizon.
+
+    Parameters
+    ----------
+    tier : str
+        The tier installed before the plan (``""``: nothing).
+    modules : int
+        Its module count.
+
+    Examples
+    --------
+    >>> ledger = TierLedger("1G", 1)
+    >>> ledger.step(2026, "2.5G", 1, saving_cny=0.0)
+    'replaces the 1G module installed before the plan with 1 × 2.5G'
+    >>> ledger.step(2027, "2.5G", 0, saving_cny=0.0)
+    ''
+    >>> print(ledger.step(2031, "1G", 3, saving_cny=56509.4))
+    replaces the 2.5G module bought in 2026 with 3 × 1G: cheaper over the horizon by 56,509 CNY (discounted, the new modules' capex included) than the cheapest way for this link to keep every module it buys
+    """
+
+    def __init__(self, tier: str, modules: int) -> None:
+        self.tier = tier
+        self.lots: list[tuple[int | None, int]] = [(None, modules)] if tier and modules else []
+
+    def step(self, year: int, tier: str, modules_bought: int, *, saving_cny: float | None) -> str:
+        """Record one year of the link; the replacement phrase if it changes tier, else ``""``.
+
+        Parameters
+        ----------
+        year : int
+        tier : str
+            The tier installed after the year's purchase.
+        modules_bought : int
+            Modules bought that year.
+        saving_cny : float or None
+            How much cheaper (discounted) the plan is than the cheapest one that keeps every
+            module it buys; ``None`` when that is not known.
+
+        Returns
+        -------
+        str
+        """
+        phrase = ""
+        if tier != self.tier and self.lots:
+            phrase = f"replaces {_lots_phrase(self.tier, self.lots)} with {modules_bought} × {tier}"
+            if any(y is not None for y, _ in self.lots) and saving_cny is not None:
+                phrase += (
+                    f": cheaper over the horizon by {saving_cny:,.0f} CNY (discounted, the new "
+                    "modules' capex included) than the cheapest way for this link to keep "
+                    "every module it buys"
+                )
+        if tier != self.tier:
+            self.tier, self.lots = tier, []
+        if modules_bought:
+            self.lots.append((year, modules_bought))
+        return phrase
+
+
+def with_replacement(reason: str, phrase: str) -> str:
+    """A purchase's reason with its replacement phrase (if any) appended.
+
+    Examples
+    --------
+    >>> with_replacement("needs 3 Gbit/s", "replaces the 1G module installed before the plan")
+    'needs 3 Gbit/s; replaces the 1G module installed before the plan'
+    >>> with_replacement("needs 3 Gbit/s", "")
+    'needs 3 Gbit/s'
+    """
+    if not phrase:
+        return reason
+    return f"{reason}; {phrase}" if reason else phrase
 
 
 def infeasibility(
@@ -325,8 +453,12 @@ def rack_rows(
                     racks=installed,
                     racks_added=added,
                     purchase=added > 0,
+                    modules_bought=added,
+                    unit_price_cny=float(dc.rack_capex_cny),
+                    build_capex_cny=0.0,
                     capex_cny=float(capex),
                     opex_cny=float(opex),
+                    existing_opex_cny=float(dc.racks * dc.rack_opex_cny_per_year),
                     marginal_cost_cny=float(capex * discount_factor[yi]) if added else 0.0,
                     reason=reason,
                 )

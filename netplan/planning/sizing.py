@@ -14,6 +14,14 @@ and the discounted total cost, Σ_y (capex_y + opex_y) / (1 + r)^y with the firs
 year undiscounted, is least. A dynamic programme over years whose state is (tier, modules)
 finds the exact optimum, vectorised over links. The module states, what they cost and the
 discount factors are defined here once, for the routed planner too.
+
+What a plan buys stays: a link leaves a tier whose modules the plan bought (retiring them)
+only when that is cheaper over the horizon, the new modules' capex included, than the
+cheapest sequence that keeps every module it buys. Each link is therefore also sized with
+that rule as a constraint whenever its unconstrained optimum replaces bought modules; the
+replacement is kept only if it saves more than rounding, and the saving is reported
+(:attr:`SizingResult.replacement_saving_cny`). Modules installed before the plan may be
+replaced freely: they are not bought, and replacing them is priced like any tier change.
 """
 
 from __future__ import annotations
@@ -32,11 +40,15 @@ __all__ = [
     "TierCatalogue",
     "discount_factors",
     "module_table",
+    "replaces_bought",
     "size_tiers",
     "state_costs",
 ]
 
 _CHUNK_ELEMENTS = 4_000_000  # links × states² per DP step, bounds the memory of one step
+# A replacement of bought modules must save more than this share of the link's cost: below
+# it the two sequences cost the same up to floating-point rounding, and what is bought stays.
+_TIE_RTOL = 1e-9
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +129,15 @@ class SizingResult:
     the years in which modules are bought; ``shortfall_gbps`` is the requirement above the
     largest possible capacity (zero when the catalogue suffices). Money is undiscounted
     except ``discounted_cost_cny`` (per link) and ``total_discounted_cost_cny``.
+
+    ``modules_bought`` is the number of new modules bought in the year (all of them on a
+    tier change, the added ones otherwise) and ``unit_capex_cny`` the capex of one module of
+    the year's tier on that link (per-km part included; 0 with nothing installed), so that
+    ``capex_cny == modules_bought * unit_capex_cny`` exactly. ``replaces`` marks the years
+    in which the link leaves the tier it had (its modules are retired).
+    ``replacement_saving_cny`` is, per link, how much cheaper (discounted) the sequence is
+    than the cheapest one that keeps every module it buys; it is 0 unless the sequence
+    replaces modules bought within the plan.
     """
 
     tier: np.ndarray
@@ -129,6 +150,10 @@ class SizingResult:
     discount_factor: np.ndarray
     discounted_cost_cny: np.ndarray
     tier_names: tuple[str, ...]
+    modules_bought: np.ndarray
+    unit_capex_cny: np.ndarray
+    replaces: np.ndarray
+    replacement_saving_cny: np.ndarray
 
     @property
     def total_discounted_cost_cny(self) -> float:
@@ -271,6 +296,7 @@ def size_tiers(
     length_km=None,
     initial_tier=None,
     initial_modules=None,
+    keep_bought: bool = False,
 ) -> SizingResult:
     """Choose per link and year a tier and module count, exactly, at least discounted cost.
 
@@ -286,10 +312,16 @@ def size_tiers(
     initial_tier, initial_modules : (L,) int, optional
         What is installed before the first year (``-1`` / ``0``: nothing). It is already
         paid for, costs opex while kept, and capacity never drops below it.
+    keep_bought : bool
+        Never replace a module bought within the plan, even where that would pay (the
+        cheapest sequence that keeps what it buys). By default a replacement is made when
+        it is cheaper over the horizon.
 
     Returns
     -------
     SizingResult
+        Modules bought within the plan are replaced only when that is cheaper over the
+        horizon (see the module's docstring); ``replacement_saving_cny`` says by how much.
 
     Examples
     --------
@@ -300,6 +332,15 @@ def size_tiers(
     >>> r = size_tiers([[3, 8, 15]], cat, discount_rate=0.0)
     >>> r.tier.tolist(), r.modules.tolist(), r.capex_cny.tolist()
     ([[1, 1, 1]], [[1, 1, 2]], [[100.0, 0.0, 100.0]])
+
+    1 then 3 Gbit/s; 1G modules cost 2 and 10 a year, 10G 25 and 12 a year (at most two
+    1G). A 1G module then a 10G one costs 12 + 37 = 49, exactly as much as 10G from the
+    start (37 + 12): the plan keeps what it buys and no module is replaced.
+
+    >>> cat = TierCatalogue(["1G", "10G"], [1, 10], [2, 25], [10, 12], max_modules=[2, 1])
+    >>> r = size_tiers([[1, 3]], cat, discount_rate=0.0)
+    >>> r.tier.tolist(), r.discounted_cost_cny.tolist(), r.replacement_saving_cny.tolist()
+    ([[1, 1]], [49.0], [0.0])
     """
     req = np.asarray(required_gbps, dtype=float)
     if req.ndim == 1:
@@ -319,7 +360,6 @@ def size_tiers(
         raise ValidationError([Problem("", "length_km", f"must be {L} finite values >= 0")])
 
     s_tier, s_n, s_cap = module_table(catalogue)
-    S = s_tier.size
     init = _initial_states(L, catalogue, s_tier, s_n, initial_tier, initial_modules)
 
     max_cap = catalogue.max_capacity_gbps
@@ -340,12 +380,62 @@ def size_tiers(
 
     # Per link and state: opex of the state, and capex of buying its modules from scratch.
     unit_capex, capex_state, opex_state = state_costs(catalogue, s_tier, s_n, length)  # (L, S)
-    same_tier = (s_tier[:, None] == s_tier[None, :]) & (s_tier[:, None] >= 0)
-    grow = s_cap[None, :] >= s_cap[:, None] - 1e-9  # never shrink: (prev, new)
-    grow &= ~same_tier | (s_n[None, :] >= s_n[:, None])
-    grow &= (s_tier[None, :] >= 0) | (s_tier[:, None] < 0)  # 'nothing' only after nothing
-
     df = discount_factors(discount_rate, Y)
+    table = _StateTable(s_tier, s_n, s_cap)
+    costs = (capex_state, opex_state, unit_capex)
+    holds = _holds_bought(table, init)
+    saving = np.zeros(L)
+    if keep_bought:
+        path, _ = _cheapest_paths(table, need, init, df, costs, holds)
+        return _result(table, path, init, df, costs, shortfall, saving, catalogue.name)
+    path, cost = _cheapest_paths(table, need, init, df, costs)
+    churn = np.flatnonzero(_replaces_bought(table, path, init))
+    if churn.size:
+        # What is bought stays unless replacing it is cheaper over the horizon.
+        kept, kept_cost = _cheapest_paths(
+            table, need[churn], init[churn], df, tuple(c[churn] for c in costs), holds[churn]
+        )
+        pays = kept_cost > cost[churn] + _TIE_RTOL * np.maximum(1.0, np.abs(cost[churn]))
+        path[churn[~pays]] = kept[~pays]
+        saving[churn[pays]] = kept_cost[pays] - cost[churn[pays]]
+    return _result(table, path, init, df, costs, shortfall, saving, catalogue.name)
+
+
+@dataclass(frozen=True, eq=False)
+class _StateTable:
+    """The module states of :func:`module_table` and which moves between them are allowed."""
+
+    tier: np.ndarray
+    modules: np.ndarray
+    capacity_gbps: np.ndarray
+
+    @property
+    def same_tier(self) -> np.ndarray:
+        """(prev, new): both states hold modules of one tier."""
+        return (self.tier[:, None] == self.tier[None, :]) & (self.tier[:, None] >= 0)
+
+    @property
+    def grow(self) -> np.ndarray:
+        """(prev, new): capacity never shrinks, modules are never removed from a tier."""
+        t, n, cap = self.tier, self.modules, self.capacity_gbps
+        ok = cap[None, :] >= cap[:, None] - 1e-9
+        ok &= ~self.same_tier | (n[None, :] >= n[:, None])
+        ok &= (t[None, :] >= 0) | (t[:, None] < 0)  # 'nothing' only after nothing
+        return ok
+
+
+def _cheapest_paths(table: _StateTable, need, init, df, costs, holds=None):
+    """The least discounted cost state sequence of every link, and its cost.
+
+    ``holds`` (links, states), when given, marks the states holding modules bought within
+    the plan; from those a link may not change tier.
+    """
+    capex_state, opex_state, unit_capex = costs
+    s_tier, s_cap = table.tier, table.capacity_gbps
+    L, Y = need.shape
+    S = s_tier.size
+    same_tier, grow = table.same_tier, table.grow
+    other_tier = s_tier[:, None] != s_tier[None, :]  # (prev, new)
     V = np.full((L, S), np.inf)
     V[np.arange(L), init] = 0.0
     back = np.zeros((Y, L, S), dtype=np.int32)
@@ -355,10 +445,15 @@ def size_tiers(
         V_new = np.empty_like(V)
         for lo in range(0, L, chunk):
             hi = min(L, lo + chunk)
-            capex = _transition_capex(lo, hi, capex_state, unit_capex, s_tier, s_n, same_tier)
+            capex = _transition_capex(
+                lo, hi, capex_state, unit_capex, s_tier, table.modules, same_tier
+            )
             step = capex + opex_state[lo:hi, None, :]
             cand = V[lo:hi, :, None] + df[y] * step
-            cand = np.where(grow[None, :, :] & feas[lo:hi, None, :], cand, np.inf)
+            ok = grow[None, :, :] & feas[lo:hi, None, :]
+            if holds is not None:
+                ok = ok & ~(holds[lo:hi, :, None] & other_tier[None, :, :])
+            cand = np.where(ok, cand, np.inf)
             arg = np.argmin(cand, axis=1)
             back[y, lo:hi] = arg
             V_new[lo:hi] = np.take_along_axis(cand, arg[:, None, :], axis=1)[:, 0, :]
@@ -370,29 +465,91 @@ def size_tiers(
     path[:, Y - 1] = np.argmin(V, axis=1)
     for y in range(Y - 1, 0, -1):
         path[:, y - 1] = back[y, np.arange(L), path[:, y]]
-    prev = np.concatenate([init[:, None], path[:, :-1]], axis=1)
+    return path, V.min(axis=1)
 
-    rows = np.arange(L)[:, None]
+
+def _holds_bought(table: _StateTable, init) -> np.ndarray:
+    """(links, states): the state holds modules bought within the plan.
+
+    A state holds bought modules when it is of another tier than what was installed before
+    the plan, or has more modules of that tier.
+    """
+    tier0, n0 = table.tier[init], table.modules[init]
+    held = table.tier[None, :] >= 0
+    other = table.tier[None, :] != tier0[:, None]
+    more = table.modules[None, :] > n0[:, None]
+    return held & (other | more)
+
+
+def _replaces_bought(table: _StateTable, path, init) -> np.ndarray:
+    """(links,): the sequence leaves, in some year, a tier holding modules it bought."""
+    t, n = table.tier, table.modules
+    return replaces_bought(t[path], n[path], t[init], n[init]).any(axis=1)
+
+
+def replaces_bought(tier, modules, initial_tier, initial_modules) -> np.ndarray:
+    """Per link and year: the link leaves a tier holding modules bought within the plan.
+
+    A link holds bought modules when its tier differs from what was installed before the
+    plan, or it has more modules of that tier; leaving such a tier retires them.
+
+    Parameters
+    ----------
+    tier, modules : (L, Y) int
+        Tier index (``-1``: nothing) and modules per link and year.
+    initial_tier, initial_modules : (L,) int
+        What was installed before the first year.
+
+    Returns
+    -------
+    (L, Y) bool
+
+    Examples
+    --------
+    1G bought, kept, then replaced by 10G; a 1G module installed before is replaced first:
+
+    >>> replaces_bought([[0, 0, 1], [1, 1, 1]], [[1, 1, 1], [1, 1, 2]], [-1, 0], [0, 1]).tolist()
+    [[False, False, True], [False, False, False]]
+    """
+    tier = np.asarray(tier, dtype=np.int64)
+    modules = np.asarray(modules, dtype=np.int64)
+    t0 = np.asarray(initial_tier, dtype=np.int64).reshape(-1, 1)
+    n0 = np.asarray(initial_modules, dtype=np.int64).reshape(-1, 1)
+    prev_t = np.concatenate([t0, tier[:, :-1]], axis=1)
+    prev_n = np.concatenate([n0, modules[:, :-1]], axis=1)
+    held = (prev_t >= 0) & ((prev_t != t0) | (prev_n > n0))
+    return held & (tier != prev_t)
+
+
+def _result(table: _StateTable, path, init, df, costs, shortfall, saving, names) -> SizingResult:
+    """The sizing result of chosen state sequences: what each year holds, buys and costs."""
+    capex_state, opex_state, unit_capex = costs
+    s_tier, s_n = table.tier, table.modules
+    prev = np.concatenate([init[:, None], path[:, :-1]], axis=1)
+    rows = np.arange(path.shape[0])[:, None]
     tier = s_tier[path]
     modules = s_n[path]
-    capacity = s_cap[path]
     opex = opex_state[rows, path]
     same = (s_tier[prev] == tier) & (tier >= 0)
     bought = np.where(same, modules - s_n[prev], modules)
-    capex = np.where(tier >= 0, bought * unit_capex[rows, np.maximum(tier, 0)], 0.0)
-    purchase = path != prev
+    unit = np.where(tier >= 0, unit_capex[rows, np.maximum(tier, 0)], 0.0)
+    capex = bought * unit
     discounted = ((capex + opex) * df[None, :]).sum(axis=1)
     return SizingResult(
         tier=tier,
         modules=modules,
-        capacity_gbps=capacity,
+        capacity_gbps=table.capacity_gbps[path],
         capex_cny=capex,
         opex_cny=opex,
-        purchase=purchase,
+        purchase=path != prev,
         shortfall_gbps=shortfall,
         discount_factor=df,
         discounted_cost_cny=discounted,
-        tier_names=catalogue.name,
+        tier_names=names,
+        modules_bought=bought,
+        unit_capex_cny=unit,
+        replaces=(s_tier[prev] >= 0) & (tier != s_tier[prev]),
+        replacement_saving_cny=saving,
     )
 
 

@@ -55,6 +55,52 @@ def _inputs_section(run: RunData, lang: str) -> Section:
     return Section(t("sec.inputs", lang), text, (), tables)
 
 
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _purchases_text(plan: dict, lang: str) -> list[str]:
+    """What to buy and what it costs, from the plan's costs object."""
+    costs = plan["costs"]
+    bought = costs["purchases"]
+    count = sum(1 for r in plan["rows"] if r["purchase"])
+    if not count:
+        return [t("txt.buy_nothing", lang)]
+    per_year = {y: v for y, v in bought["capex_per_year_cny"].items() if v}
+    years = ""
+    if len(per_year) > 1:
+        years = "（" if lang == "zh" else " ("
+        years += "; ".join(f"{y}: {_money(v)}" for y, v in per_year.items())
+        years += "）" if lang == "zh" else ")"
+    opex = bought["added_opex_per_year_cny"]
+    last = list(opex)[-1] if opex else ""
+    text = t("txt.buy", lang).format(
+        n=count, capex=_money(bought["capex_total_cny"]), years=years, last=last,
+        opex=_money(opex.get(last, 0.0) if opex else 0.0),
+        disc=_money(bought["discounted_total_cny"]))
+    run_cost = t("txt.run_cost", lang).format(
+        existing=_money(costs["existing_network"]["discounted_total_cny"]),
+        total=_money(costs["plan_discounted_total_cny"]))
+    return [text, run_cost]
+
+
+def _verdict_section(run: RunData, lang: str) -> Section:
+    """The answer first: the run's one verdict, its findings, and what to buy at what cost."""
+    from netplan.verdict import Verdict
+
+    verdict = Verdict.from_json(run.results["verdict"])
+    text = [t("txt.asked", lang) + run.inputs["question"]]
+    text.append(verdict.headline(lang) if verdict.meets_targets else verdict.tally(lang))
+    lines = verdict.lines(lang)
+    text += [f"• {line}" for line in lines[:20]]
+    if len(lines) > 20:
+        text.append(t("txt.more_findings", lang).format(n=len(lines) - 20))
+    plan = run.results.get("plan")
+    if plan:
+        text += _purchases_text(plan, lang)
+    return Section(t("sec.verdict", lang), text)
+
+
 def _district_population(topo: dict) -> dict[str, float]:
     """Population per district that has an outline on the map (others are not filled)."""
     from netplan.report.geo import feature_name, load_districts
@@ -100,7 +146,10 @@ def report_sections(run: RunData, lang: str = "zh") -> list[Section]:
     analysis = res["analysis"]
     worst = analysis["worst_case"]
     scenario = res["inputs"]["scenario_name"]
-    sections: list[Section] = [_inputs_section(run, lang)]
+    sections: list[Section] = []
+    if "verdict" in res:
+        sections.append(_verdict_section(run, lang))
+    sections.append(_inputs_section(run, lang))
 
     topo = res["topology"]
     population = _district_population(topo)
@@ -151,15 +200,15 @@ def report_sections(run: RunData, lang: str = "zh") -> list[Section]:
     plan = res.get("plan")
     if plan:
         check = plan.get("check") or {}
-        status = (f"{t('txt.plan_status', lang)}: {plan['status']}; "
-                  f"{plan['objective_cny']:,.0f} CNY (bound {plan['bound_cny']:,.0f}, "
-                  f"gap {plan['gap']:.2%}).")
-        text = [status]
+        text = _purchases_text(plan, lang)
+        if plan["routing"] == "optimized":
+            text.append(f"{t('txt.plan_status', lang)}: {plan['status']}; gap {plan['gap']:.2%}.")
         if check:
             verdict = t("txt.passed", lang) if check["passed"] else t("txt.failed", lang)
             text.append(f"{t('txt.check', lang)}: {verdict}.")
+        # Lost demand is in the verdict, one finding per district; the rest is listed here.
         text += [f"{i['item']} {i['id']} ({i['year']}): {i['reason']}"
-                 for i in plan["infeasibilities"][:20]]
+                 for i in plan["infeasibilities"] if i["item"] != "demand"][:20]
         bought = [r for r in plan["rows"] if r["purchase"]]
         columns = ("item", "id", "district", "year", "tier", "modules", "racks_added",
                    "capex_cny", "marginal_cost_cny", "reason")

@@ -17,80 +17,143 @@ from typing import Any
 
 from netplan.io.atomic import write_bytes_atomic
 from netplan.io.run_dir import RunData
+from netplan.io.tables import plain_decimal
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 BILL_COLUMNS = (
     ("year", "Year 年份"), ("district", "District 区县"), ("item", "Item 项目"),
     ("id", "Link / DC 链路/数据中心"), ("plane", "Plane 网络"), ("tier", "Tier 档位"),
-    ("quantity", "Quantity 数量"), ("unit", "Unit 单位"), ("unit_price_cny", "Unit price CNY 单价"),
-    ("capex_cny", "Capex CNY 建设投资"), ("opex_cny", "Opex CNY/yr 年运维"),
-    ("marginal_cost_cny", "Marginal cost CNY 边际成本"), ("reason", "Reason 原因"),
+    ("unit", "Unit 单位"), ("quantity", "Quantity to buy 采购数量"),
+    ("unit_price_cny", "Unit price CNY (estimate) 单价（估算）"),
+    ("capex_cny", "Capex CNY = quantity × unit price (estimate) 建设投资（估算）"),
+    ("installed_after", "Installed after purchase 购后在装数量"),
+    ("opex_after_cny", "Opex after purchase CNY/yr (estimate) 购后年运维（估算）"),
+    ("marginal_cost_cny", "Marginal cost CNY, discounted (estimate) 边际成本（折现，估算）"),
+    ("reason", "Reason 原因"),
 )
 RACK_COLUMNS = (
-    ("data_centre", "Data centre 数据中心"), ("year", "Year 年份"), ("racks", "Racks 机架"),
-    ("racks_added", "Added 新增"), ("capex_cny", "Capex CNY 建设投资"),
-    ("opex_cny", "Opex CNY/yr 年运维"), ("reason", "Reason 原因"),
+    ("data_centre", "Data centre 数据中心"), ("year", "Year 年份"),
+    ("racks_added", "Racks to buy 采购机架"),
+    ("unit_price_cny", "Unit price CNY (estimate) 单价（估算）"),
+    ("capex_cny", "Capex CNY = racks × unit price (estimate) 建设投资（估算）"),
+    ("racks", "Racks installed after 购后机架"),
+    ("opex_cny", "Opex after purchase CNY/yr (estimate) 购后年运维（估算）"),
+    ("reason", "Reason 原因"),
 )
+YEAR_COLUMNS = (
+    ("year", "Year 年份"), ("capex_cny", "Capex CNY (estimate) 建设投资（估算）"),
+    ("added_opex_cny", "Added opex CNY/yr (estimate) 新增年运维（估算）"),
+    ("existing_opex_cny", "Existing network opex CNY/yr (estimate) 现网年运维（估算）"),
+    ("total_cny", "Total of the year CNY (estimate) 当年合计（估算）"),
+)
+# Cells the workbook computes from the row's own cells (cached values written alongside).
+BILL_FORMULAS = {"capex_cny": "={quantity}*{unit_price_cny}"}
+RACK_FORMULAS = {"capex_cny": "={racks_added}*{unit_price_cny}"}
+YEAR_FORMULAS = {"total_cny": "={capex_cny}+{added_opex_cny}+{existing_opex_cny}"}
+BILL_SHEET = "Bill of quantities 采购清单"
+RACK_SHEET = "Racks 机架"
+YEAR_SHEET = "Cost per year 逐年费用"
+SUMMARY_SHEET = "Summary 摘要"
 
 
 def safe_cell(value: Any) -> Any:
     """A value safe to put in a spreadsheet cell: text never starts a formula.
 
+    Control and bidi characters (U+202E …) in text become visible escapes, so a name
+    cannot disguise itself or the cells beside it.
+
     Examples
     --------
     >>> safe_cell("=HYPERLINK(\\"http://x\\")"), safe_cell("-1+2"), safe_cell(3.5), safe_cell("ok")
     ('\\'=HYPERLINK("http://x")', "'-1+2", 3.5, 'ok')
+    >>> safe_cell("evil\\u202egpj.exe")
+    'evil\\\\u202egpj.exe'
     """
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if not isinstance(value, str):
+        return value
+    from netplan.io.text import document_safe
+
+    value = document_safe(value)
+    if value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
 def bill_of_quantities(run: RunData) -> list[dict]:
-    """One line per purchase: year, district, item, tier, quantity, unit price, capex, reason."""
-    topo = run.results["topology"]
-    tiers = {t["name"]: t for t in topo["tiers"]}
-    dcs = {d["id"]: d for d in topo["data_centres"]}
-    links = {lk["id"]: lk for lk in topo["links"]}
+    """One line per thing to buy: modules of a tier on a link, racks, or a candidate's build.
+
+    Every line says the quantity bought, the unit price (per module on that link, its per-km
+    part included; per rack; or the build charge) and ``capex_cny = quantity ×
+    unit_price_cny`` exactly, with what is installed after the purchase and its yearly opex.
+    A candidate link built in a year gives two lines: its build, then its modules.
+
+    Parameters
+    ----------
+    run : RunData
+
+    Returns
+    -------
+    list of dict
+        Sorted by year, district, item and id.
+    """
     lines = []
     for row in run.results["plan"]["rows"]:
         if not row["purchase"]:
             continue
+        base = {"year": row["year"], "district": row["district"], "item": row["item"],
+                "id": row["id"], "plane": row["plane"], "reason": row["reason"],
+                "marginal_cost_cny": row["marginal_cost_cny"]}
         if row["item"] == "data_centre":
-            quantity, unit, tier = row["racks_added"], "rack 机架", ""
-            unit_price = dcs[row["id"]]["rack_capex_cny"] if row["id"] in dcs else 0.0
-        else:
-            tier = row["tier"]
-            quantity, unit = row["modules"], f"{tier} module 模块"
-            info = tiers.get(tier, {})
-            length = (links.get(row["id"]) or {}).get("length_km") or 0.0
-            unit_price = info.get("capex_cny", 0.0) + info.get("capex_cny_per_km", 0.0) * length
-        lines.append({
-            "year": row["year"], "district": row["district"], "item": row["item"],
-            "id": row["id"], "plane": row["plane"], "tier": tier, "quantity": quantity,
-            "unit": unit, "unit_price_cny": float(unit_price), "capex_cny": row["capex_cny"],
-            "opex_cny": row["opex_cny"], "marginal_cost_cny": row["marginal_cost_cny"],
-            "reason": row["reason"],
-        })
+            lines.append(base | {"tier": "", "unit": "rack 机架",
+                                 "quantity": row["modules_bought"],
+                                 "unit_price_cny": row["unit_price_cny"],
+                                 "capex_cny": row["modules_bought"] * row["unit_price_cny"],
+                                 "installed_after": row["racks"],
+                                 "opex_after_cny": row["opex_cny"]})
+            continue
+        if row.get("build_capex_cny"):
+            lines.append(base | {"tier": "", "unit": "link build 链路建设", "quantity": 1,
+                                 "unit_price_cny": row["build_capex_cny"],
+                                 "capex_cny": row["build_capex_cny"], "installed_after": 1,
+                                 "opex_after_cny": 0.0, "marginal_cost_cny": 0.0})
+        if row["modules_bought"]:
+            lines.append(base | {"tier": row["tier"], "unit": f"{row['tier']} module 模块",
+                                 "quantity": row["modules_bought"],
+                                 "unit_price_cny": row["unit_price_cny"],
+                                 "capex_cny": row["modules_bought"] * row["unit_price_cny"],
+                                 "installed_after": row["modules"],
+                                 "opex_after_cny": row["opex_cny"]})
     return sorted(lines, key=lambda r: (r["year"], r["district"], r["item"], r["id"]))
 
 
 def rack_table(run: RunData) -> list[dict]:
-    """Racks per data centre per year after the plan's purchases."""
+    """Racks per data centre per year: bought, unit price, capex, installed after, opex."""
     return [
         {"data_centre": r["id"], "year": r["year"], "racks": r["racks"],
-         "racks_added": r["racks_added"], "capex_cny": r["capex_cny"], "opex_cny": r["opex_cny"],
-         "reason": r["reason"]}
+         "racks_added": r["racks_added"], "unit_price_cny": r["unit_price_cny"],
+         "capex_cny": r["capex_cny"], "opex_cny": r["opex_cny"], "reason": r["reason"]}
         for r in run.results["plan"]["rows"] if r["item"] == "data_centre"
     ]
+
+
+def cost_per_year(run: RunData) -> list[dict]:
+    """Per year: capex, added opex, the existing network's opex and the year's total (CNY)."""
+    return [{"year": int(y), **{k: v[k] for k, _ in YEAR_COLUMNS[1:]}}
+            for y, v in run.results["plan"]["costs"]["per_year"].items()]
 
 
 def csv_with_bom(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str, str]]) -> bytes:
     """CSV bytes in UTF-8 with a BOM (so Excel shows Chinese text), formula-neutralised.
 
+    Numbers are plain decimals: money (``*_cny``) with two decimals, other floats with
+    every digit, never in scientific notation.
+
     Examples
     --------
+    >>> csv_with_bom([{"capex_cny": 8.01517e7, "x": 1e-7}], [("capex_cny", "C"), ("x", "X")]
+    ...              ).decode("utf-8-sig").splitlines()[1]
+    '80151700.00,0.0000001'
     >>> data = csv_with_bom([{"a": "渝中区", "b": "=1+1"}], [("a", "A"), ("b", "B")])
     >>> data[:3] == b"\\xef\\xbb\\xbf", data.decode("utf-8-sig").splitlines()[1]
     (True, "渝中区,'=1+1")
@@ -99,8 +162,15 @@ def csv_with_bom(rows: Iterable[Mapping[str, Any]], columns: Sequence[tuple[str,
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([label for _, label in columns])
     for row in rows:
-        writer.writerow([safe_cell(row.get(key, "")) for key, _ in columns])
+        writer.writerow([_csv_value(key, safe_cell(row.get(key, ""))) for key, _ in columns])
     return buffer.getvalue().encode("utf-8-sig")
+
+
+def _csv_value(key: str, value: Any) -> Any:
+    """A number as plain decimal text: money with 2 decimals, other floats every digit."""
+    if isinstance(value, bool) or not isinstance(value, float):
+        return value
+    return f"{value:.2f}" if key.endswith("_cny") else plain_decimal(value)
 
 
 def workbook_bytes(run: RunData) -> bytes:
@@ -120,78 +190,127 @@ def workbook_bytes(run: RunData) -> bytes:
     total_fmt = book.add_format({"bold": True, "num_format": "#,##0", "top": 1})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
 
+    year_rows = cost_per_year(run)
+    formats = {"bold": bold, "money": money, "total": total_fmt, "wrap": wrap}
+    _summary_sheet(book, run, formats, len(year_rows))
+    _table_sheet(book, BILL_SHEET, bill_of_quantities(run), BILL_COLUMNS, formats,
+                 totals=("capex_cny",), formulas=BILL_FORMULAS)
+    _table_sheet(book, RACK_SHEET, rack_table(run), RACK_COLUMNS, formats,
+                 totals=("racks_added", "capex_cny"), formulas=RACK_FORMULAS)
+    _table_sheet(book, YEAR_SHEET, year_rows, YEAR_COLUMNS, formats, totals=("capex_cny",),
+                 formulas=YEAR_FORMULAS,
+                 total_label="Capex, all years (opex is yearly, not summed) 建设投资合计")
+    book.close()
+    return buffer.getvalue()
+
+
+def _summary_facts(run: RunData, years: int) -> list[tuple[str, Any]]:
+    """The summary sheet's lines: what was asked, the costs (labelled), the optimizer's figures."""
     plan = run.results["plan"]
     inputs = run.results["inputs"]
-    summary = book.add_worksheet("Summary 摘要")
-    summary.set_column(0, 0, 34)
-    summary.set_column(1, 1, 90)
-    facts = [
+    costs = plan["costs"]
+    bought = costs["purchases"]
+    last = str(inputs["years"][-1])
+    capex_sum = f"=SUM('{YEAR_SHEET}'!B2:B{years + 1})" if years else "=0"
+    return [
         ("Scenario 情景", f"{inputs['scenario_name']}: {inputs['scenario_title']}"),
         ("Question 问题", inputs["question"]),
         ("Topology 拓扑", inputs["topology_name"]),
         ("Years 年份", ", ".join(str(y) for y in inputs["years"])),
         ("Routing 路由", inputs["routing"]),
+        *_verdict_facts(run.results.get("verdict")),
         ("Status 状态", plan["status"]),
-        ("Discounted total CNY 折现总费用", plan["objective_cny"]),
-        ("Bound CNY 下界", plan["bound_cny"]),
-        ("Gap 差距", plan["gap"]),
-        ("Independent check 独立复核",
-         "passed 通过" if (plan.get("check") or {}).get("passed") else "not passed 未通过"),
+        ("Capex of the purchases, all years, CNY (estimate) 采购建设投资合计（估算）",
+         (capex_sum, bought["capex_total_cny"])),
+        (f"Opex the purchases add in {last}, CNY/yr (estimate) {last} 年新增年运维（估算）",
+         bought["added_opex_per_year_cny"].get(last, 0.0)),
+        ("Purchases, discounted: capex + added opex, CNY (estimate) 采购折现费用（估算）",
+         bought["discounted_total_cny"]),
+        ("Existing network opex, discounted, CNY (estimate) 现网运行折现费用（估算）",
+         costs["existing_network"]["discounted_total_cny"]),
+        ("Plan total, discounted: purchases + existing network, CNY (estimate) "
+         "方案折现总费用（含现网，估算）", costs["plan_discounted_total_cny"]),
+        (f"Discount rate 折现率 (first year {inputs['years'][0]} undiscounted 首年不折现)",
+         costs["discount_rate"]),
+        ("Optimizer objective CNY (the plan total, discounted) 优化目标值", plan["objective_cny"]),
+        ("Optimizer bound CNY 优化下界", plan["bound_cny"]),
+        ("Optimizer gap 优化差距", plan["gap"]),
+        ("Independent check 独立复核", _check_text(plan.get("check"))),
         ("Fingerprint 指纹", inputs["fingerprint"]["run"]),
         ("Seed 随机种子", inputs["seed"]),
-        ("Estimates 估算", "All prices and demands are estimates. 所有价格与需求均为估算。"),
+        ("Estimates 估算", "All prices and demands are estimates, and so is every cost. "
+                         "所有价格与需求均为估算，各项费用亦然。"),
     ]
+
+
+def _verdict_facts(verdict: dict | None) -> list[tuple[str, Any]]:
+    """The run's verdict in both languages, first of what the sheet says."""
+    if not verdict:
+        return []
+    return [("Verdict 结论", f"{verdict['headline']} — {verdict['headline_zh']}")]
+
+
+def _check_text(check: dict | None) -> str:
+    """The independent re-check's outcome; a plan made without one says so."""
+    if not check:
+        return "not run 未运行"
+    return "passed 通过" if check.get("passed") else "not passed 未通过"
+
+
+def _summary_sheet(book, run: RunData, formats: dict, years: int) -> None:
+    summary = book.add_worksheet(SUMMARY_SHEET)
+    summary.set_column(0, 0, 60)
+    summary.set_column(1, 1, 90)
+    facts = _summary_facts(run, years)
     for i, (label, value) in enumerate(facts):
-        summary.write_string(i, 0, label, bold)
-        if isinstance(value, float):
-            summary.write_number(i, 1, value, money)
+        summary.write_string(i, 0, label, formats["bold"])
+        if isinstance(value, tuple):  # a live formula and its value
+            summary.write_formula(i, 1, value[0], formats["money"], value[1])
+        elif value is None:
+            summary.write_string(i, 1, "—")
+        elif isinstance(value, float):
+            summary.write_number(i, 1, value, formats["money"] if abs(value) >= 1 else None)
         elif isinstance(value, int):
             summary.write_number(i, 1, value)
         else:
-            summary.write_string(i, 1, str(safe_cell(value)), wrap)
-    for j, item in enumerate(plan["infeasibilities"]):
-        summary.write_string(len(facts) + 1 + j, 0, "Cannot satisfy 无法满足", bold)
+            summary.write_string(i, 1, str(safe_cell(value)), formats["wrap"])
+    for j, item in enumerate(run.results["plan"]["infeasibilities"]):
+        summary.write_string(len(facts) + 1 + j, 0, "Cannot satisfy 无法满足", formats["bold"])
         summary.write_string(len(facts) + 1 + j, 1,
                              str(safe_cell(f"{item['item']} {item['id']} ({item['year']}): "
-                                           f"{item['reason']}")), wrap)
-
-    _table_sheet(book, "Bill of quantities 采购清单", bill_of_quantities(run), BILL_COLUMNS,
-                 ("capex_cny", "opex_cny", "marginal_cost_cny"), bold, money, total_fmt, wrap)
-    _table_sheet(book, "Racks 机架", rack_table(run), RACK_COLUMNS,
-                 ("capex_cny", "racks_added"), bold, money, total_fmt, wrap)
-    per_year = [{"year": int(y), "capex_cny": v["capex_cny"], "opex_cny": v["opex_cny"]}
-                for y, v in plan["costs"]["per_year"].items()]
-    _table_sheet(book, "Cost per year 逐年费用", per_year,
-                 (("year", "Year 年份"), ("capex_cny", "Capex CNY 建设投资"),
-                  ("opex_cny", "Opex CNY 运维")), ("capex_cny", "opex_cny"),
-                 bold, money, total_fmt, wrap)
-    book.close()
-    return buffer.getvalue()
+                                           f"{item['reason']}")), formats["wrap"])
 
 
-def _table_sheet(book, name, rows, columns, totals, bold, money, total_fmt, wrap) -> None:
+def _table_sheet(book, name, rows, columns, formats, *, totals, formulas,
+                 total_label="Total 合计") -> None:
+    """A sheet of ``rows``: ``formulas`` cells computed from the row's cells, SUM ``totals``."""
     sheet = book.add_worksheet(name)
     sheet.freeze_panes(1, 0)
+    letters = {key: xl_col(j) for j, (key, _) in enumerate(columns)}
     for j, (key, label) in enumerate(columns):
-        sheet.write_string(0, j, label, bold)
+        sheet.write_string(0, j, label, formats["bold"])
         sheet.set_column(j, j, 60 if key == "reason" else 16)
     for i, row in enumerate(rows, start=1):
+        refs = {key: f"{col}{i + 1}" for key, col in letters.items()}
         for j, (key, _) in enumerate(columns):
             value = row.get(key, "")
-            if isinstance(value, bool):
+            fmt = formats["money"] if key.endswith("_cny") else None
+            if key in formulas:
+                sheet.write_formula(i, j, formulas[key].format(**refs), fmt, value)
+            elif isinstance(value, bool):
                 sheet.write_boolean(i, j, value)
             elif isinstance(value, int | float):
-                sheet.write_number(i, j, value, money if key.endswith("_cny") else None)
+                sheet.write_number(i, j, value, fmt)
             else:
-                sheet.write_string(i, j, str(safe_cell(value)), wrap if key == "reason" else None)
+                sheet.write_string(i, j, str(safe_cell(value)),
+                                   formats["wrap"] if key == "reason" else None)
     last = len(rows)
-    sheet.write_string(last + 1, 0, "Total 合计", bold)
-    for j, (key, _) in enumerate(columns):
-        if key in totals:
-            col = xl_col(j)
-            value = sum(float(r.get(key, 0) or 0) for r in rows)
-            formula = f"=SUM({col}2:{col}{last + 1})" if last else "=0"
-            sheet.write_formula(last + 1, j, formula, total_fmt, value)
+    sheet.write_string(last + 1, 0, total_label, formats["bold"])
+    for key in totals:
+        col = letters[key]
+        value = sum(float(r.get(key, 0) or 0) for r in rows)
+        formula = f"=SUM({col}2:{col}{last + 1})" if last else "=0"
+        sheet.write_formula(last + 1, list(letters).index(key), formula, formats["total"], value)
 
 
 def xl_col(index: int) -> str:

@@ -223,6 +223,9 @@ def worst_case_map(nodes: Sequence[Any], links: Sequence[Any], rows: Sequence[Ma
                    lang: str = "zh", district_values: Mapping[str, float] | None = None):
     """The network map with links coloured by worst utilisation and the cause in the hover.
 
+    The links drawn are those the analysis covered (see :func:`analysed_links`): the
+    network as the scenario's overrides made it, not as the topology file has it.
+
     Parameters
     ----------
     nodes, links : sequences of records
@@ -242,6 +245,9 @@ def worst_case_map(nodes: Sequence[Any], links: Sequence[Any], rows: Sequence[Ma
     """
     from netplan.report.mapfig import network_map
 
+    drawn = analysed_links(links, rows)
+    ids = {_get(link, "id") for link in drawn}
+    rows = [r for r in rows if r["link"] in ids]
     values = {r["link"]: r["worst_utilisation"] for r in rows}
     hover = {
         r["link"]: plain_text(
@@ -250,13 +256,60 @@ def worst_case_map(nodes: Sequence[Any], links: Sequence[Any], rows: Sequence[Ma
         )
         for r in rows
     }
-    built = [link for link in links if not _get(link, "candidate", False)]
     return network_map(
-        nodes, built, lang, link_values=values, link_hover=hover,
+        nodes, drawn, lang, link_values=values, link_hover=hover,
         district_values=district_values, value_label=t("map.worst_utilisation", lang),
         value_format=".0%", value_range=(0.0, max(1.0, max(values.values(), default=1.0))),
         district_label=t("fig.population", lang),
     )
+
+
+def analysed_links(links: Sequence[Any], rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The links a worst-case study covered: the network as the scenario's overrides made it.
+
+    The topology document lists the links of the topology file. A scenario may remove,
+    add or re-tier links; the study's records list the links it analysed, with their ends.
+    In a plane the records cover, a link is drawn when it has a record (a removed link has
+    none; a candidate the scenario built has one) and a record whose link the document
+    does not list is added from its ``a``, ``b`` and ``plane``. A plane without records
+    (no demand) is drawn as the document has it, without candidates.
+
+    Parameters
+    ----------
+    links : sequence of records
+        Mappings (or objects) with ``id``, ``a``, ``b``, ``plane`` and ``candidate``.
+    rows : sequence of mappings
+        ``Study.worst_case()`` records (``link``, ``plane``, ``a``, ``b``).
+
+    Returns
+    -------
+    list
+        The document's records kept, in its order, then the added links as mappings.
+
+    Examples
+    --------
+    >>> doc = [{"id": "l1", "a": "A", "b": "B", "plane": "extranet", "candidate": False},
+    ...        {"id": "l2", "a": "B", "b": "C", "plane": "extranet", "candidate": False},
+    ...        {"id": "l3", "a": "A", "b": "C", "plane": "intranet", "candidate": False}]
+    >>> rows = [{"link": "l1", "plane": "extranet", "a": "A", "b": "B"},
+    ...         {"link": "new", "plane": "extranet", "a": "A", "b": "C"}]
+    >>> [link["id"] for link in analysed_links(doc, rows)]
+    ['l1', 'l3', 'new']
+    """
+    analysed = {r["link"]: r for r in rows}
+    planes = {r.get("plane") for r in rows}
+    kept = [
+        link for link in links
+        if _get(link, "id") in analysed
+        or (_get(link, "plane") not in planes and not _get(link, "candidate", False))
+    ]
+    listed = {_get(link, "id") for link in links}
+    added = [
+        {"id": r["link"], "a": r["a"], "b": r["b"], "plane": r["plane"]}
+        for r in rows
+        if r["link"] not in listed and r.get("a") and r.get("b") and r.get("plane")
+    ]
+    return kept + added
 
 
 def _get(record: Any, key: str, default: Any = None) -> Any:

@@ -198,12 +198,19 @@ class Section:
 def escape(value: Any) -> str:
     """HTML-escape any value shown as text (quotes too, so it is safe in attributes).
 
+    Control and bidi characters (U+202E …) become visible escapes, so a name cannot
+    reorder or hide the text around it (:func:`netplan.io.text.document_safe`).
+
     Examples
     --------
     >>> escape('<img src=x onerror=alert(1)>')
     '&lt;img src=x onerror=alert(1)&gt;'
+    >>> escape("evil\\u202egpj.exe")
+    'evil\\\\u202egpj.exe'
     """
-    return html.escape(str(value), quote=True)
+    from netplan.io.text import document_safe
+
+    return html.escape(document_safe(str(value)), quote=True)
 
 
 def plain_text(value: Any) -> str:
@@ -217,8 +224,12 @@ def plain_text(value: Any) -> str:
     --------
     >>> plain_text("<b>x</b> & y")
     '&lt;b&gt;x&lt;/b&gt; &amp; y'
+    >>> plain_text("a\\x1b[31mb")
+    'a\\\\x1b[31mb'
     """
-    return html.escape(str(value), quote=False)
+    from netplan.io.text import document_safe
+
+    return html.escape(document_safe(str(value)), quote=False)
 
 
 def script_json(data: Any) -> str:

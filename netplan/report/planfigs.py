@@ -48,11 +48,12 @@ def purchases_timeline(rows: Sequence[Mapping[str, Any]], lang: str = "zh"):
 
 
 def cost_breakdown(costs: Mapping[str, Any], lang: str = "zh", *, top_districts: int = 20):
-    """Spend per year (capex and opex), per plane and per district (top ones), in CNY.
+    """What the purchases cost: per year (capex and the opex they add), per plane and per
+    district (top ones), in CNY. The running cost of the network as it stands is left out.
 
     Examples
     --------
-    >>> costs = {"per_year": {"2026": {"capex_cny": 1.0, "opex_cny": 2.0}},
+    >>> costs = {"per_year": {"2026": {"capex_cny": 1.0, "added_opex_cny": 2.0}},
     ...          "per_plane": {"extranet": 3.0}, "per_district": {"wanzhou": 3.0}}
     >>> len(cost_breakdown(costs, "en").data)
     4
@@ -63,7 +64,7 @@ def cost_breakdown(costs: Mapping[str, Any], lang: str = "zh", *, top_districts:
     fig = make_subplots(rows=1, cols=3, column_widths=[0.4, 0.2, 0.4], subplot_titles=(
         t("plan.per_year", lang), t("plan.per_plane", lang), t("plan.per_district", lang)))
     years = list(costs["per_year"])
-    for key, colour in (("capex_cny", "#4c78a8"), ("opex_cny", "#72b7b2")):
+    for key, colour in (("capex_cny", "#4c78a8"), ("added_opex_cny", "#72b7b2")):
         fig.add_trace(go.Bar(x=years, y=[costs["per_year"][y][key] for y in years],
                              name=t(f"plan.{key}", lang), marker_color=colour,
                              hovertemplate="%{x}: %{y:,.0f} CNY<extra></extra>"), row=1, col=1)

@@ -1,4 +1,11 @@
-"""What changed between two runs: inputs, worst utilisations, purchases and costs."""
+"""What changed between two runs: inputs, worst utilisations, purchases and costs.
+
+Costs are compared year by year only where a run plans that year: a year one run does not
+plan (a single-year baseline against a five-year growth run) is absent for that run — an
+empty cell in the CSV, "—" on the page — never 0, and its difference is absent too. The
+totals over each run's own horizon (capex, and the discounted purchases, existing network
+and plan) follow, with both horizons named, since they may cover different years.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,13 @@ INPUT_COLUMNS = ("part", "field", "a", "b")
 LINK_COLUMNS = ("link", "plane", "capacity_gbps_a", "capacity_gbps_b", "worst_utilisation_a",
                 "worst_utilisation_b", "change", "cause_failure_a", "cause_failure_b")
 PURCHASE_COLUMNS = ("item", "id", "year", "change", "a", "b", "capex_cny_a", "capex_cny_b")
-COST_COLUMNS = ("year", "capex_cny_a", "capex_cny_b", "opex_cny_a", "opex_cny_b")
+COST_COLUMNS = ("figure", "year", "a_cny", "b_cny", "b_minus_a_cny")
+# Per-year figures of a plan's costs object (``per_year`` keys) and what each row says.
+YEAR_FIGURES = {
+    "capex_cny": "capex of the purchases (CNY)",
+    "added_opex_cny": "opex the purchases add (CNY/yr)",
+    "existing_opex_cny": "opex of the network as it stands (CNY/yr)",
+}
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -74,9 +87,9 @@ class Comparison:
             write_text_atomic(directory / "worst_case_diff.csv",
                               records_to_csv(list(self.links), LINK_COLUMNS, digits=6)),
             write_text_atomic(directory / "purchases_diff.csv",
-                              records_to_csv(list(self.purchases), PURCHASE_COLUMNS, digits=6)),
+                              records_to_csv(list(self.purchases), PURCHASE_COLUMNS)),
             write_text_atomic(directory / "costs_diff.csv",
-                              records_to_csv(list(self.costs), COST_COLUMNS, digits=6)),
+                              records_to_csv(list(self.costs), COST_COLUMNS)),
             write_text_atomic(directory / "compare.html", self.to_html(lang)),
         ]
 
@@ -101,7 +114,9 @@ class Comparison:
             Section("Worst utilisation", (), [fig], [Table(changed, LINK_COLUMNS,
                                                            formats={"change": "+.1%"})]),
             Section("Purchases", (), (), [Table(list(self.purchases), PURCHASE_COLUMNS)]),
-            Section("Costs per year (CNY, estimates)", (), (),
+            Section("Costs (CNY, estimates)",
+                    "Per year where the run plans that year (— where it does not), then "
+                    "totals over each run's own horizon.", (),
                     [Table(list(self.costs), COST_COLUMNS)]),
         ]
         return render_page("netplan — comparison of two runs", sections, lang,
@@ -150,7 +165,10 @@ def compare_runs(a: RunData, b: RunData) -> Comparison:
     def what(row: dict) -> str:
         if row["item"] == "data_centre":
             return f"+{row['racks_added']} racks"
-        return f"{row['modules']}×{row['tier']}"
+        bought = row.get("modules_bought")
+        if bought is None:
+            return f"{row['modules']}×{row['tier']}"
+        return f"+{bought}×{row['tier']} ({row['modules']} installed)"
 
     pa, pb = bought(a), bought(b)
     purchases = []
@@ -162,18 +180,85 @@ def compare_runs(a: RunData, b: RunData) -> Comparison:
         purchases.append({
             "item": key[0], "id": key[1], "year": key[2], "change": change,
             "a": what(ra) if ra else "", "b": what(rb) if rb else "",
-            "capex_cny_a": ra["capex_cny"] if ra else 0.0,
-            "capex_cny_b": rb["capex_cny"] if rb else 0.0,
+            "capex_cny_a": _bought_capex(ra, key[2], a),
+            "capex_cny_b": _bought_capex(rb, key[2], b),
         })
-    ya, yb = a.results["plan"]["costs"]["per_year"], b.results["plan"]["costs"]["per_year"]
-    costs = []
-    for year in sorted(set(ya) | set(yb)):
-        ca, cb = ya.get(year, {}), yb.get(year, {})
-        costs.append({"year": int(year),
-                      "capex_cny_a": ca.get("capex_cny", 0.0), "capex_cny_b": cb.get("capex_cny", 0.0),
-                      "opex_cny_a": ca.get("opex_cny", 0.0), "opex_cny_b": cb.get("opex_cny", 0.0)})
+    costs = cost_rows(a.results["plan"], b.results["plan"])
     return Comparison(
         a=f"{a.inputs['scenario_name']} ({fp_a['run'][:12]})",
         b=f"{b.inputs['scenario_name']} ({fp_b['run'][:12]})",
         inputs=tuple(inputs), links=tuple(links), purchases=tuple(purchases), costs=tuple(costs),
     )
+
+
+def _bought_capex(row: dict | None, year: int, run: RunData) -> float | None:
+    """A purchase's capex in one run: 0 if the run plans the year without it, else absent."""
+    if row is not None:
+        return row["capex_cny"]
+    return 0.0 if year in run.results["plan"]["years"] else None
+
+
+def cost_rows(plan_a: dict, plan_b: dict) -> list[dict]:
+    """Two plans' costs side by side: per year where each plans it, then horizon totals.
+
+    Parameters
+    ----------
+    plan_a, plan_b : dict
+        The ``plan`` part of two runs' results (``years`` and the costs object ``costs``).
+
+    Returns
+    -------
+    list of dict
+        Rows of :data:`COST_COLUMNS`: ``figure`` (what the row holds), ``year`` (a year, or
+        both horizons for the totals), ``a_cny``, ``b_cny`` and ``b_minus_a_cny``; a run
+        that does not plan a year has ``None`` there (absent, not 0), and so does the
+        difference.
+
+    Examples
+    --------
+    >>> def plan(years, capex):
+    ...     per_year = {str(y): {"capex_cny": c, "added_opex_cny": 1.0,
+    ...                          "existing_opex_cny": 5.0} for y, c in zip(years, capex)}
+    ...     costs = {"per_year": per_year,
+    ...              "purchases": {"capex_total_cny": sum(capex), "discounted_total_cny": 9.0},
+    ...              "existing_network": {"discounted_total_cny": 5.0},
+    ...              "plan_discounted_total_cny": 14.0}
+    ...     return {"years": years, "costs": costs}
+    >>> rows = cost_rows(plan([2026], [10.0]), plan([2026, 2027], [10.0, 30.0]))
+    >>> [(r["year"], r["a_cny"], r["b_cny"], r["b_minus_a_cny"]) for r in rows[:4:3]]
+    [(2026, 10.0, 10.0, 0.0), (2027, None, 30.0, None)]
+    >>> rows[6]["figure"], rows[6]["year"], rows[6]["b_minus_a_cny"]
+    ('capex of the purchases, all years of the horizon (CNY)', 'A: 2026; B: 2026–2027', 30.0)
+    """
+    ya, yb = plan_a["costs"]["per_year"], plan_b["costs"]["per_year"]
+    rows = []
+    for year in sorted(set(ya) | set(yb), key=int):
+        for key, figure in YEAR_FIGURES.items():
+            va = ya[year][key] if year in ya else None
+            vb = yb[year][key] if year in yb else None
+            rows.append(_cost_row(figure, int(year), va, vb))
+    horizons = f"A: {_horizon(plan_a['years'])}; B: {_horizon(plan_b['years'])}"
+    totals = {
+        "capex of the purchases, all years of the horizon (CNY)":
+            lambda c: c["purchases"]["capex_total_cny"],
+        "purchases: capex + added opex, discounted over the horizon (CNY)":
+            lambda c: c["purchases"]["discounted_total_cny"],
+        "network as it stands: opex, discounted over the horizon (CNY)":
+            lambda c: c["existing_network"]["discounted_total_cny"],
+        "plan total (purchases + network as it stands), discounted (CNY)":
+            lambda c: c["plan_discounted_total_cny"],
+    }
+    for figure, pick in totals.items():
+        rows.append(_cost_row(figure, horizons, pick(plan_a["costs"]), pick(plan_b["costs"])))
+    return rows
+
+
+def _cost_row(figure: str, year, a_cny: float | None, b_cny: float | None) -> dict:
+    diff = None if a_cny is None or b_cny is None else round(b_cny - a_cny, 2)
+    return {"figure": figure, "year": year, "a_cny": a_cny, "b_cny": b_cny,
+            "b_minus_a_cny": diff}
+
+
+def _horizon(years) -> str:
+    years = [int(y) for y in years]
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"

@@ -15,6 +15,7 @@ complete run or none, never half of one).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -31,8 +32,10 @@ from netplan.model.describe import topology_document
 from netplan.model.fingerprint import input_fingerprint
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
+from netplan.model.whatif import without_link_overrides
 from netplan.planning import Plan, optimize
 from netplan.sim.scenario import SimScenarioResult, simulate_scenario
+from netplan.verdict import Verdict, plan_verdict
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,9 @@ class PlanRun:
         What to buy, where, when and why, with the independent re-check.
     simulation : SimScenarioResult or None
         What users would feel on the sized network (None with ``sim="none"``).
+    verdict : Verdict
+        The run's one answer: does the network after the purchases meet its targets? It
+        drives the summary line, ``summary.json``, the report and the exit code.
     data : RunData
         The saved-results bundle (``results.json`` and ``arrays.npz``) the report reads.
     """
@@ -69,12 +75,35 @@ class PlanRun:
     study: Study
     plan: Plan
     simulation: SimScenarioResult | None
+    verdict: Verdict
     data: RunData
 
     @property
     def results(self) -> dict:
         """The JSON-ready results (``results.json``)."""
         return self.data.results
+
+    def summary(self) -> dict:
+        """``summary.json`` of the run: the verdict, what to buy and what it costs.
+
+        The network as it stood before the purchases is under ``before_purchases``.
+        """
+        plan = self.plan
+        return {
+            "topology": self.topology.name,
+            "scenario": self.scenario.name,
+            "years": list(self.scenario.years),
+            "failure_policy": list(self.scenario.failure_policy),
+            "verdict": self.verdict.to_json(),
+            "plan": {"status": plan.status, "routing": plan.routing, "gap": plan.gap,
+                     "purchases": len(plan.purchases()),
+                     "independent_check_passed": bool(plan.check.get("passed"))
+                     if plan.check else None},
+            "costs": plan.costs(),
+            "before_purchases": self.study.summary(),
+            "estimate": True,
+            "note": "Demand, prices and costs are estimates; see the report's sources.",
+        }
 
     def report_html(self, lang: str = "zh") -> str:
         """The offline HTML report of this run."""
@@ -98,8 +127,10 @@ class PlanRun:
         with staged_output_dir(directory, overwrite=overwrite) as stage:
             stage = Path(stage)
             self.data.save(stage)
-            self.study.save(stage)  # worst_case.csv … and summary.json
+            self.study.save(stage)  # worst_case.csv, lost_demand.csv …
             self.plan.save(stage)
+            write_text_atomic(stage / "summary.json",
+                              json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
             write_exports(self.data, stage)
             if self.simulation is not None:
                 self.simulation.save(stage)
@@ -149,8 +180,8 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
     >>> topo = netplan.load_topology(netplan.default_topology_path())
     >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
     >>> run = netplan.plan(topo, s, sim="none")
-    >>> run.plan.status, run.simulation is None
-    ('optimal', True)
+    >>> run.plan.status, run.simulation is None, run.verdict.meets_targets
+    ('optimal', True, True)
     """
     step = progress or _no_progress
     total = len(STAGES)
@@ -166,11 +197,15 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
     if sim != "none" and any(s.session is not None for s in scenario.services):
         # The sized network in the last year of the horizon: what users would feel after
         # the plan's purchases, at the scenario's busiest demand.
-        simulation = simulate_scenario(sized_plan.sized_topology(topology), scenario,
-                                       method=sim, demand=demand)
-    data = run_data(topology, scenario, demand, study, sized_plan, simulation,
+        # The network as the scenario changed it, sized by the plan; its link what-ifs are
+        # already in it, so they are not applied again over the plan's capacities.
+        simulation = simulate_scenario(sized_plan.sized_topology(demand.whatif.topology),
+                                       without_link_overrides(scenario), method=sim,
+                                       demand=demand)
+    verdict = plan_verdict(sized_plan, study, simulation)
+    data = run_data(topology, scenario, demand, study, sized_plan, simulation, verdict,
                     routing=routing, topology_file=topology_file, scenario_file=scenario_file)
-    return PlanRun(topology, scenario, demand, study, sized_plan, simulation, data)
+    return PlanRun(topology, scenario, demand, study, sized_plan, simulation, verdict, data)
 
 
 def compute_run(topology_path: str | os.PathLike, scenario_path: str | os.PathLike,
@@ -183,7 +218,8 @@ def compute_run(topology_path: str | os.PathLike, scenario_path: str | os.PathLi
 
 
 def run_data(topology: Topology, scenario: Scenario, demand: Demand, study: Study,
-             sized_plan: Plan, simulation: SimScenarioResult | None, *, routing: str,
+             sized_plan: Plan, simulation: SimScenarioResult | None, verdict: Verdict, *,
+             routing: str,
              topology_file: str, scenario_file: str) -> RunData:
     """The saved-results bundle of a run: JSON-ready results and the arrays figures draw."""
     arrays = study.report_arrays()
@@ -196,7 +232,8 @@ def run_data(topology: Topology, scenario: Scenario, demand: Demand, study: Stud
         "format": RUN_FORMAT,
         "netplan_version": netplan.__version__,
         "inputs": _inputs(topology, scenario, routing, topology_file, scenario_file),
-        "topology": topology_document(topology),
+        # As the scenario changed it (links added, removed, re-tiered): what was planned.
+        "topology": topology_document(demand.whatif.topology),
         "scenario": Scenario.model_dump(scenario, mode="json"),
         "analysis": {
             "summary": study.summary(),
@@ -207,6 +244,7 @@ def run_data(topology: Topology, scenario: Scenario, demand: Demand, study: Stud
             "busy_hour": demand.busy_hour_totals(),
         },
         "plan": sized_plan.summary() | {"rows": list(sized_plan.rows)},
+        "verdict": verdict.to_json(),
     }
     if simulation is not None:
         results["simulation"] = simulation.to_json()

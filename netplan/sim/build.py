@@ -156,9 +156,14 @@ def sim_inputs(
         The network to simulate, sized: every built (non-candidate) link of both planes
         at its capacity in the topology. For a plan's network pass the topology the plan
         sized (:meth:`netplan.planning.plan.Plan.sized_topology`); the scenario's what-if
-        overrides are applied to it, as for the analysis.
+        overrides are applied to it, as for the analysis. When the plan sized the network
+        the overrides made (``sized_topology(demand.whatif.topology)``), pass the scenario
+        through :func:`netplan.model.whatif.without_link_overrides`, so that an added or
+        re-tiered link keeps the plan's capacity.
     scenario : netplan.model.scenario.Scenario
-        Services without a ``session`` model are left out.
+        Services without a ``session`` model are left out. Nodes it fails for the whole
+        scenario are down: nothing is routed through them, and their traffic is left out
+        (the analysis reports it lost).
     year : int, optional
         Demand year (default: the last year of the horizon).
     demand : netplan.demand.Demand, optional
@@ -278,14 +283,25 @@ def _sim_paths(g, cols: list, pd, j: int, offset: int):
     return [[a + offset for a in path] for path in p], q
 
 
+def _failed_nodes(demand: Demand, g) -> list[str]:
+    """The plane's nodes the scenario fails for good (``fail_node``, ``fail_data_centre``)."""
+    return [n for n in demand.whatif.failed_nodes if n in g.node_index]
+
+
 def _traffic_classes(topo, scenario, demand: Demand, links: _Links, yi: int) -> _Classes:
-    """One class per (service with a session model, od with demand in year ``yi``)."""
+    """One class per (service with a session model, od with demand in year ``yi``).
+
+    A node the scenario fails is down all along: nothing is routed through it, and the
+    traffic of its ods is left out (the analysis reports it lost).
+    """
     dc_by_node = {dc.node: dc for dc in topo.data_centres}
     pool_index: dict[str, int] = {}
     out = _Classes()
     for plane, pd in demand.planes.items():
         g = links.graphs[plane]
-        routing: Routing = ecmp_routing(g, pd.od_src, pd.od_dst)
+        down = _failed_nodes(demand, g)
+        lost = 0
+        routing: Routing = ecmp_routing(g, pd.od_src, pd.od_dst, failed_nodes=down)
         cols = _columns(routing.split)
         path_cache: dict[int, tuple] = {}
         for si, sid in enumerate(pd.services):
@@ -312,6 +328,9 @@ def _traffic_classes(topo, scenario, demand: Demand, links: _Links, yi: int) -> 
                         if routing.reachable[j] else None
                     )
                 routes = path_cache[j]
+                if routes is None and {origin, dest} & set(down):
+                    lost += 1  # the scenario fails an end: its traffic is lost, as planned
+                    continue
                 if routes is None:
                     log.warning("%s: %s -> %s unreachable, left out", sid, origin, dest)
                     continue
@@ -344,6 +363,9 @@ def _traffic_classes(topo, scenario, demand: Demand, links: _Links, yi: int) -> 
                 out.meta.append((sid, plane, origin, dest))
                 out.demand_rows.append(hourly)
                 out.class_od.append((plane, j))
+        if lost:
+            log.info("%s: %d classes at the failed nodes %s left out (their traffic is lost)",
+                     plane, lost, ", ".join(down))
     return out
 
 
@@ -355,6 +377,7 @@ def _rerouter(demand: Demand, links: _Links, built: _Classes):
     graphs = links.graphs
     link_index_in_plane = {plane: {lid: i for i, lid in enumerate(g.link_ids)}
                            for plane, g in graphs.items()}
+    down = {plane: _failed_nodes(demand, g) for plane, g in graphs.items()}
     classes = built.classes
 
     def reroute(failed_mask):
@@ -370,7 +393,8 @@ def _rerouter(demand: Demand, links: _Links, built: _Classes):
                 per_plane[plane] = None
                 continue
             g = graphs[plane]
-            r = ecmp_routing(g, pd.od_src, pd.od_dst, failed_links=failed)
+            r = ecmp_routing(g, pd.od_src, pd.od_dst, failed_links=failed,
+                             failed_nodes=down[plane])
             per_plane[plane] = (r, _columns(r.split), {})
         out = []
         for c, (plane, j) in enumerate(built.class_od):

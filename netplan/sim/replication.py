@@ -194,8 +194,12 @@ def run_replications(
         return runs
     _SHARED["cm"], _SHARED["options"] = cm, options
     try:
+        from netplan.batch.executors import end_with_parent
+
         ctx = mp.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        # Workers end with this process: a killed run must not leave them holding memory.
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                 initializer=end_with_parent) as pool:
             futures = [pool.submit(_run_shared, child) for child in children]
             for k, _ in enumerate(as_completed(futures), start=1):
                 if on_done:

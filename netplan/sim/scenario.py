@@ -24,16 +24,24 @@ import numpy as np
 
 from netplan.errors import Problem, ValidationError
 from netplan.io.atomic import write_text_atomic
+from netplan.sim.arrivals import expected_sessions
 from netplan.sim.build import sim_inputs
 from netplan.sim.closed_form import analytic
 from netplan.sim.engines.tables import compile_model
+from netplan.sim.model import ServerPool
 from netplan.sim.replication import mean_ci, run_replications, summarise
 
-__all__ = ["SimScenarioResult", "simulate_scenario"]
+__all__ = ["MAX_SESSIONS", "SimScenarioResult", "expected_session_count", "simulate_scenario"]
 
 log = logging.getLogger(__name__)
 
 PERCENTILES = (50.0, 95.0, 99.0)
+MAX_SESSIONS = 500_000_000
+"""Most sessions a simulation may run (all hours and replications, warm-up included) unless
+the caller raises it: about half an hour of the compiled engine on two cores, four times
+the largest shipped scenario."""
+IDLE_POOL = "(no server pool)"
+"""A pool no class uses, for a model without one: the engines keep a column per pool."""
 Progress = Callable[[int, int, str], None]
 
 
@@ -158,6 +166,7 @@ def simulate_scenario(
     confidence: float = 0.95,
     progress: Progress | None = None,
     workers: int = 1,
+    max_sessions: float = MAX_SESSIONS,
 ) -> SimScenarioResult:
     """Run the scenario's services through the simulator or the closed forms.
 
@@ -183,6 +192,11 @@ def simulate_scenario(
     workers : int
         Replications run side by side in this many forked processes (results do not
         depend on it: every replication has its own seed).
+    max_sessions : float
+        With ``method="simulate"``, the run is refused before it starts (a
+        :class:`~netplan.errors.ValidationError`, exit code 2) when it would create more
+        sessions than this on average (:func:`expected_session_count`); default
+        :data:`MAX_SESSIONS`.
 
     Returns
     -------
@@ -203,6 +217,8 @@ def simulate_scenario(
     network, classes, pools, reroute, labels = sim_inputs(
         topology, scenario, year=year, demand=demand
     )
+    if method == "simulate":
+        _check_budget(classes, hours, reps, dur, warm, max_sessions)
     svc_of = np.array([labels.services.index(s) for s in labels.class_service])
     n_svc = len(labels.services)
     targets = {s.id: s.targets for s in scenario.services}
@@ -213,7 +229,11 @@ def simulate_scenario(
     pool_series: dict = {}
     total_steps = len(hours) * (reps if method == "simulate" else 1)
     step = 0
-    cm = compile_model(network, classes, pools, reroute=reroute) if method == "simulate" else None
+    # The engines keep a column per pool: a model without one runs with an idle pool that
+    # no class uses, left out of the results.
+    run_pools = pools or [ServerPool(IDLE_POOL, servers=1)]
+    cm = (compile_model(network, classes, run_pools, reroute=reroute)
+          if method == "simulate" else None)
     sessions = 0
     for hour in hours:
         rates = np.array([c.arrival_rate_per_s[hour] for c in classes])
@@ -237,7 +257,7 @@ def simulate_scenario(
             runs = run_replications(cm, children, options, workers, replication_done)
             step += reps
             res = summarise(runs, class_ids=cm.class_ids, link_ids=network.link_ids,
-                            pool_ids=tuple(p.id for p in pools), confidence=confidence,
+                            pool_ids=tuple(p.id for p in run_pools), confidence=confidence,
                             seed=seed, warmup_s=warm, duration_s=dur)
             sessions += res.sessions
             per_svc = _simulated_services(runs, svc_of, n_svc, confidence)
@@ -247,7 +267,7 @@ def simulate_scenario(
             times = warm + interval * np.arange(1, n_s + 1)
             link_series[hour] = (times, np.mean([x[:n_s] for x in ls], axis=0))
             qs = [r["_queue_samples"] for r in runs]
-            pool_series[hour] = (times, np.mean([x[:n_s] for x in qs], axis=0))
+            pool_series[hour] = (times, np.mean([x[:n_s] for x in qs], axis=0)[:, :len(pools)])
         for k, sid in enumerate(labels.services):
             tg = targets[sid]
             row = {"hour": int(hour), "service": sid,
@@ -257,7 +277,7 @@ def simulate_scenario(
                    "target_response_s": tg.max_response_time_s, **per_svc[k]}
             row["meets_target"] = _meets(row)
             rows.append(row)
-        for p, pid in enumerate(res.pool_ids):
+        for p, pid in enumerate(res.pool_ids[:len(pools)]):
             pool_rows.append({"hour": int(hour), "pool": pid, **{
                 name: _stat(res[name].mean[p], res[name].ci_low[p], res[name].ci_high[p],
                             res[name].n[p], res[name].method[p])
@@ -287,6 +307,46 @@ def simulate_scenario(
     }
     return SimScenarioResult(summary, link_series, pool_series, network.link_ids,
                              tuple(p.id for p in pools))
+
+
+def expected_session_count(classes, hours: Sequence[int], replications: int,
+                           duration_s: float, warmup_s: float) -> float:
+    """Mean number of sessions a simulation creates: every hour, every replication.
+
+    Per hour and replication, :func:`netplan.sim.arrivals.expected_sessions` over the
+    warm-up and the measured time (with the streams in progress at the start when there
+    is a warm-up, as :func:`simulate_scenario` runs it).
+
+    Examples
+    --------
+    >>> from netplan.sim.model import TrafficClass
+    >>> web = TrafficClass("web", "elastic", paths=[[0]], arrival_rate_per_s=2.0, size_mbit=1.0)
+    >>> expected_session_count([web], hours=[9, 10], replications=10, duration_s=600,
+    ...                        warmup_s=120)
+    28800.0
+    """
+    rates = np.array([c.arrival_rate_per_s for c in classes], dtype=float).reshape(-1, 24)
+    holding = np.array([float(c.holding_s or 0.0) for c in classes])
+    streams = np.array([c.kind == "stream" for c in classes], dtype=bool)
+    span = float(warmup_s) + float(duration_s)
+    per_replication = sum(
+        expected_sessions(rates, holding, streams, float(h), span, warmup_s > 0) for h in hours
+    )
+    return per_replication * int(replications)
+
+
+def _check_budget(classes, hours, reps: int, dur: float, warm: float,
+                  max_sessions: float) -> None:
+    """Refuse, before it starts, a simulation that would create too many sessions."""
+    expected = expected_session_count(classes, hours, reps, dur, warm)
+    if expected <= max_sessions:
+        return
+    raise ValidationError([Problem("", "simulation", (
+        f"the simulation would run about {expected:.3g} sessions ({reps} replications × "
+        f"{len(hours)} hour(s) × {warm + dur:g} s each), more than the limit of "
+        f"{max_sessions:.3g}: shorten simulation.duration_s or warmup_s, simulate fewer "
+        "hours or replications, use the closed forms (method analytic), or raise the "
+        "limit (max_sessions)"))])
 
 
 def _settings(scenario, method, seed, replications, hours, duration_s, warmup_s) -> tuple:

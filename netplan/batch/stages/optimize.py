@@ -68,11 +68,12 @@ def plan_output(topology: Topology, scenario: Scenario, plan, check: bool) -> St
     for r in dc_rows:
         racks[dc_position[r["id"]], year_index[r["year"]]] = r["racks"]
         racks_added[dc_position[r["id"]], year_index[r["year"]]] = r["racks_added"]
-    capex = np.zeros(len(years))
-    opex = np.zeros(len(years))
-    for r in plan.rows:
-        capex[year_index[r["year"]]] += r["capex_cny"]
-        opex[year_index[r["year"]]] += r["opex_cny"]
+    costs = plan.costs()
+    bought = costs["purchases"]
+    capex = np.array([bought["capex_per_year_cny"].get(str(y), 0.0) for y in years])
+    # The opex the purchases add, year by year (the existing network's running cost is not
+    # something the plan buys).
+    opex = np.array([bought["added_opex_per_year_cny"].get(str(y), 0.0) for y in years])
 
     purchases = plan.purchases()
     bought_years = [r["year"] for r in purchases]
@@ -83,10 +84,11 @@ def plan_output(topology: Topology, scenario: Scenario, plan, check: bool) -> St
         "plan_status": plan.status,
         "routing": plan.routing,
         "total_cost_cny": float(plan.objective_cny),
+        "purchases_cost_cny": float(bought["discounted_total_cny"]),
         "bound_cny": float(plan.bound_cny),
         "gap": float(plan.gap),
-        "capex_cny": float(capex.sum()),
-        "opex_cny": float(opex.sum()),
+        "capex_cny": float(bought["capex_total_cny"]),
+        "added_opex_cny": float(bought["added_opex_total_cny"]),
         "purchases": len(purchases),
         "links_upgraded": len(upgraded),
         "capacity_added_gbps": float(np.sum(planned[:, -1] - installed)) if years else 0.0,
@@ -107,7 +109,7 @@ def plan_output(topology: Topology, scenario: Scenario, plan, check: bool) -> St
             racks_added, ("data_centre", "year"), (dc_ids, years), "racks"
         ),
         "yearly_capex_cny": LabelledArray(capex, ("year",), (years,), "CNY (estimate)"),
-        "yearly_opex_cny": LabelledArray(opex, ("year",), (years,), "CNY (estimate)"),
+        "yearly_added_opex_cny": LabelledArray(opex, ("year",), (years,), "CNY (estimate)"),
     }
     tables = {
         "purchases": [
@@ -130,12 +132,14 @@ def optimize_stage(
     """The least-cost capacity plan of the variant, from :func:`netplan.planning.optimize`.
 
     Metrics: ``plan_status`` (``optimal``, ``infeasible`` …: an infeasible plan is a result,
-    not an error), ``total_cost_cny`` (the discounted objective), undiscounted
-    ``capex_cny`` and ``opex_cny`` over the horizon, ``purchases``, ``links_upgraded``,
+    not an error), ``total_cost_cny`` (the discounted objective: the purchases and running
+    the existing network), ``purchases_cost_cny`` (the purchases alone, discounted: capex and
+    the opex they add), undiscounted ``capex_cny`` and ``added_opex_cny`` (each year's added
+    opex summed over the horizon), ``purchases``, ``links_upgraded``,
     ``racks_bought``, ``check_passed`` (the independent re-analysis) and ``infeasible``
     (how many items cannot be met). Arrays: ``planned_capacity_gbps`` [link, year] (after
     the plan's purchases), ``capacity_gbps`` [link] (installed before), ``racks`` and
-    ``racks_added`` [data_centre, year], ``yearly_capex_cny`` and ``yearly_opex_cny``
+    ``racks_added`` [data_centre, year], ``yearly_capex_cny`` and ``yearly_added_opex_cny``
     [year]. Table: ``purchases``. Every cost is an estimate (the tier prices are).
 
     Examples

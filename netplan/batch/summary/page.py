@@ -125,7 +125,7 @@ def _cost_section(
     """The plans' cost across variants: histograms, scatters against parameters, percentiles."""
     cost_figures = [cost_histogram(records, r["cost"]) for r in cost_rows]
     cost_figures += [
-        parameter_scatter(records, parameter, "total_cost_cny")
+        parameter_scatter(records, parameter, "purchases_cost_cny")
         for parameter in parameters
         if parameter in numeric
     ]

@@ -26,9 +26,12 @@ from netplan.batch.summary.stats import (
 )
 
 COST_METRICS: dict[str, str] = {
-    "total_cost_cny": "discounted total cost of the plan (the optimizer's objective)",
-    "capex_cny": "capital spending over the horizon, undiscounted",
-    "opex_cny": "running cost over the horizon, undiscounted",
+    "purchases_cost_cny": "what the purchases cost, discounted: capex and the opex they add",
+    "capex_cny": "capital spending on the purchases over the horizon, undiscounted",
+    "added_opex_cny": "opex the purchases add, each year's summed over the horizon, "
+                      "undiscounted",
+    "total_cost_cny": "discounted total of the plan including running the existing network "
+                      "(the optimizer's objective)",
 }
 """The plan's cost metrics summarised across variants, with what each one means."""
 

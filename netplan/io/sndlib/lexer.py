@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from netplan.errors import Problem, ValidationError
+from netplan.io.safe_read import read_input_bytes
 
 log = logging.getLogger("netplan.io.sndlib")
 
@@ -459,14 +460,10 @@ def read_text(p: Path) -> str:
     ValidationError
         The file cannot be read, is larger than :data:`MAX_FILE_BYTES` or is not UTF-8.
     """
-    try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise ValidationError(
-                [Problem(str(p), "", f"file is larger than {MAX_FILE_BYTES} bytes")]
-            )
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ValidationError([Problem(str(p), "", f"cannot read: {exc.strerror}")]) from None
+    if not p.exists():
+        raise ValidationError([Problem(str(p), "", "cannot read: No such file or directory")])
+    # Regular files only, counted while read (see netplan.io.safe_read).
+    raw = read_input_bytes(p, limit=MAX_FILE_BYTES)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -139,6 +139,8 @@ def solve_design(
         "time_limit": float(time_limit_s),
         "mip_rel_gap": float(gap),
         "disp": False,
+        # scipy maps disp to log_to_console only; this switches HiGHS's log off entirely.
+        "output_flag": False,
         "mip_heuristic_effort": float(heuristic_effort),
     }
     with warnings.catch_warnings():

@@ -4,6 +4,10 @@ The optimizer never grades its own work. Every planning year, the network with t
 the plan's capacities is analysed again by :func:`netplan.analysis.study.analyze` in every
 failure state of the scenario's policy, with that year's demand, and any link above its
 utilisation target is reported as a breach.
+
+The network sized is the one the scenario's overrides made, as the planner sized it: links
+added by ``add_link`` are there at the plan's capacity, links re-tiered by ``set_tier``
+keep what the plan bought on top, and removed links stay removed.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Sequence
 from netplan.analysis.study import analyze
 from netplan.model.scenario import ScaleService, Scenario
 from netplan.model.topology import Topology
+from netplan.model.whatif import apply_overrides, without_link_overrides
 from netplan.planning.plan import sized_topology
 
 __all__ = ["grown_scenario", "independent_check"]
@@ -24,7 +29,8 @@ def independent_check(topology: Topology, scenario: Scenario, plan_rows: Sequenc
     Parameters
     ----------
     topology, scenario
-        The network and scenario the plan was made for.
+        The network and scenario the plan was made for (the topology as loaded: the
+        scenario's overrides are applied here).
     plan_rows : sequence of dict
         Rows as in :attr:`netplan.planning.plan.Plan.rows`.
 
@@ -36,11 +42,15 @@ def independent_check(topology: Topology, scenario: Scenario, plan_rows: Sequenc
     """
     policy = scenario.failure_policy
     breaches = []
+    # Size the network the overrides made; its link overrides are then already applied
+    # and must not be applied again over the plan's capacities.
+    network = apply_overrides(topology, scenario).topology
+    on_network = without_link_overrides(scenario)
     for yi, year in enumerate(scenario.years):
-        sized = sized_topology(topology, plan_rows, year)
-        single_year = scenario.model_copy(update={"base_year": year, "horizon_years": 0})
+        sized = sized_topology(network, plan_rows, year)
+        single_year = on_network.model_copy(update={"base_year": year, "horizon_years": 0})
         # The year's demand is the base demand grown by yi years: scale each service.
-        grown = grown_scenario(single_year, scenario, yi)
+        grown = grown_scenario(single_year, on_network, yi)
         study = analyze(sized, grown, failures=policy)
         for row in study.worst_case():
             if row["over_target"]:

@@ -22,11 +22,12 @@ from netplan.analysis.sweep import sweep_scenario
 from netplan.demand import Demand, build_demand
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
-from netplan.planning.costs import catalogue_of, marginal_cost_cny
+from netplan.planning.costs import catalogue_of, installed_opex_cny, marginal_cost_cny
 from netplan.planning.fixed.check import independent_check
 from netplan.planning.fixed.requirements import LinkRequirements, link_requirements
 from netplan.planning.plan import Plan
 from netplan.planning.rows import (
+    TierLedger,
     budget_items,
     demand_id,
     district_of,
@@ -35,6 +36,7 @@ from netplan.planning.rows import (
     link_row,
     need_phrase,
     rack_rows,
+    with_replacement,
 )
 from netplan.planning.sizing import SizingResult, TierCatalogue, discount_factors, size_tiers
 
@@ -87,6 +89,10 @@ def _plane_rows(
     for li, link in enumerate(chosen):
         district = district_of(topo, link)
         before = float(link.capacity_gbps or 0.0)
+        t0, n0 = int(init_tier[li]), int(init_mod[li])
+        existing_opex = installed_opex_cny(catalogue, t0, n0, float(length[li]))
+        ledger = TierLedger(catalogue.name[t0] if t0 >= 0 else "", n0)
+        saving = float(result.replacement_saving_cny[li])
         for yi, year in enumerate(req.years):
             t = int(result.tier[li, yi])
             bought = bool(result.purchase[li, yi])
@@ -117,20 +123,28 @@ def _plane_rows(
                     initial_tier=init_tier[li : li + 1],
                     initial_modules=init_mod[li : li + 1],
                 )
+            tier = catalogue.name[t] if t >= 0 else ""
+            n_bought = int(result.modules_bought[li, yi])
+            replaced = ledger.step(year, tier, n_bought, saving_cny=saving)
             rows.append(
                 link_row(
                     link.id,
                     plane=plane,
                     district=district,
                     year=year,
-                    tier=catalogue.name[t] if t >= 0 else "",
+                    tier=tier,
                     modules=int(result.modules[li, yi]),
                     capacity_gbps=capacity,
                     purchase=bought,
+                    modules_bought=n_bought,
+                    unit_price_cny=float(result.unit_capex_cny[li, yi]),
                     capex_cny=float(result.capex_cny[li, yi]),
                     opex_cny=float(result.opex_cny[li, yi]),
+                    existing_opex_cny=existing_opex,
                     marginal_cost_cny=marginal,
-                    reason=_reason(req, li, yi, before) if bought else "",
+                    reason=with_replacement(_reason(req, li, yi, before), replaced)
+                    if bought
+                    else "",
                 )
             )
             before = capacity
@@ -144,14 +158,22 @@ def _lost_items(requirements: dict[str, LinkRequirements]) -> list[dict]:
             "demand",
             demand_id(item["origin"], item["destination"]),
             item["year"],
-            f"{item['failure']} disconnects it: no capacity on the built links can "
-            f"carry it (a candidate link or routing change is needed)",
+            _lost_reason(item["failure"]),
             item["lost_gbps"],
             plane=item["plane"],
+            failure=item["failure"],
         )
         for req in requirements.values()
         for item in req.lost
     ]
+
+
+def _lost_reason(failure: str) -> str:
+    if failure == "none":
+        return ("no path joins its ends without any failure (an end node is down for the "
+                "whole scenario, or the network is split): no capacity can carry it")
+    return (f"{failure} disconnects it: no capacity on the built links can carry it (a "
+            f"candidate link or routing change is needed)")
 
 
 def optimize_fixed(topology: Topology, scenario: Scenario, *, check: bool = True,

@@ -106,14 +106,18 @@ def link_requirements(
                     target_utilisation=float(targets[si]),
                 )
             if yi == Y - 1:
-                for si, oi in zip(*np.nonzero(sweep.lost_gbps > 0), strict=True):
+                lost_gbps = sweep.lost_gbps.copy()
+                # An od lost without any failure (its end node is down for the whole
+                # scenario) is one item, not one per failure state.
+                lost_gbps[1:, lost_gbps[0] > 0] = 0.0
+                for si, oi in zip(*np.nonzero(lost_gbps > 0), strict=True):
                     lost.append(
                         {
                             "plane": plane,
                             "failure": states[si].name,
                             "origin": graph.node_ids[sweep.od_src[oi]],
                             "destination": graph.node_ids[sweep.od_dst[oi]],
-                            "lost_gbps": float(sweep.lost_gbps[si, oi]),
+                            "lost_gbps": float(lost_gbps[si, oi]),
                             "year": year,
                         }
                     )

@@ -189,6 +189,46 @@ def link_marginal_cost(
     return max(0.0, saving)
 
 
+def _row_failure(p: RoutedPlane, cap_state: int, arc: int) -> str:
+    """The failure state a capacity row of ``p``'s model guards ``arc`` in, by name.
+
+    A row's state is ``-1`` for the no-failure row (``"none"``), ``s >= 0`` for failure
+    state ``s``, and ``-2`` for the row that holds the no-failure load to the failure
+    target: it binds in the failure states that leave the arc's load as it is (the arc
+    survives and no rerouted flow crosses it). For such a row the first of those states is
+    named, so the breach is reported at the failure target, in a state where it happens.
+
+    Parameters
+    ----------
+    p : RoutedPlane
+    cap_state : int
+        The row's entry in the model's ``cap_state``.
+    arc : int
+        The arc the row guards.
+
+    Returns
+    -------
+    str
+        ``"none"`` or the name of a failure state of ``p``.
+    """
+    if cap_state == -1:
+        return "none"
+    states = p.paths.states
+    if cap_state >= 0:
+        return states[cap_state].name
+    m, g = p.model, p.graph
+    # States with a capacity row of their own on the arc reroute flows over it.
+    rerouted = set(m.cap_state[(m.cap_arc == arc) & (m.cap_state >= 0)].tolist())
+    ends = {int(g.arc_src[arc]), int(g.arc_dst[arc])}
+    link = int(g.arc_link[arc])
+    for s, state in enumerate(states):
+        if s in rerouted or link in state.links or ends & set(state.nodes):
+            continue
+        return state.name
+    # Not reached: the model adds such a row only for arcs some state leaves alone.
+    return states[0].name if states else "none"
+
+
 def diagnosis_items(
     p: RoutedPlane,
     yi: int,
@@ -225,18 +265,14 @@ def diagnosis_items(
         if diag.overload_gbps[row] > worst.get(li, (0.0, -1))[0]:
             worst[li] = (float(diag.overload_gbps[row]), int(row))
     for li, (sigma, row) in sorted(worst.items(), key=lambda kv: -kv[1][0]):
-        s = int(m.cap_state[row])
-        target = m.u_normal if s < 0 else m.u_failure
+        s, a = int(m.cap_state[row]), int(m.cap_arc[row])
+        failure = _row_failure(p, s, a)
+        target = m.u_normal if s == -1 else m.u_failure
         top = np.flatnonzero(sol_allowed[li])
         k = int(top[np.argmax(states.capacity_gbps[top])])
         cap = float(states.capacity_gbps[k])
         tier = _state_name(catalogue, states, k) if k else "nothing"
-        where = (
-            "without failure"
-            if s < 0
-            else ("in every failure state" if s == -2 else failure_phrase(p.paths.states[s].name))
-        )
-        a = int(m.cap_arc[row])
+        where = failure_phrase(failure)
         load = float(diag.overload_load_gbps[row])
         items.append(
             infeasibility(
@@ -249,7 +285,7 @@ def diagnosis_items(
                 f"the largest state allowed is {tier} = {cap:g} Gbit/s",
                 sigma / target,
                 plane=p.name,
-                failure="none" if s < 0 else ("any" if s == -2 else p.paths.states[s].name),
+                failure=failure,
                 overload_gbps=sigma,
             )
         )

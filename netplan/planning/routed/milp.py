@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,17 +145,22 @@ class RoutingModel(RoutingStructure):
         integrality = np.zeros(self.n_cols)
         if integer:
             integrality[self.c_z : self.c_y] = 1
-        options = {"time_limit": max(float(time_limit_s), 0.5), "presolve": True}
+        # disp only maps to HiGHS's log_to_console; output_flag silences the rest of it.
+        options = {"time_limit": max(float(time_limit_s), 0.5), "presolve": True,
+                   "disp": False, "output_flag": False}
         if integer:
             options["mip_rel_gap"] = float(gap)
         t0 = time.perf_counter()
-        res = milp(
-            c,
-            integrality=integrality,
-            bounds=Bounds(col_lo, col_hi),
-            constraints=LinearConstraint(self.matrix, row_lo, row_hi),
-            options=options,
-        )
+        with warnings.catch_warnings():
+            # scipy passes output_flag through to HiGHS but warns that it does not know it.
+            warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+            res = milp(
+                c,
+                integrality=integrality,
+                bounds=Bounds(col_lo, col_hi),
+                constraints=LinearConstraint(self.matrix, row_lo, row_hi),
+                options=options,
+            )
         return res, time.perf_counter() - t0
 
     def _demand(self, demand) -> np.ndarray:

@@ -62,6 +62,8 @@ class RoutedPlane:
     binding: list = field(default_factory=list)  # per year: ((L,) state, (L,) arc)
     flows: list = field(default_factory=list)  # per year: (x, state_flow)
     loads: list = field(default_factory=list)  # per year: (1+S, A)
+    kept_cny: dict = field(default_factory=dict)  # link → what keeping its modules saves
+    replacement_saving_cny: dict = field(default_factory=dict)  # link → what replacing saves
 
 
 def _initial_state(link: Link, names: list[str], states: ModuleStates, source: str) -> int:

@@ -17,7 +17,11 @@ each link's module state forward:
 4. the routing is polished — an LP that loads every link as little as the chosen capacities
    and the states allow (each link's worst utilisation, summed over links, with the routing
    metric as a tie-break) — and any link the polished routing does not need as bought falls
-   back to the cheapest state that covers it (:mod:`netplan.planning.routed.plane`).
+   back to the cheapest state that covers it (:mod:`netplan.planning.routed.plane`);
+5. once every year is solved, a link whose year-by-year states replace modules an earlier
+   year bought keeps them instead, re-sized over the horizon with the solved routing held
+   fixed, unless the replacement is cheaper over the horizon
+   (:mod:`netplan.planning.routed.stable`).
 
 Every purchase is explained and priced by :mod:`netplan.planning.routed.explain`. An
 infeasible year is diagnosed with slack LPs (which links overflow their largest tier and by
@@ -55,16 +59,24 @@ from netplan.planning.routed.plane import (
     required_capacity,
     setup_plane,
 )
+from netplan.planning.routed.stable import keep_what_is_bought, kept_phrase
 from netplan.planning.routed.states import ModuleStates, module_states, year_options
-from netplan.planning.rows import budget_items, district_of, link_row, rack_rows
-from netplan.planning.sizing import TierCatalogue, discount_factors
+from netplan.planning.rows import (
+    TierLedger,
+    budget_items,
+    district_of,
+    link_row,
+    rack_rows,
+    with_replacement,
+)
+from netplan.planning.sizing import TierCatalogue, discount_factors, state_costs
 
 log = logging.getLogger(__name__)
 
 __all__ = ["optimize_routed"]
 
 _MIN_SOLVE_S = 1.0
-_BUDGET_SPENT_ON = "the purchases the targets force"
+_BUDGET_SPENT_ON = "the purchases that the targets force"
 
 
 def _validate(time_limit_s: float, gap: float, k_paths: int, reconfiguration: str) -> None:
@@ -365,6 +377,8 @@ def _assemble(
     years = scenario.years
     rate = scenario.discount_rate
     df = discount_factors(rate, len(years))
+    kept = sum(keep_what_is_bought(p, run.catalogue, run.states, rate, df) for p in planes)
+    replacing = sum(len(p.replacement_saving_cny) for p in planes)
     rows, links_total = _link_rows(planes, topo, scenario, run.catalogue, run.states, df)
     racks, rack_cost = rack_rows(topo, scenario, dc_load(topo, scenario, demand), df, infeasible)
     rows += racks
@@ -385,6 +399,17 @@ def _assemble(
         "Objective, bound and gap are sums over the per-year, per-plane MILPs "
         "(discounted), each solved with last year's capacities fixed, plus the racks.",
     ]
+    if kept:
+        notes.append(
+            f"{kept} link(s) keep the modules they buy although a later year's solve would "
+            "replace them: with the solved routing held fixed, keeping them costs no more "
+            "over the horizon (exact sizing; the objective counts the kept modules)."
+        )
+    if replacing:
+        notes.append(
+            f"{replacing} link(s) replace modules the plan bought in an earlier year; each "
+            "such purchase's reason says what is replaced and what it saves over the horizon."
+        )
     if status == "time_limit":
         notes.append(
             f"Some solves stopped at their time limit; the plan is within "
@@ -419,9 +444,14 @@ def _link_rows(
     rows: list[dict] = []
     total = 0.0
     for p in planes:
+        unit_capex, _, state_opex = state_costs(catalogue, states.tier, states.modules,
+                                                p.length_km)
         for li, link in enumerate(p.links):
             district = district_of(topo, link)
-            before = float(states.capacity_gbps[p.initial[li]])
+            k0 = int(p.initial[li])
+            before = float(states.capacity_gbps[k0])
+            ledger = TierLedger(_tier_name(catalogue, states, k0), int(states.modules[k0]))
+            saving = p.replacement_saving_cny.get(li)
             for yi, year in enumerate(scenario.years):
                 k = int(p.state[yi][li])
                 prev = int(p.initial[li] if yi == 0 else p.state[yi - 1][li])
@@ -429,23 +459,34 @@ def _link_rows(
                 capex, opex = float(p.capex[yi][li]), float(p.opex[yi][li])
                 total += (capex + opex) * df[yi]
                 capacity = float(states.capacity_gbps[k])
+                n_bought = _modules_bought(states, prev, k)
+                first_built = states.tier[prev] < 0 <= states.tier[k]
+                tier = _tier_name(catalogue, states, k)
+                replaced = ledger.step(year, tier, n_bought, saving_cny=saving)
                 row = link_row(
                     link.id,
                     plane=p.name,
                     district=district,
                     year=year,
-                    tier=catalogue.name[states.tier[k]] if k else "",
+                    tier=tier,
                     modules=int(states.modules[k]),
                     capacity_gbps=capacity,
                     purchase=bought,
+                    modules_bought=n_bought,
+                    unit_price_cny=float(unit_capex[li, states.tier[k]]) if k else 0.0,
+                    build_capex_cny=float(p.build_cny[li]) if first_built else 0.0,
                     capex_cny=capex,
                     opex_cny=opex,
+                    existing_opex_cny=float(state_opex[li, k0]),
                 )
                 row["required_gbps"] = float(p.required[yi][li])
                 if bought:
                     text, facts = purchase_reason(
                         p, yi, li, year, scenario.name, before, catalogue, states
                     )
+                    text = with_replacement(text, replaced)
+                    if li in p.kept_cny:
+                        text = with_replacement(text, kept_phrase(p.kept_cny[li]))
                     row["reason"] = text
                     row.update(facts)
                     row["marginal_cost_cny"] = link_marginal_cost(
@@ -454,6 +495,20 @@ def _link_rows(
                 rows.append(row)
                 before = capacity
     return rows, total
+
+
+def _tier_name(catalogue: TierCatalogue, states: ModuleStates, k: int) -> str:
+    return catalogue.name[states.tier[k]] if k else ""
+
+
+def _modules_bought(states: ModuleStates, prev: int, k: int) -> int:
+    """Modules bought moving from state ``prev`` to ``k``: the added ones on the same tier,
+    all of them on a new tier, none when nothing changes."""
+    if k == prev or not k:
+        return 0
+    if states.tier[k] == states.tier[prev]:
+        return int(states.modules[k] - states.modules[prev])
+    return int(states.modules[k])
 
 
 def _routes(planes: list[RoutedPlane], years: tuple[int, ...]) -> list[dict]:

@@ -149,24 +149,23 @@ def kaufman_roberts(capacity_units, bandwidth_units, offered_erlangs):
     c_max = int(c_run.max()) if n_links else 0
     q = np.zeros((n_links, c_max + 1))
     q[:, 0] = 1.0
-    active = np.ones(n_links, dtype=bool)
     for j in range(1, c_max + 1):
         acc = np.zeros(n_links)
         for wi, w in enumerate(widths):
             if w <= j:
                 acc += pooled[:, wi] * q[:, j - w]
         acc /= j
-        active = j <= c_run
-        q[:, j] = np.where(active, acc, 0.0)
+        q[:, j] = np.where(j <= c_run, acc, 0.0)
         big = q[:, j] > 1e250
         if big.any():
             q[big, : j + 1] /= q[big, j][:, None]
-    cs = np.cumsum(q, axis=1)
+    # Blocked mass is summed directly from the top states (smallest first) rather than as
+    # total minus the unblocked mass, which cancels to nothing for blocking below ~1e-16.
+    tail = np.zeros((n_links, c_max + 2))
+    tail[:, : c_max + 1] = np.cumsum(q[:, ::-1], axis=1)[:, ::-1]
     rows = np.arange(n_links)
-    total = cs[rows, c_run]
-    lower = np.minimum(cap[:, None] - b[None, :], c_run[:, None])
-    below = np.where(lower >= 0, cs[rows[:, None], np.maximum(lower, 0)], 0.0)
-    blocking = (total[:, None] - below) / total[:, None]
+    first_blocked = np.clip(cap[:, None] - b[None, :] + 1, 0, c_max + 1)
+    blocking = tail[rows[:, None], first_blocked] / tail[:, :1]
     blocking = np.clip(blocking, 0.0, 1.0)
     blocking[negligible] = 0.0
     return blocking[0] if scalar else blocking
@@ -182,13 +181,14 @@ class FixedPointResult:
         Probability that a session offered to each route is blocked on some link.
     link_blocking : numpy.ndarray, shape (L,) or (L, R)
         Blocking of each link (single-rate), or of each route's class on each link
-        (multi-rate; zero where the route does not use the link).
+        (multi-rate; zero where the route does not use the link), computed from
+        ``link_offered_erlangs``.
     link_offered_erlangs : numpy.ndarray, shape (L,) or (L, R)
         The thinned (reduced) load offered to each link at the fixed point.
     iterations : int
         Iterations used.
     converged : bool
-        Whether the largest change fell below the tolerance.
+        Whether every blocking value settled within the relative tolerance.
     """
 
     route_blocking: np.ndarray
@@ -198,13 +198,79 @@ class FixedPointResult:
     converged: bool
 
 
+# Blocking values closer than this count as equal whatever their size: a floor for values
+# near the bottom of the double range (~1e-308), where relative changes mean nothing.
+_BLOCKING_ATOL = 1e-300
+# log of the pass probability of a link that blocks everything (keeps the thinning finite)
+_LOG_PASS_FLOOR = float(np.log(1e-300))
+
+
+def _log_pass(blocking: np.ndarray) -> np.ndarray:
+    """log(1 - B), exact for tiny B (log1p) and floored for B = 1."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log1p(-np.minimum(blocking, 1.0)), _LOG_PASS_FLOOR)
+
+
+def _settled(new: np.ndarray, old: np.ndarray, rtol: float) -> bool:
+    """Whether every element of ``new`` lies within ``rtol`` (relative) of ``old``."""
+    return bool(np.all(np.abs(new - old) <= rtol * np.abs(new) + _BLOCKING_ATOL))
+
+
+def _substitute(step, start: np.ndarray, *, rtol: float, max_iter: int, damping: float):
+    """Solve ``B = T(B)`` by damped repeated substitution.
+
+    ``step(B)`` returns ``(T(B), loads)``. The first step is taken in full, so iteration
+    starts from the blocking of the unthinned loads; later steps are damped for stability.
+    The map's value at the last iterate is returned rather than the damped iterate,
+    which trails it: links whose routes use no other link then get their exact blocking.
+
+    Returns
+    -------
+    tuple
+        ``(T(B), loads, iterations, converged)``.
+    """
+    blk = start
+    for it in range(1, max_iter + 1):
+        new, loads = step(blk)
+        if _settled(new, blk, rtol):
+            return new, loads, it, True
+        blk = new if it == 1 else blk + damping * (new - blk)
+    return new, loads, max_iter, False
+
+
+def _single_rate_step(inc: np.ndarray, nu: np.ndarray, cap: np.ndarray):
+    """The map B -> Erlang-B of the loads thinned by B (links of 1-unit circuits)."""
+
+    def step(blk):
+        log_pass = _log_pass(blk)
+        route_log = inc @ log_pass
+        # thinned load on l from r: ν_r × pass probability of the route's other links
+        per = nu[:, None] * np.exp(route_log[:, None] - log_pass[None, :]) * inc
+        loads = per.sum(axis=0)
+        return np.asarray(erlang_b(cap, loads), dtype=float), loads
+
+    return step
+
+
+def _multi_rate_step(uses_t: np.ndarray, nu: np.ndarray, cap: np.ndarray, bw: np.ndarray):
+    """The map B -> Kaufman-Roberts blocking of the loads thinned by B, shape (L, R)."""
+
+    def step(blk):
+        log_pass = _log_pass(blk) * uses_t
+        route_log = log_pass.sum(axis=0)
+        loads = nu[None, :] * np.exp(route_log[None, :] - log_pass) * uses_t
+        return kaufman_roberts(cap, bw, loads) * uses_t, loads
+
+    return step
+
+
 def erlang_fixed_point(
     incidence,
     offered_erlangs,
     capacity_units,
     bandwidth_units=None,
     *,
-    tol: float = 1e-10,
+    rtol: float = 1e-10,
     max_iter: int = 2000,
     damping: float = 0.5,
 ) -> FixedPointResult:
@@ -219,8 +285,10 @@ def erlang_fixed_point(
 
     With ``bandwidth_units`` (multi-rate), each route is its own class, links use the
     Kaufman-Roberts recursion and the thinning uses the class's own blocking on the other
-    links (Ross 1995, §5.6). Solved by damped repeated substitution. The approximation is
-    exact for single-link routes and good when each link carries many routes.
+    links (Ross 1995, §5.6). Solved by damped repeated substitution, stopped on a relative
+    change so that blocking of 1e-20 is resolved as finely as blocking of 0.1; the
+    blocking reported is the map's value at the final loads. The approximation is exact
+    for single-link routes and good when each link carries many routes.
 
     Parameters
     ----------
@@ -232,8 +300,9 @@ def erlang_fixed_point(
         Link capacities in circuits (or bandwidth units).
     bandwidth_units : array_like of int, shape (R,), optional
         Units a session of each route holds; omit for single-rate (all 1) networks.
-    tol : float
-        Stop when no blocking value changes by more than this.
+    rtol : float
+        Stop when every blocking value changes by at most this fraction of itself
+        (values below 1e-300 count as zero).
     max_iter : int
         Iteration limit; a warning is logged when it is reached.
     damping : float
@@ -250,6 +319,12 @@ def erlang_fixed_point(
     >>> fp = erlang_fixed_point([[1, 0], [0, 1]], [5.0, 2.0], [10, 5])
     >>> fp.route_blocking.round(6)
     array([0.018385, 0.036697])
+
+    However small the blocking is:
+
+    >>> fp = erlang_fixed_point([[1]], [140.0], [250])
+    >>> bool(fp.link_blocking[0] == erlang_b(250, 140.0)), f"{fp.route_blocking[0]:.3e}"
+    (True, '1.664e-17')
 
     A two-link route thinned by a busy single-link route on its first link:
 
@@ -272,26 +347,15 @@ def erlang_fixed_point(
         raise invalid("capacity_units", f"needs {n_links} values, got {cap.size}")
     if not 0 < damping <= 1:
         raise invalid("damping", "must be in (0, 1]")
-    uses = inc > 0
-    eps = 1e-300
+    if not 0 <= rtol < 1:
+        raise invalid("rtol", "must be in [0, 1)")
+    if max_iter < 1:
+        raise invalid("max_iter", "must be at least 1")
+    solve = {"rtol": rtol, "max_iter": max_iter, "damping": damping}
     if bandwidth_units is None:
-        blk = np.zeros(n_links)
-        converged = False
-        it = 0
-        loads = np.zeros(n_links)
-        for it in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
-            log_pass = np.log(np.maximum(1.0 - blk, eps))
-            route_log = inc @ log_pass
-            # thinned load on l from r: ν_r * prod over the route's other links
-            per = nu[:, None] * np.exp(route_log[:, None] - log_pass[None, :]) * inc
-            loads = per.sum(axis=0)
-            new = np.asarray(erlang_b(cap, loads), dtype=float)
-            change = np.max(np.abs(new - blk)) if n_links else 0.0
-            blk = blk + damping * (new - blk)
-            if change < tol:
-                converged = True
-                break
-        route = 1.0 - np.exp(inc @ np.log(np.maximum(1.0 - blk, eps)))
+        step = _single_rate_step(inc, nu, cap)
+        blk, loads, it, converged = _substitute(step, np.zeros(n_links), **solve)
+        route = -np.expm1(inc @ _log_pass(blk))
         if not converged:
             log.warning("Erlang fixed point did not converge in %d iterations", max_iter)
         return FixedPointResult(route, blk, loads, it, converged)
@@ -299,21 +363,10 @@ def erlang_fixed_point(
     bw = whole_numbers("bandwidth_units", bandwidth_units).reshape(-1)
     if bw.size != n_routes or np.any(bw < 1):
         raise invalid("bandwidth_units", f"needs {n_routes} whole numbers >= 1")
-    blk = np.zeros((n_links, n_routes))
-    converged = False
-    it = 0
-    loads = np.zeros((n_links, n_routes))
-    for it in range(1, max_iter + 1):  # noqa: B007 - reported after the loop
-        log_pass = np.log(np.maximum(1.0 - blk, eps)) * uses.T  # (L, R)
-        route_log = log_pass.sum(axis=0)  # (R,)
-        loads = nu[None, :] * np.exp(route_log[None, :] - log_pass) * uses.T
-        new = kaufman_roberts(cap, bw, loads) * uses.T
-        change = np.max(np.abs(new - blk)) if blk.size else 0.0
-        blk = blk + damping * (new - blk)
-        if change < tol:
-            converged = True
-            break
-    route = 1.0 - np.exp((np.log(np.maximum(1.0 - blk, eps)) * uses.T).sum(axis=0))
+    uses_t = (inc > 0).T.astype(float)
+    step = _multi_rate_step(uses_t, nu, cap, bw)
+    blk, loads, it, converged = _substitute(step, np.zeros((n_links, n_routes)), **solve)
+    route = -np.expm1((_log_pass(blk) * uses_t).sum(axis=0))
     if not converged:
         log.warning("multi-rate fixed point did not converge in %d iterations", max_iter)
     return FixedPointResult(route, blk, loads, it, converged)
