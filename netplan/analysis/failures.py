@@ -12,7 +12,7 @@ samples (beyond the no-failure loads it returns).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,9 +24,15 @@ from netplan.analysis.shortest_paths import od_arrays
 from netplan.errors import Problem, ValidationError
 from netplan.model.plane_graph import PlaneGraph
 
-__all__ = ["FailureState", "FailureSweep", "POLICIES", "failure_states", "sweep_failures"]
+__all__ = ["FailureState", "FailureSweep", "POLICIES", "StepProgress", "failure_states",
+           "sweep_failures"]
 
 log = logging.getLogger(__name__)
+
+StepProgress = Callable[[int, int, str], None]
+"""``progress(done, total, message)`` from inside a long step: ``done`` of ``total`` units are
+finished and ``message`` says what is under way. Every long step reports in this shape: the
+failure sweep (states), the routed planner (solves) and the simulator (replications)."""
 
 _TIE_RTOL = 1e-9
 """Loads within this relative margin of the maximum count as ties; the earliest state wins."""
@@ -155,6 +161,7 @@ def sweep_failures(
     batch_size: int | None = None,
     sample_chunk: int | None = None,
     max_block_elements: int = 1 << 22,
+    progress: StepProgress | None = None,
 ) -> FailureSweep:
     """Worst load of every arc and link over all failure states and demand samples.
 
@@ -179,6 +186,9 @@ def sweep_failures(
         of demand rows read at a time, the block of changed-arc loads over that chunk, and
         the split changes held for one batch of states. Memory stays near a few times this
         however many samples there are; only ``base_load_gbps`` grows with them.
+    progress : callable, optional
+        ``progress(done, total, message)`` after every batch of failure states (a
+        :data:`StepProgress`): ``done`` of the ``total`` states are swept.
 
     Returns
     -------
@@ -201,6 +211,14 @@ def sweep_failures(
     (['none', 'link:ab', 'link:ab'], [0, 0, 0])
     >>> sw.lost_gbps.sum()
     np.float64(0.0)
+
+    Progress comes after every batch of states, here one state a batch:
+
+    >>> seen = []
+    >>> _ = sweep_failures(g, ["A"], ["B"], [[1.0]], failure_states(g, "n-1"), batch_size=1,
+    ...                    progress=lambda done, total, message: seen.append((done, total)))
+    >>> seen
+    [(1, 4), (2, 4), (3, 4), (4, 4)]
     """
     src, dst = od_arrays(graph, od_src, od_dst)
     demand = _check_demand(demand_gbps, src.size, graph.source)
@@ -229,6 +247,7 @@ def sweep_failures(
         batch_size,
         sample_chunk,
         max_block_elements,
+        progress,
     )
     return _sweep_result(graph, states, src, dst, base, no_failure, per_state)
 
@@ -316,6 +335,7 @@ def _failure_pass(
     batch_size: int,
     sample_chunk: int | None,
     max_block_elements: int,
+    progress: StepProgress | None = None,
 ) -> _PerState:
     """Pass 2: per batch of failure states, re-routed loads and their worst case."""
     m, n_od, n_states = graph.n_arcs, src.size, len(states)
@@ -335,6 +355,8 @@ def _failure_pass(
         state_load[b0 : b0 + n_b] = best
         state_sample[b0 : b0 + n_b] = arg
         log.debug("%s: states %d-%d of %d done", graph.name, b0, b0 + n_b - 1, n_states)
+        if progress is not None:
+            progress(b0 + n_b, n_states, f"failure states of {graph.name}")
     return _PerState(load=state_load, sample=state_sample, reachable=reachable, latency_ms=latency)
 
 

@@ -7,15 +7,21 @@ reduce its result.
 
 Nodes a what-if takes out for the whole scenario (a data centre outage, say) stay failed in
 every state, the no-failure state included.
+
+A sweep reports its progress to the ``progress`` it is given, or else to the one set with
+:func:`sweep_progress` around code that sweeps on the caller's behalf (the analysis, the
+fixed-routing planner), so a long sweep on a large network shows where it stands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from netplan.analysis.failure_states import FailureState, failure_states
-from netplan.analysis.failures import FailureSweep, sweep_failures
+from netplan.analysis.failures import FailureSweep, StepProgress, sweep_failures
 from netplan.demand import Demand, PlaneDemand
 from netplan.model.plane_graph import PlaneGraph
 
@@ -62,8 +68,41 @@ def with_permanent_failures(states: Sequence[FailureState],
     )
 
 
+_PROGRESS: ContextVar[StepProgress | None] = ContextVar("netplan_sweep_progress", default=None)
+
+
+@contextmanager
+def sweep_progress(progress: StepProgress | None) -> Iterator[None]:
+    """Within the block, every :func:`sweep_scenario` reports to ``progress``.
+
+    For callers of code that sweeps on their behalf (:func:`netplan.analyze`, the
+    fixed-routing planner): ``progress(done, total, message)`` after every batch of failure
+    states. With ``progress`` None, whatever was set outside the block stays.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.demand import build_demand
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> seen = []
+    >>> with sweep_progress(lambda done, total, message: seen.append(done)):
+    ...     study = netplan.analyze(topo, s)
+    >>> seen[0] == 0 and seen == sorted(seen) and len(seen) > 2
+    True
+    """
+    if progress is None:
+        yield
+        return
+    token = _PROGRESS.set(progress)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
 def sweep_scenario(demand: Demand, policy: str | Sequence[str], *,
-                   by_year: bool) -> tuple[PlaneSweep, ...]:
+                   by_year: bool, progress: StepProgress | None = None) -> tuple[PlaneSweep, ...]:
     """Sweep every plane of a scenario's demand over the failure states of ``policy``.
 
     Parameters
@@ -75,6 +114,10 @@ def sweep_scenario(demand: Demand, policy: str | Sequence[str], *,
     by_year : bool
         One sweep per year of the horizon (each over that year's 24 hours), which says in
         which year each worst case falls; or one sweep over every (year, hour) sample.
+    progress : callable, optional
+        ``progress(done, total, message)`` as each plane (and year) starts and after every
+        batch of failure states, counting states over the whole scenario; default: the one
+        set by :func:`sweep_progress`, if any.
 
     Returns
     -------
@@ -92,17 +135,39 @@ def sweep_scenario(demand: Demand, policy: str | Sequence[str], *,
     [('extranet', 6), ('intranet', 6)]
     """
     topology = demand.whatif.topology
-    out = []
+    report = progress if progress is not None else _PROGRESS.get()
+    planes = []
     for plane, pd in demand.planes.items():
         graph = topology.plane_graph(plane)
         index = graph.node_index
         permanent = tuple(index[n] for n in demand.whatif.failed_nodes if n in index)
         states = with_permanent_failures(failure_states(graph, policy), permanent)
         if by_year:
-            samples = [pd.total_gbps[yi] for yi in range(len(pd.years))]
+            samples = [(f"{plane} {year}", pd.total_gbps[yi]) for yi, year in enumerate(pd.years)]
         else:
-            samples = [pd.total_gbps.reshape(-1, pd.od_src.size)]
-        sweeps = tuple(sweep_failures(graph, pd.od_src, pd.od_dst, block, states)
-                       for block in samples)
+            samples = [(plane, pd.total_gbps.reshape(-1, pd.od_src.size))]
+        planes.append((plane, pd, graph, states, samples))
+    counter = _StateCounter(report, sum(len(p[3]) * len(p[4]) for p in planes))
+    out = []
+    for plane, pd, graph, states, samples in planes:
+        sweeps = tuple(sweep_failures(graph, pd.od_src, pd.od_dst, block, states,
+                                      progress=counter.sweep(label, len(states)))
+                       for label, block in samples)
         out.append(PlaneSweep(plane, graph, pd, states, sweeps))
     return tuple(out)
+
+
+class _StateCounter:
+    """Failure states swept so far over a scenario's planes and years, for ``progress``."""
+
+    def __init__(self, report: StepProgress | None, total: int):
+        self.report, self.total, self.done = report, total, 0
+
+    def sweep(self, label: str, n_states: int) -> StepProgress | None:
+        """The ``progress`` of the next :func:`sweep_failures` (reported as it starts)."""
+        if self.report is None:
+            return None
+        start, message = self.done, f"sweeping failure states: {label}"
+        self.done += n_states
+        self.report(start, self.total, message)
+        return lambda done, _total, _message: self.report(start + done, self.total, message)

@@ -68,6 +68,10 @@ def resolve_extends(doc: Located, chain: tuple[str, ...], *,
     base = resolve_extends(load_reference(target, reference, "scenario"), (*chain, str(target)),
                            folders=folders)
     own = {k: v for k, v in doc.data.items() if k != "extends"}
+    for text in ("title", "question", "description"):
+        # A text rewritten here must not keep the base's translation of the old text.
+        if text in own and f"{text}_zh" not in own:
+            own[f"{text}_zh"] = ""
     lines = dict(base.lines)
     lines.update({path: where for path, where in doc.lines.items() if path[:1] != ("extends",)})
     # Fields given here are reported at this file's lines; inherited ones at the base's.

@@ -186,8 +186,11 @@ class Scenario(Frozen):
     kind: Literal["scenario"] = "scenario"
     name: Identifier
     title: Name = Field(min_length=1, max_length=300)
+    title_zh: Name = Field("", max_length=300, description="The title in Chinese (zh reports).")
     question: Prose = Field(min_length=1, description="The planning question it answers.")
+    question_zh: Prose = Field("", description="The question in Chinese (zh reports).")
     description: Prose = ""
+    description_zh: Prose = Field("", description="The description in Chinese (zh reports).")
     topology: str | None = Field(None, description="Topology file it was written for.")
     base_year: int = Field(ge=2000, le=2100)
     horizon_years: int = Field(0, ge=0, le=30, description="Years after the base year.")

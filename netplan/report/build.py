@@ -12,8 +12,9 @@ from netplan.report.figures import (
     worst_case_map,
 )
 from netplan.report.html import Section, Table, render_page
-from netplan.report.i18n import check_lang, t
+from netplan.report.i18n import LABELS, check_lang, t
 from netplan.report.planfigs import cost_breakdown, purchases_timeline, rack_growth
+from netplan.report.reasons_zh import reason_zh
 
 
 def _labels(keys, lang: str) -> dict[str, str]:
@@ -25,7 +26,8 @@ def _inputs_section(run: RunData, lang: str) -> Section:
     fp = inputs["fingerprint"]
     rows = [
         {"name": "topology", "value": f"{inputs['topology_name']} ({inputs['topology_file']})"},
-        {"name": "scenario", "value": f"{inputs['scenario_name']}: {inputs['scenario_title']} "
+        {"name": "scenario", "value": f"{inputs['scenario_name']}: "
+                                      f"{in_lang(inputs, 'scenario_title', lang)} "
                                       f"({inputs['scenario_file']})"},
         {"name": "years", "value": ", ".join(str(y) for y in inputs["years"])},
         {"name": "failure_policy", "value": ", ".join(inputs["failure_policy"])},
@@ -45,9 +47,9 @@ def _inputs_section(run: RunData, lang: str) -> Section:
     ]
     overrides = [{"override": ", ".join(f"{k}={v}" for k, v in o.items())}
                  for o in inputs["overrides"]]
-    text = [t("txt.question", lang) + inputs["question"]]
+    text = [t("txt.question", lang) + in_lang(inputs, "question", lang)]
     if inputs.get("description"):
-        text.append(inputs["description"])
+        text.append(in_lang(inputs, "description", lang))
     tables = [Table(rows, ("name", "value"), _labels(("name", "value"), lang)),
               Table(services, ("id", "name", "plane", "growth", "estimate", "source"))]
     if overrides:
@@ -84,21 +86,73 @@ def _purchases_text(plan: dict, lang: str) -> list[str]:
     return [text, run_cost]
 
 
+def in_lang(inputs: dict, key: str, lang: str) -> str:
+    """An input text in the report's language: ``key_zh`` for zh when given, else ``key``."""
+    return (lang == "zh" and inputs.get(f"{key}_zh")) or inputs[key]
+
+
+def _node_names(run: RunData, lang: str) -> dict[str, str]:
+    names = {}
+    for node in run.results["topology"]["nodes"]:
+        names[node["id"]] = (node.get("name_zh") if lang == "zh" else "") or node["name"]
+    return names
+
+
+def purchase_table(run: RunData, lang: str) -> Table:
+    """What to buy, year by year: where, what, how much it costs and why."""
+    names = _node_names(run, lang)
+    rows = []
+    for r in run.results["plan"]["rows"]:
+        if not r["purchase"]:
+            continue
+        if r["item"] == "data_centre":
+            what = t("txt.racks_of", lang).format(n=r["racks_added"])
+        else:
+            what = f"{r['modules_bought']} × {r['tier']}" if r["modules_bought"] else ""
+            if r.get("build_capex_cny"):
+                what = f"{t('txt.link_build', lang)} + {what}" if what else t("txt.link_build", lang)
+        reason = reason_zh(r["reason"]) if lang == "zh" else r["reason"]
+        rows.append({"year": str(r["year"]), "where": names.get(r["district"], r["district"]),
+                     "id": r["id"], "what": what, "capex_cny": r["capex_cny"],
+                     "reason": reason})
+    rows.sort(key=lambda r: (r["year"], r["where"], r["id"]))
+    columns = ("year", "where", "id", "what", "capex_cny", "reason")
+    return Table(rows, columns, _labels(columns, lang), formats={"capex_cny": ",.0f"})
+
+
 def _verdict_section(run: RunData, lang: str) -> Section:
-    """The answer first: the run's one verdict, its findings, and what to buy at what cost."""
+    """The answer first: the verdict, what to buy (when, where, how much, why) and its cost,
+    then what was at risk before the purchases (the page's subtitle is the question asked)."""
     from netplan.verdict import Verdict
 
     verdict = Verdict.from_json(run.results["verdict"])
-    text = [t("txt.asked", lang) + run.inputs["question"]]
-    text.append(verdict.headline(lang) if verdict.meets_targets else verdict.tally(lang))
+    text = [verdict.headline(lang) if verdict.meets_targets else verdict.tally(lang)]
     lines = verdict.lines(lang)
     text += [f"• {line}" for line in lines[:20]]
     if len(lines) > 20:
         text.append(t("txt.more_findings", lang).format(n=len(lines) - 20))
     plan = run.results.get("plan")
+    tables = []
     if plan:
         text += _purchases_text(plan, lang)
-    return Section(t("sec.verdict", lang), text)
+        if any(r["purchase"] for r in plan["rows"]):
+            tables.append(purchase_table(run, lang))
+    return Section(t("sec.verdict", lang), text, (), tables)
+
+
+def _before_section(run: RunData, lang: str) -> Section | None:
+    """Why the purchases are needed: the network as it stood against the same targets."""
+    from netplan.verdict import Verdict
+
+    before = run.results.get("analysis", {}).get("summary", {}).get("verdict")
+    if not before or before["meets_targets"] or not run.results.get("plan"):
+        return None
+    as_is = Verdict.from_json(before)
+    lines = as_is.lines(lang)
+    text = [as_is.tally(lang), *(f"• {line}" for line in lines[:15])]
+    if len(lines) > 15:
+        text.append(t("txt.more_findings", lang).format(n=len(lines) - 15))
+    return Section(t("sec.before", lang), text)
 
 
 def _district_population(topo: dict) -> dict[str, float]:
@@ -133,9 +187,10 @@ def build_report(run: RunData, lang: str = "zh") -> str:
     True
     """
     res = run.results
-    title = f"netplan — {res['inputs']['scenario_title']}"
+    title = f"netplan — {in_lang(res['inputs'], 'scenario_title', lang)}"
     return render_page(title, report_sections(run, lang), lang,
-                       res["inputs"]["fingerprint"]["run"], subtitle=res["inputs"]["question"],
+                       res["inputs"]["fingerprint"]["run"],
+                       subtitle=in_lang(res["inputs"], "question", lang),
                        estimates=res["inputs"]["estimates"])
 
 
@@ -149,6 +204,9 @@ def report_sections(run: RunData, lang: str = "zh") -> list[Section]:
     sections: list[Section] = []
     if "verdict" in res:
         sections.append(_verdict_section(run, lang))
+        before = _before_section(run, lang)
+        if before is not None:
+            sections.append(before)
     sections.append(_inputs_section(run, lang))
 
     topo = res["topology"]
@@ -202,14 +260,19 @@ def report_sections(run: RunData, lang: str = "zh") -> list[Section]:
         check = plan.get("check") or {}
         text = _purchases_text(plan, lang)
         if plan["routing"] == "optimized":
-            text.append(f"{t('txt.plan_status', lang)}: {plan['status']}; gap {plan['gap']:.2%}.")
+            status = plan["status"]
+            key = f"status.{status}"
+            word = t(key, lang) if key in LABELS else status
+            text.append(f"{t('txt.plan_status', lang)}: {word}; gap {plan['gap']:.2%}.")
         if check:
             verdict = t("txt.passed", lang) if check["passed"] else t("txt.failed", lang)
             text.append(f"{t('txt.check', lang)}: {verdict}.")
         # Lost demand is in the verdict, one finding per district; the rest is listed here.
-        text += [f"{i['item']} {i['id']} ({i['year']}): {i['reason']}"
+        text += [f"{i['item']} {i['id']} ({i['year']}): "
+                 f"{reason_zh(i['reason']) if lang == 'zh' else i['reason']}"
                  for i in plan["infeasibilities"] if i["item"] != "demand"][:20]
-        bought = [r for r in plan["rows"] if r["purchase"]]
+        bought = [r | {"reason": reason_zh(r["reason"])} if lang == "zh" else r
+                  for r in plan["rows"] if r["purchase"]]
         columns = ("item", "id", "district", "year", "tier", "modules", "racks_added",
                    "capex_cny", "marginal_cost_cny", "reason")
         sections.append(Section(t("sec.plan", lang), text, [

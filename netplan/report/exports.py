@@ -18,6 +18,7 @@ from typing import Any
 from netplan.io.atomic import write_bytes_atomic
 from netplan.io.run_dir import RunData
 from netplan.io.tables import plain_decimal
+from netplan.report.reasons_zh import reason_zh
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,7 +31,8 @@ BILL_COLUMNS = (
     ("installed_after", "Installed after purchase 购后在装数量"),
     ("opex_after_cny", "Opex after purchase CNY/yr (estimate) 购后年运维（估算）"),
     ("marginal_cost_cny", "Marginal cost CNY, discounted (estimate) 边际成本（折现，估算）"),
-    ("reason", "Reason 原因"),
+    ("reason", "Reason (English)"),
+    ("reason_zh", "原因"),
 )
 RACK_COLUMNS = (
     ("data_centre", "Data centre 数据中心"), ("year", "Year 年份"),
@@ -39,7 +41,8 @@ RACK_COLUMNS = (
     ("capex_cny", "Capex CNY = racks × unit price (estimate) 建设投资（估算）"),
     ("racks", "Racks installed after 购后机架"),
     ("opex_cny", "Opex after purchase CNY/yr (estimate) 购后年运维（估算）"),
-    ("reason", "Reason 原因"),
+    ("reason", "Reason (English)"),
+    ("reason_zh", "原因"),
 )
 YEAR_COLUMNS = (
     ("year", "Year 年份"), ("capex_cny", "Capex CNY (estimate) 建设投资（估算）"),
@@ -103,6 +106,7 @@ def bill_of_quantities(run: RunData) -> list[dict]:
             continue
         base = {"year": row["year"], "district": row["district"], "item": row["item"],
                 "id": row["id"], "plane": row["plane"], "reason": row["reason"],
+                "reason_zh": reason_zh(row["reason"]),
                 "marginal_cost_cny": row["marginal_cost_cny"]}
         if row["item"] == "data_centre":
             lines.append(base | {"tier": "", "unit": "rack 机架",
@@ -132,7 +136,8 @@ def rack_table(run: RunData) -> list[dict]:
     return [
         {"data_centre": r["id"], "year": r["year"], "racks": r["racks"],
          "racks_added": r["racks_added"], "unit_price_cny": r["unit_price_cny"],
-         "capex_cny": r["capex_cny"], "opex_cny": r["opex_cny"], "reason": r["reason"]}
+         "capex_cny": r["capex_cny"], "opex_cny": r["opex_cny"], "reason": r["reason"],
+         "reason_zh": reason_zh(r["reason"])}
         for r in run.results["plan"]["rows"] if r["item"] == "data_centre"
     ]
 
@@ -289,7 +294,7 @@ def _table_sheet(book, name, rows, columns, formats, *, totals, formulas,
     letters = {key: xl_col(j) for j, (key, _) in enumerate(columns)}
     for j, (key, label) in enumerate(columns):
         sheet.write_string(0, j, label, formats["bold"])
-        sheet.set_column(j, j, 60 if key == "reason" else 16)
+        sheet.set_column(j, j, 60 if key in ("reason", "reason_zh") else 16)
     for i, row in enumerate(rows, start=1):
         refs = {key: f"{col}{i + 1}" for key, col in letters.items()}
         for j, (key, _) in enumerate(columns):
@@ -303,7 +308,7 @@ def _table_sheet(book, name, rows, columns, formats, *, totals, formulas,
                 sheet.write_number(i, j, value, fmt)
             else:
                 sheet.write_string(i, j, str(safe_cell(value)),
-                                   formats["wrap"] if key == "reason" else None)
+                                   formats["wrap"] if key in ("reason", "reason_zh") else None)
     last = len(rows)
     sheet.write_string(last + 1, 0, total_label, formats["bold"])
     for key in totals:

@@ -84,6 +84,7 @@ def _utilisation(f: dict, lang: str) -> str:
     when = failure_words(f["failure"], lang)
     year = f" ({f['year']})" if f.get("year") is not None else ""
     if lang == "zh":
+        when = when if when.endswith("时") else when + "时"
         return (f"链路 {f['link']}（{_plane(f['plane'], lang)}）{when}利用率 {f['utilisation']:.1%}，"
                 f"超过目标 {f['target']:.0%}{year}")
     return (f"link {f['link']} ({_plane(f['plane'], lang)}) reaches {f['utilisation']:.1%} "
