@@ -238,9 +238,9 @@ def build_demand(topology: Topology, scenario: Scenario) -> Demand:
         gbps = np.zeros((len(services), len(years), HOURS, len(pairs)))
         for si, service in enumerate(services):
             profile = np.asarray(scenario.profiles[service.profile], dtype=float)
-            growth = (1.0 + _growth(scenario, service)) ** offsets
             factor = whatif.service_factor.get(service.id, 1.0)
-            with np.errstate(over="ignore", invalid="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"):  # told by _check_finite
+                growth = (1.0 + _growth(scenario, service)) ** offsets
                 gbps[si] = (
                     busy[si][None, None, :] / 1000.0 * factor
                     * growth[:, None, None] * profile[None, :, None]

@@ -207,3 +207,14 @@ def test_report_prints_to_a4_pdf(default_run, tmp_path):
 
     boxes = re.findall(rb"/MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", data)
     assert boxes and all(abs(float(w) - 595) < 1 and abs(float(h) - 842) < 1 for w, h in boxes)
+    pypdf = pytest.importorskip("pypdf")
+    pages = pypdf.PdfReader(pdf).pages
+    first = pages[0].extract_text()
+    from netplan.report.numbers import format_money
+
+    summary = json.loads((default_run / "summary.json").read_text(encoding="utf-8"))
+    capex = summary["costs"]["purchases"]["capex_total_cny"]
+    # Page 1 is the answer: the verdict and the purchases' capex (this run's report is English).
+    assert "meets targets" in first and format_money(capex, "en") in first, first[:400]
+    for number, page in enumerate(pages, start=1):
+        assert f"{number} / {len(pages)}" in page.extract_text(), number

@@ -56,15 +56,24 @@ def purchases_line(plan) -> str:
             f"{bought['discounted_total_cny']:,.0f} CNY over the horizon (estimates)")
 
 
-def wrote_line(directory, names) -> str:
+def wrote_line(directory, names, *, index: str | None = None) -> str:
     """``wrote DIR: a, b, c`` naming every file written (netplan's hidden marker aside).
+
+    With ``index`` (the file in ``directory`` that says what each file holds), the count of
+    files and where to read about them instead.
 
     Examples
     --------
     >>> wrote_line("out/x", ["b.csv", ".netplan-output", "a.json"])
     'wrote out/x: a.json, b.csv'
+    >>> wrote_line("out/x", ["b.csv", ".netplan-output", "index.md"], index="index.md")
+    'wrote out/x: 2 files — see out/x/index.md'
     """
     shown = sorted(n for n in names if not n.startswith("."))
+    if index is not None:
+        where = f"{str(directory).rstrip('/')}/{index}"
+        count = f"{len(shown)} file{'s' if len(shown) != 1 else ''}"
+        return terminal_safe(f"wrote {directory}: {count} — see {where}")
     return terminal_safe(f"wrote {directory}: {', '.join(shown)}")
 
 

@@ -96,9 +96,14 @@ def analyze(files: tuple[str, ...], failures: str | None, graph_file: str | None
         return
     if len(files) < 2:
         raise ValidationError([Problem("FILES", "", "give a TOPOLOGY and at least one SCENARIO")])
+    from netplan.analysis.sweep import sweep_progress
+    from netplan.cli.progress import ProgressDisplay
+
     topo = load_topology_arg(files[0])
     scenarios = [load_scenario_arg(path, topo) for path in files[1:]]
-    study = netplan.analyze(topo, scenarios, parse_failures(failures))
+    with ProgressDisplay() as display, sweep_progress(display.count):
+        display.stage("analyse", 1, 1)
+        study = netplan.analyze(topo, scenarios, parse_failures(failures))
     _save(study, output, overwrite)
     summary = study.summary()
     click.echo(f"{len(summary['failure_states'])} plane studies, "
@@ -134,15 +139,20 @@ def optimize(topology: str, scenario: str, routing: str, time_limit_s: float, ga
     every target (the findings are in summary.json).
     """
     import netplan
+    from netplan.analysis.sweep import sweep_progress
+    from netplan.cli.progress import ProgressDisplay
     from netplan.verdict import plan_verdict
 
     topo = load_topology_arg(topology)
     scen = load_scenario_arg(scenario, topo)
     # The analysis names what the plan finds (districts, services, failures); the planner
     # sizes from it, so nothing is swept twice.
-    study = netplan.analyze(topo, scen)
-    plan = netplan.optimize(topo, scen, routing, time_limit_s=time_limit_s, gap=gap,
-                            study=study)
+    with ProgressDisplay() as display, sweep_progress(display.count):
+        display.stage("analyse", 1, 2)
+        study = netplan.analyze(topo, scen)
+        display.stage("optimize", 2, 2)
+        plan = netplan.optimize(topo, scen, routing, time_limit_s=time_limit_s, gap=gap,
+                                study=study, progress=display.count)
     verdict = plan_verdict(plan, study)
     _save(plan, output, overwrite, {"summary.json": {
         "topology": topo.name, "scenario": scen.name, "years": list(scen.years),

@@ -3,8 +3,9 @@
 Library code reports progress through plain callbacks and never writes to the terminal;
 each verb hands it one of this display's callbacks:
 
-- :meth:`ProgressDisplay.stage` — ``(stage, index, total)``: a line as each stage of a run
-  starts, and one with its duration as it ends;
+- :meth:`ProgressDisplay.stage` — ``(stage, index, total)``: a line with each stage's
+  duration as it ends (``[3/6] analyse … 0.21 s``); a stage still running after
+  ``every_s`` seconds gets its start line (``[3/6] analyse …``) first;
 - :meth:`ProgressDisplay.count` — ``(done, total, message)``: where a long step stands (the
   failure sweep's states, the routed planner's solves, a simulation's replications), shown
   at most every ``every_s`` seconds, so a quick step adds no lines;
@@ -79,13 +80,14 @@ class ProgressDisplay:
     clock : callable, optional
         Seconds on a monotonic clock (default :func:`time.monotonic`; tests pass a fake).
     heartbeat : bool
-        Run a background thread that calls :meth:`tick` about every second, so a step that
+        Run a background thread that calls :meth:`tick` five times a second, so a step that
         reports nothing for a long time still gets its line every ``every_s`` seconds.
 
     Examples
     --------
-    With a fake clock: a quick stage gets its start and end lines, a long one a line on
-    where it stands every 5 s of the clock, whatever the number of counts.
+    With a fake clock: a quick stage gets one line as it ends; a long one its start line, a
+    line on where it stands every 5 s of the clock (whatever the number of counts), and its
+    end line.
 
     >>> import io
     >>> now = [0.0]
@@ -99,12 +101,11 @@ class ProgressDisplay:
     ...     show.count(done, 12, f"solving year {2026 + done}")
     >>> show.close()
     >>> print(out.getvalue(), end="")
-    [2/6] demand …
-    [2/6] demand done in 0.25 s
+    [2/6] demand … 0.25 s
     [3/6] optimize …
       optimize 00:05 · solving year 2030 (4/12 done)
       optimize 00:10 · solving year 2035 (9/12 done)
-    [3/6] optimize done in 12.0 s
+    [3/6] optimize … 12.0 s
     """
 
     def __init__(self, stream: TextIO | None = None, width: int = 30,
@@ -122,18 +123,19 @@ class ProgressDisplay:
         self._last_line = self._start  # the last stage or count line
         self._open = False  # a batch bar's line waits for its end
         self._stage: tuple[str, int, int, float] | None = None
+        self._announced = False  # the running stage's start line is out
         self._step: tuple[int, int, str] | None = None
         self._beat: tuple[threading.Thread, threading.Event] | None = None
 
     # --- the callbacks ---------------------------------------------------------------
     def stage(self, name: str, index: int, total: int) -> None:
-        """A line as stage ``index`` of ``total`` starts; the stage before it ends here."""
+        """Stage ``index`` of ``total`` starts; the stage before it ends here (its line)."""
         with self._lock:
             now = self._clock()
             self._end_bar()
-            self._end_stage(now, "done in")
-            self._write(f"[{index}/{total}] {name} …\n")
+            self._end_stage(now)
             self._stage, self._step, self._last_line = (name, index, total, now), None, now
+            self._announced = False
         self._start_heartbeat()
 
     def count(self, done: int, total: int, message: str = "") -> None:
@@ -155,6 +157,10 @@ class ProgressDisplay:
             if now - self._last_line < self.every_s:
                 return
             self._end_bar()
+            if self._stage is not None and not self._announced:
+                name, index, total, _ = self._stage
+                self._write(f"[{index}/{total}] {name} …\n")
+                self._announced = True
             self._write(self._status(now) + "\n")
             self._last_line = now
 
@@ -179,7 +185,7 @@ class ProgressDisplay:
         self._stop_heartbeat()
         with self._lock:
             self._end_bar()
-            self._end_stage(self._clock(), "stopped after" if failed else "done in")
+            self._end_stage(self._clock(), failed=failed)
             self._step = None
 
     def __enter__(self) -> ProgressDisplay:
@@ -201,10 +207,11 @@ class ProgressDisplay:
         return f"{head} · {message} ({done}/{total} done)" if message else \
             f"{head} · {done}/{total} done"
 
-    def _end_stage(self, now: float, verb: str) -> None:
+    def _end_stage(self, now: float, *, failed: bool = False) -> None:
         if self._stage is not None:
             name, index, total, started = self._stage
-            self._write(f"[{index}/{total}] {name} {verb} {duration(now - started)}\n")
+            took = duration(now - started)
+            self._write(f"[{index}/{total}] {name} … {'stopped after ' if failed else ''}{took}\n")
             self._stage = None
             self._last_line = now
 
@@ -235,8 +242,9 @@ class ProgressDisplay:
             if not self._heartbeat or self._beat is not None:
                 return
             stop = threading.Event()
+            # Polled often enough that a line comes within a few percent of every_s.
             thread = threading.Thread(target=_beat, args=(weakref.ref(self), stop,
-                                                          min(1.0, self.every_s / 5)),
+                                                          min(0.2, self.every_s / 20)),
                                       name="netplan-progress", daemon=True)
             self._beat = (thread, stop)
         thread.start()

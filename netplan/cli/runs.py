@@ -19,8 +19,10 @@ from netplan.cli.options import load_run_dir, output_option
               show_default=True, help="MILP time limit in seconds (optimized mode).")
 @click.option("--sim", type=click.Choice(["analytic", "simulate", "none"]), default="analytic",
               show_default=True, help="How the sized network's user experience is checked.")
-@click.option("--pdf", is_flag=True, help="Also print the report to an A4 PDF (needs chromium).")
-@click.option("--png", is_flag=True, help="Also write each figure as PNG (needs netplan[static]).")
+@click.option("--pdf", is_flag=True, help="Also print the report to an A4 PDF (needs chromium; "
+              "checked before the run starts).")
+@click.option("--png", is_flag=True, help="Also write each figure as PNG (needs netplan[static] "
+              "and chromium; checked before the run starts).")
 @output_option(required=False, help_text="Output directory (default: out/plan-<scenario>).")
 def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
          time_limit_s: float, sim: str, pdf: bool, png: bool, output: str | None,
@@ -29,14 +31,17 @@ def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
 
     With no arguments it runs on the default Chongqing network and the baseline scenario.
     Writes report.html, plan.xlsx, the CSV tables, plan.json and summary.json to -o DIR
-    (default: out/plan-<scenario>). Exit code 0 when the plan meets every target, 3 when it
-    ran but does not (a district cut off, a link over target, an unmet limit).
+    (default: out/plan-<scenario>), and index.md, which says what each file holds. Exit code
+    0 when the plan meets every target, 3 when it ran but does not (a district cut off, a
+    link over target, an unmet limit).
     """
     from pathlib import Path
 
     import netplan
     from netplan.cli.progress import ProgressDisplay
     from netplan.io.atomic import check_output_dir
+    from netplan.report.static import check_tools
+    from netplan.run.files import INDEX_FILE, run_files
     from netplan.run.pipeline import STAGES
 
     topology = topology or str(netplan.default_topology_path())
@@ -44,20 +49,22 @@ def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
     if output is None:
         output = str(Path("out") / f"plan-{Path(scenario).stem}")
         check_output_dir(output, overwrite)
-    display = ProgressDisplay()
-    display.stage("validate", 1, len(STAGES))
-    topo = netplan.load_topology(topology)
-    run = netplan.plan(topo, netplan.load_scenario(scenario, topo), routing=routing,
-                       time_limit_s=time_limit_s, sim=sim, progress=display.stage,
-                       topology_file=topology, scenario_file=scenario)
-    display.stage("report", len(STAGES), len(STAGES))
-    run.save(output, lang=lang, overwrite=overwrite, pdf=pdf, png=png)
+    check_tools(pdf=pdf, png=png)  # before minutes of computing, not after
+    with ProgressDisplay() as display:
+        display.stage("validate", 1, len(STAGES))
+        topo = netplan.load_topology(topology)
+        run = netplan.plan(topo, netplan.load_scenario(scenario, topo), routing=routing,
+                           time_limit_s=time_limit_s, sim=sim, progress=display.stage,
+                           step_progress=display.count, topology_file=topology,
+                           scenario_file=scenario)
+        display.stage("report", len(STAGES), len(STAGES))
+        run.save(output, lang=lang, overwrite=overwrite, pdf=pdf, png=png)
     echo_verdict(run.verdict, f"{output}/summary.json and the report")
     click.echo(purchases_line(run.plan))
     check = run.plan.check
     click.echo(f"independent check: {'passed' if check.get('passed') else 'FAILED'} "
                f"({check.get('method', '')})")
-    click.echo(wrote_line(output, (p.name for p in Path(output).iterdir() if p.is_file())))
+    click.echo(wrote_line(output, run_files(output), index=INDEX_FILE))
     exit_with(run.verdict)
 
 

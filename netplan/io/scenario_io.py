@@ -72,6 +72,10 @@ def resolve_extends(doc: Located, chain: tuple[str, ...], *,
         # A text rewritten here must not keep the base's translation of the old text.
         if text in own and f"{text}_zh" not in own:
             own[f"{text}_zh"] = ""
+    # Drivers merge key by key (services are a list, replaced whole): same rule for the source.
+    drivers = own.get("drivers")
+    if isinstance(drivers, dict) and "source" in drivers and "source_zh" not in drivers:
+        own["drivers"] = drivers | {"source_zh": ""}
     lines = dict(base.lines)
     lines.update({path: where for path, where in doc.lines.items() if path[:1] != ("extends",)})
     # Fields given here are reported at this file's lines; inherited ones at the base's.

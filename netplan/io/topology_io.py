@@ -273,7 +273,7 @@ def save_topology(topology: Topology, path: str | os.PathLike) -> Path:
 
 # --- GraphML -----------------------------------------------------------------------------
 
-_JSON_GRAPH_ATTRS = ("tiers", "data_centres", "notes")
+_JSON_GRAPH_ATTRS = ("tiers", "data_centres", "notes", "notes_zh")
 
 
 def topology_to_graphml(topology: Topology, path: str | os.PathLike) -> Path:

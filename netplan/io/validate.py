@@ -1,4 +1,5 @@
-"""Turn pydantic's and the cross-reference rules' findings into located problems."""
+"""Turn pydantic's and the cross-reference rules' findings into located problems; the JSON
+Schemas of the input files (``egov-netplan schema KIND``) that editors check them against."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ _UNION_TAGS = {
 }
 MISSING_FIELD = "required field is missing"
 
+SCHEMA_KINDS = {
+    "topology": "topology files: nodes, links, tiers, data centres",
+    "scenario": "scenario files; one with `extends:` gives only what it changes",
+}
+"""The kinds of input file ``egov-netplan schema KIND`` describes, and what each covers."""
+
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     out = []
@@ -33,7 +40,9 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def _message(error: dict[str, Any], model: type[pydantic.BaseModel], loc: tuple) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
-        return "unknown field (check the spelling; `egov-netplan schema` lists the fields)"
+        schema_kind = model.__name__.lower()
+        command = f"egov-netplan schema {schema_kind if schema_kind in SCHEMA_KINDS else ''}"
+        return f"unknown field (check the spelling; `{command.rstrip()}` lists the fields)"
     if kind == "missing":
         return MISSING_FIELD
     text = error.get("msg", "invalid value")
@@ -107,3 +116,126 @@ def parse_path(field: str) -> tuple[str | int, ...]:
             parts.append(name)
         parts.extend(int(i) for i in indices)
     return tuple(parts)
+
+
+def schema_document(kind: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one kind of input file, for editors.
+
+    A scenario that ``extends`` another is checked as the partial file it is: it needs no
+    field (its base gives them), its mappings (``drivers``, ``targets`` …) may give only the
+    keys they change, since they merge into the base's, and anything else it gives must be
+    whole. Without ``extends`` every required field must be there. A topology's tables
+    (``nodes``, ``links`` …) may be given as the name of a CSV file instead.
+
+    Parameters
+    ----------
+    kind : {"topology", "scenario"}
+        See :data:`SCHEMA_KINDS`.
+
+    Examples
+    --------
+    >>> doc = schema_document("scenario")
+    >>> doc["title"], "extends" in doc["properties"], doc["if"]
+    ('netplan scenario', True, {'required': ['extends']})
+    >>> doc["else"]["required"][:3]
+    ['name', 'title', 'question']
+    """
+    from netplan.model.scenario import Scenario
+    from netplan.model.topology import Topology
+
+    if kind not in SCHEMA_KINDS:
+        raise ValueError(f"no schema for {kind!r}; kinds: {', '.join(SCHEMA_KINDS)}")
+    document = {"topology": Topology, "scenario": Scenario}[kind].model_json_schema()
+    if kind == "scenario":
+        document = _allowing_extends(document)
+    else:
+        document = _allowing_csv_tables(document)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = f"netplan {kind}"
+    return document
+
+
+def csv_tables(document: dict[str, Any]) -> list[str]:
+    """The tables of a schema: its list fields of records, which a file may give as CSV.
+
+    Examples
+    --------
+    >>> from netplan.model.topology import Topology
+    >>> csv_tables(Topology.model_json_schema())
+    ['tiers', 'nodes', 'links', 'data_centres']
+    """
+    return [name for name, value in document["properties"].items()
+            if value.get("type") == "array" and "$ref" in value.get("items", {})]
+
+
+def _allowing_csv_tables(document: dict[str, Any]) -> dict[str, Any]:
+    """A topology's schema whose tables may also name a CSV file (read by the loader)."""
+    properties = dict(document["properties"])
+    for table in csv_tables(document):
+        properties[table] = {"anyOf": [properties[table], {
+            "type": "string", "pattern": r"\.csv$",
+            "description": f"A CSV file of the {table} table, relative to this file.",
+        }]}
+    return {**document, "properties": properties}
+
+
+_EXTENDS = {
+    "type": "string",
+    "minLength": 1,
+    "description": "The scenario file this one is built on (relative to this file). This "
+                   "file then gives only what it changes: mappings merge into the base's, "
+                   "anything else replaces the base's value.",
+}
+
+
+def _allowing_extends(document: dict[str, Any]) -> dict[str, Any]:
+    """A model's schema that also takes a partial file with ``extends``.
+
+    The top level takes what a partial file may give (mappings with any of their keys);
+    ``else`` — no ``extends`` — adds the required fields and the full mappings back.
+    """
+    document = dict(document)
+    defs = dict(document.get("$defs", {}))
+    partial_defs: dict[str, Any] = {}
+    full = document["properties"]
+    relaxed = {name: _relaxed(value, defs, partial_defs) for name, value in full.items()}
+    document["properties"] = {**relaxed, "extends": _EXTENDS}
+    document["$defs"] = {**defs, **partial_defs}
+    document["if"] = {"required": ["extends"]}
+    document["else"] = {
+        "required": document.pop("required", []),
+        "properties": {name: full[name] for name in full if relaxed[name] != full[name]},
+    }
+    return document
+
+
+def _relaxed(schema: Any, defs: dict[str, Any], partial_defs: dict[str, Any]) -> Any:
+    """``schema`` as a partial file may give it: its mappings with none of their keys required.
+
+    Lists are left whole (a list in a partial file replaces the base's), and so are the
+    alternatives of a ``oneOf``, which tell one another apart by their required tags.
+    """
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        target = defs.get(name)
+        if not isinstance(target, dict) or target.get("type") != "object":
+            return schema
+        partial = f"{name}Partial"
+        if partial not in partial_defs:
+            partial_defs[partial] = {}  # taken before recursing: a model may refer to itself
+            partial_defs[partial] = _relaxed(target, defs, partial_defs)
+        return {**schema, "$ref": f"#/$defs/{partial}"}
+    out = {}
+    for key, value in schema.items():
+        if key == "required":
+            continue
+        if key in ("anyOf", "allOf"):
+            value = [_relaxed(v, defs, partial_defs) for v in value]
+        elif key in ("properties", "patternProperties"):
+            value = {k: _relaxed(v, defs, partial_defs) for k, v in value.items()}
+        elif key == "additionalProperties":
+            value = _relaxed(value, defs, partial_defs)
+        out[key] = value
+    return out

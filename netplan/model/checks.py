@@ -75,7 +75,7 @@ def _duplicates(ids: list[str]) -> set[str]:
 def _times(log_value: float) -> str:
     """``exp(log_value)`` for a message, also where it would overflow a float."""
     if log_value < 690:
-        return f"{math.exp(log_value):.3g}"
+        return f"{math.exp(log_value):,.4g}"
     return f"1e+{int(log_value / math.log(10))}"
 
 
@@ -457,7 +457,7 @@ def _check_multipliers(scenario: Scenario) -> list[Finding]:
                      else f"services[{k}].growth_per_year")
             findings.append((field, f"growth of {_growth(scenario, service):g} a year over "
                              f"{scenario.horizon_years} years multiplies the demand of service "
-                             f"{sid!r} by {_times(grown)}; at most {MAX_DEMAND_MULTIPLIER:g} "
+                             f"{sid!r} by {_times(grown)}; at most {MAX_DEMAND_MULTIPLIER:,.0f} "
                              "(lower the growth or the horizon)"))
             done.add(sid)
     findings += _check_scale_products(scenario, services, done)
@@ -484,7 +484,7 @@ def _check_scale_products(scenario: Scenario, services: dict[str, tuple[int, Ser
                 findings.append((f"overrides[{i}].factor", (
                     f"the scale_service factors of service {sid!r} up to here, with its growth "
                     f"over the horizon (×{_times(grown)}), multiply its demand by "
-                    f"{_times(scaled[sid] + grown)}; at most {MAX_DEMAND_MULTIPLIER:g}")))
+                    f"{_times(scaled[sid] + grown)}; at most {MAX_DEMAND_MULTIPLIER:,.0f}")))
                 done.add(sid)
         elif override.action == "scale_district" and f"node:{override.node}" not in done:
             logs = district.setdefault(override.node, {None: 0.0})
@@ -494,7 +494,7 @@ def _check_scale_products(scenario: Scenario, services: dict[str, tuple[int, Ser
             if worst > _LOG_CEILING:
                 findings.append((f"overrides[{i}].factor", (
                     f"the scale_district factors of node {override.node!r} up to here multiply "
-                    f"its drivers by {_times(worst)}; at most {MAX_DEMAND_MULTIPLIER:g}")))
+                    f"its drivers by {_times(worst)}; at most {MAX_DEMAND_MULTIPLIER:,.0f}")))
                 done.add(f"node:{override.node}")
     return findings
 

@@ -18,9 +18,10 @@ from netplan.model.topology import (
 )
 
 HOURS_PER_DAY = 24
-MAX_DEMAND_MULTIPLIER = 1e6
+MAX_DEMAND_MULTIPLIER = 1000.0
 """Most a service's demand may be multiplied by its ``scale_service`` factors and its growth
-over the horizon together, and a district's driver by its ``scale_district`` factors."""
+over the horizon together (and by its growth alone), and a district's driver by its
+``scale_district`` factors: as much as one factor may."""
 GrowthRate = Annotated[float, Field(gt=-1, le=10, description="0.25 is +25 % per year.")]
 Hour = Annotated[int, Field(ge=0, le=HOURS_PER_DAY - 1, description="Hour of day, 0-23.")]
 FAILURE_POLICIES: tuple[str, ...] = ("none", "n-1", "n-1-nodes", "srlg", "n-2")
@@ -95,6 +96,7 @@ class Service(Frozen):
     targets: ServiceTargets = ServiceTargets()
     estimate: bool = True
     source: str = ""
+    source_zh: Prose = Field("", description="The source in Chinese (zh reports).")
 
 
 class DriverTotals(Frozen):
@@ -109,6 +111,7 @@ class DriverTotals(Frozen):
     video_rooms_per_district: int = Field(ge=0, le=1_000_000)
     video_rooms_per_million_people: float = Field(0.0, ge=0, le=1_000_000)
     source: str = ""
+    source_zh: Prose = Field("", description="The source in Chinese (zh reports).")
     estimate: bool = True
 
 

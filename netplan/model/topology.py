@@ -17,6 +17,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -218,6 +220,7 @@ class Topology(Frozen):
 
     kind: Literal["topology"] = "topology"
     name: Name = Field(min_length=1, max_length=200)
+    name_zh: Name = Field("", max_length=200, description="The name in Chinese (zh reports).")
     description: Prose = ""
     route_factor: float = Field(
         1.3, ge=1, le=5, description="Fibre route length over straight-line distance."
@@ -230,6 +233,21 @@ class Topology(Frozen):
     links: tuple[Link, ...] = Field(min_length=1)
     data_centres: tuple[DataCentre, ...] = ()
     notes: tuple[Prose, ...] = Field((), description="What is sourced and what is estimated.")
+    notes_zh: tuple[Prose, ...] = Field(
+        (), description="The notes in Chinese (zh reports): none, or one per note in its order."
+    )
+
+    @field_validator("notes_zh")
+    @classmethod
+    def _one_translation_per_note(cls, notes_zh: tuple[str, ...], info: ValidationInfo):
+        # A missing or extra line would pair every later note with another note's text.
+        notes = info.data.get("notes")
+        if notes_zh and notes is not None and len(notes_zh) != len(notes):
+            raise PydanticCustomError(
+                "notes_zh_count", "gives {given} notes, notes has {expected}",
+                {"given": len(notes_zh), "expected": len(notes)},
+            )
+        return notes_zh
 
     def _index(self, section: str, key: str) -> dict:
         """``{item.<key>: item}`` over ``self.<section>``, built once per tuple of items.

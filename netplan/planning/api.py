@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+from netplan.analysis.failures import StepProgress
 from netplan.analysis.study import Study
+from netplan.analysis.sweep import sweep_progress
 from netplan.demand import Demand
 from netplan.errors import Problem, ValidationError
 from netplan.model.scenario import Scenario
@@ -31,6 +33,7 @@ def optimize(
     check: bool = True,
     demand: Demand | None = None,
     study: Study | None = None,
+    progress: StepProgress | None = None,
 ) -> Plan:
     """The cheapest plan of link tiers and racks, per year, meeting every target.
 
@@ -50,6 +53,9 @@ def optimize(
     study : Study, optional
         The scenario's analysis from :func:`netplan.analyze`, under its own failure
         policy: the fixed planner sizes from its sweep instead of sweeping again.
+    progress : callable, optional
+        ``progress(done, total, message)`` from inside the long steps: each MILP solve in
+        optimized mode, each batch of failure states the fixed planner sweeps.
 
     Returns
     -------
@@ -79,10 +85,12 @@ def optimize(
     if study is not None:
         _check_study(study, scenario)
         demand = study.demand(scenario.name)
-    if routing == "optimized":
-        return optimize_routed(topology, scenario, time_limit_s=time_limit_s, gap=gap,
-                               check=check, demand=demand)
-    return optimize_fixed(topology, scenario, check=check, demand=demand, study=study)
+    # The sweeps made on the way (the fixed planner's, a fallback's) report to it too.
+    with sweep_progress(progress):
+        if routing == "optimized":
+            return optimize_routed(topology, scenario, time_limit_s=time_limit_s, gap=gap,
+                                   check=check, demand=demand, progress=progress)
+        return optimize_fixed(topology, scenario, check=check, demand=demand, study=study)
 
 
 def _check_study(study: Study, scenario: Scenario) -> None:

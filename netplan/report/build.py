@@ -13,7 +13,8 @@ from netplan.report.figures import (
 )
 from netplan.report.html import Section, Table, render_page
 from netplan.report.i18n import LABELS, check_lang, t
-from netplan.report.planfigs import cost_breakdown, purchases_timeline, rack_growth
+from netplan.report.numbers import format_money
+from netplan.report.planfigs import plan_figures
 from netplan.report.reasons_zh import reason_zh
 
 
@@ -21,28 +22,36 @@ def _labels(keys, lang: str) -> dict[str, str]:
     return {k: t(f"col.{k}", lang) for k in keys}
 
 
+def _file_note(path: str) -> str:
+    return f" ({path})" if path else ""
+
+
 def _inputs_section(run: RunData, lang: str) -> Section:
     inputs = run.inputs
     fp = inputs["fingerprint"]
+    targets = inputs["targets"]
     rows = [
-        {"name": "topology", "value": f"{inputs['topology_name']} ({inputs['topology_file']})"},
+        {"name": "topology", "value": in_lang(inputs, "topology_name", lang)
+                                      + _file_note(inputs["topology_file"])},
         {"name": "scenario", "value": f"{inputs['scenario_name']}: "
-                                      f"{in_lang(inputs, 'scenario_title', lang)} "
-                                      f"({inputs['scenario_file']})"},
+                                      f"{in_lang(inputs, 'scenario_title', lang)}"
+                                      + _file_note(inputs["scenario_file"])},
         {"name": "years", "value": ", ".join(str(y) for y in inputs["years"])},
         {"name": "failure_policy", "value": ", ".join(inputs["failure_policy"])},
-        {"name": "targets", "value": ", ".join(f"{k} {v:g}" for k, v in inputs["targets"].items())},
-        {"name": "routing", "value": inputs["routing"]},
+        {"name": "targets", "value": t("txt.targets", lang).format(
+            normal=targets["max_utilisation_normal"], failure=targets["max_utilisation_failure"])},
+        {"name": "routing", "value": t(f"routing.{inputs['routing']}", lang)},
         {"name": "seed", "value": str(inputs["seed"])},
         {"name": "fingerprint.topology", "value": fp["topology"]},
         {"name": "fingerprint.scenario", "value": fp["scenario"]},
         {"name": "fingerprint.run", "value": fp["run"]},
         {"name": "netplan", "value": run.results.get("netplan_version", "")},
     ]
+    rows = [r | {"name": t(f"input.{r['name']}", lang)} for r in rows]
     services = [
         {"id": s["id"], "name": s["name_zh"] if lang == "zh" and s["name_zh"] else s["name"],
          "plane": t(f"plane.{s['plane']}", lang), "growth": f"{s['growth_per_year']:.0%}",
-         "estimate": s["estimate"], "source": s["source"]}
+         "estimate": s["estimate"], "source": in_lang(s, "source", lang)}
         for s in inputs["services"]
     ]
     overrides = [{"override": ", ".join(f"{k}={v}" for k, v in o.items())}
@@ -51,14 +60,11 @@ def _inputs_section(run: RunData, lang: str) -> Section:
     if inputs.get("description"):
         text.append(in_lang(inputs, "description", lang))
     tables = [Table(rows, ("name", "value"), _labels(("name", "value"), lang)),
-              Table(services, ("id", "name", "plane", "growth", "estimate", "source"))]
+              Table(services, ("id", "name", "plane", "growth", "estimate", "source"),
+                    _labels(("id", "name", "plane", "growth", "estimate", "source"), lang))]
     if overrides:
-        tables.append(Table(overrides, ("override",)))
+        tables.append(Table(overrides, ("override",), _labels(("override",), lang)))
     return Section(t("sec.inputs", lang), text, (), tables)
-
-
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
 
 
 def _purchases_text(plan: dict, lang: str) -> list[str]:
@@ -72,17 +78,18 @@ def _purchases_text(plan: dict, lang: str) -> list[str]:
     years = ""
     if len(per_year) > 1:
         years = "（" if lang == "zh" else " ("
-        years += "; ".join(f"{y}: {_money(v)}" for y, v in per_year.items())
+        years += ("；" if lang == "zh" else "; ").join(
+            f"{y}: {format_money(v, lang)}" for y, v in per_year.items())
         years += "）" if lang == "zh" else ")"
     opex = bought["added_opex_per_year_cny"]
     last = list(opex)[-1] if opex else ""
     text = t("txt.buy", lang).format(
-        n=count, capex=_money(bought["capex_total_cny"]), years=years, last=last,
-        opex=_money(opex.get(last, 0.0) if opex else 0.0),
-        disc=_money(bought["discounted_total_cny"]))
+        n=count, capex=format_money(bought["capex_total_cny"], lang), years=years, last=last,
+        opex=format_money(opex.get(last, 0.0) if opex else 0.0, lang),
+        disc=format_money(bought["discounted_total_cny"], lang))
     run_cost = t("txt.run_cost", lang).format(
-        existing=_money(costs["existing_network"]["discounted_total_cny"]),
-        total=_money(costs["plan_discounted_total_cny"]))
+        existing=format_money(costs["existing_network"]["discounted_total_cny"], lang),
+        total=format_money(costs["plan_discounted_total_cny"], lang))
     return [text, run_cost]
 
 
@@ -96,6 +103,23 @@ def _node_names(run: RunData, lang: str) -> dict[str, str]:
     for node in run.results["topology"]["nodes"]:
         names[node["id"]] = (node.get("name_zh") if lang == "zh" else "") or node["name"]
     return names
+
+
+def _shown(rows: list[dict], run: RunData, lang: str) -> list[dict]:
+    """Rows with planes, items and districts in words of ``lang`` (ids stay as they are)."""
+    names = _node_names(run, lang)
+    out = []
+    for row in rows:
+        row = dict(row)
+        if row.get("plane"):
+            row["plane"] = t(f"plane.{row['plane']}", lang)
+        if row.get("item") in ("link", "data_centre"):
+            row["item"] = t(f"item.{row['item']}", lang)
+        if "district" in row:
+            row["district"] = (t("txt.municipal", lang) if row["district"] == "municipal"
+                               else names.get(row["district"], row["district"]))
+        out.append(row)
+    return out
 
 
 def purchase_table(run: RunData, lang: str) -> Table:
@@ -112,7 +136,8 @@ def purchase_table(run: RunData, lang: str) -> Table:
             if r.get("build_capex_cny"):
                 what = f"{t('txt.link_build', lang)} + {what}" if what else t("txt.link_build", lang)
         reason = reason_zh(r["reason"]) if lang == "zh" else r["reason"]
-        rows.append({"year": str(r["year"]), "where": names.get(r["district"], r["district"]),
+        where = t("txt.municipal", lang) if r["district"] == "municipal" else r["district"]
+        rows.append({"year": str(r["year"]), "where": names.get(r["district"], where),
                      "id": r["id"], "what": what, "capex_cny": r["capex_cny"],
                      "reason": reason})
     rows.sort(key=lambda r: (r["year"], r["where"], r["id"]))
@@ -171,6 +196,12 @@ def _array(run: RunData, key: str):
     return run.arrays.get(key)
 
 
+def _drawn(pairs) -> tuple[list, list[str]]:
+    """The figures worth drawing, and a sentence for each one that had nothing to show."""
+    figures = [fig for fig, _ in pairs if fig is not None]
+    return figures, [note for fig, note in pairs if fig is None]
+
+
 def build_report(run: RunData, lang: str = "zh") -> str:
     """The report of a run, in ``lang`` (``zh`` or ``en``), as one offline HTML document.
 
@@ -191,7 +222,8 @@ def build_report(run: RunData, lang: str = "zh") -> str:
     return render_page(title, report_sections(run, lang), lang,
                        res["inputs"]["fingerprint"]["run"],
                        subtitle=in_lang(res["inputs"], "question", lang),
-                       estimates=res["inputs"]["estimates"])
+                       estimates=res["inputs"].get(f"estimates_{lang}")
+                       or res["inputs"]["estimates"])
 
 
 def report_sections(run: RunData, lang: str = "zh") -> list[Section]:
@@ -213,47 +245,56 @@ def report_sections(run: RunData, lang: str = "zh") -> list[Section]:
     population = _district_population(topo)
     sections.append(Section(t("sec.map", lang), t("txt.map", lang),
                             [worst_case_map(topo["nodes"], topo["links"], worst, lang,
-                                            district_values=population)]))
+                                            district_values=population,
+                                            plan_rows=(res.get("plan") or {}).get("rows"),
+                                            findings=(res.get("verdict") or {}).get("findings"))]))
 
     demand_figs = []
     for plane in ("extranet", "intranet"):
         values = _array(run, f"demand/{plane}/service_hour_gbps")
         if values is not None:
-            demand_figs.append(demand_by_service(
+            demand_figs.append((demand_by_service(
                 values, list(_array(run, f"demand/{plane}/services")),
-                [int(y) for y in _array(run, f"demand/{plane}/years")], lang, plane=plane))
-    sections.append(Section(t("sec.demand", lang), (), demand_figs))
+                [int(y) for y in _array(run, f"demand/{plane}/years")], lang, plane=plane),
+                t("txt.no_demand", lang).format(plane=t(f"plane.{plane}", lang))))
+    figures, notes = _drawn(demand_figs)
+    sections.append(Section(t("sec.demand", lang), notes, figures))
 
     targets = res["inputs"]["targets"]
-    hot_figs = [worst_case_bars(worst, lang, target_normal=targets["max_utilisation_normal"],
-                                target_failure=targets["max_utilisation_failure"])]
+    hot_figs = [(worst_case_bars(worst, lang, target_normal=targets["max_utilisation_normal"],
+                                 target_failure=targets["max_utilisation_failure"]),
+                 t("txt.no_load", lang))]
     for plane in ("extranet", "intranet"):
         grid = _array(run, f"{scenario}/{plane}/hourly_utilisation")
         if grid is not None:
             year = int(_array(run, f"{scenario}/{plane}/busiest_year"))
-            hot_figs.append(utilisation_heatmap(
-                grid, list(_array(run, f"{scenario}/{plane}/links")), lang,
-                label=f"{t('plane.' + plane, lang)}, {scenario} {year}"))
+            label = f"{t('plane.' + plane, lang)}, {scenario} {year}"
+            hot_figs.append((utilisation_heatmap(
+                grid, list(_array(run, f"{scenario}/{plane}/links")), lang, label=label),
+                t("txt.no_hourly_load", lang).format(label=label)))
     columns = ("link", "plane", "capacity_gbps", "worst_utilisation", "cause_failure",
                "cause_year", "cause_hour")
-    sections.append(Section(t("sec.hot", lang), (), hot_figs, [
-        Table(worst[:30], columns, _labels(columns, lang),
+    figures, notes = _drawn(hot_figs)
+    sections.append(Section(t("sec.hot", lang), notes, figures, [
+        Table(_shown(worst[:30], run, lang), columns, _labels(columns, lang),
               formats={"worst_utilisation": ".1%"})]))
 
     failure_figs = []
     for plane in ("extranet", "intranet"):
         impact = _array(run, f"{scenario}/{plane}/impact")
         if impact is not None:
-            failure_figs.append(failure_impact(
+            failure_figs.append((failure_impact(
                 impact, list(_array(run, f"{scenario}/{plane}/states")),
-                list(_array(run, f"{scenario}/{plane}/links")), lang))
+                list(_array(run, f"{scenario}/{plane}/links")), lang,
+                label=t(f"plane.{plane}", lang)),
+                t("txt.no_impact", lang).format(plane=t(f"plane.{plane}", lang))))
     lost = analysis["lost_demand"]
-    if lost:
-        failure_figs.append(lost_demand_bars(lost, lang))
+    failure_figs.append((lost_demand_bars(lost, lang), t("txt.no_lost", lang)))
     lost_cols = ("failure", "origin", "destination", "lost_gbps")
-    sections.append(Section(t("sec.failures", lang), (), failure_figs, [
-        Table(sorted(lost, key=lambda r: -r["lost_gbps"])[:30], lost_cols,
-              _labels(lost_cols, lang))]))
+    figures, notes = _drawn(failure_figs)
+    lost_rows = [r for r in sorted(lost, key=lambda r: -r["lost_gbps"]) if r["lost_gbps"] > 0]
+    sections.append(Section(t("sec.failures", lang), notes, figures, [
+        Table(lost_rows[:30], lost_cols, _labels(lost_cols, lang))] if lost_rows else []))
 
     plan = res.get("plan")
     if plan:
@@ -275,10 +316,10 @@ def report_sections(run: RunData, lang: str = "zh") -> list[Section]:
                   for r in plan["rows"] if r["purchase"]]
         columns = ("item", "id", "district", "year", "tier", "modules", "racks_added",
                    "capex_cny", "marginal_cost_cny", "reason")
-        sections.append(Section(t("sec.plan", lang), text, [
-            purchases_timeline(plan["rows"], lang), cost_breakdown(plan["costs"], lang),
-            rack_growth(plan["rows"], lang),
-        ], [Table(bought, columns, _labels(columns, lang),
+        figures, notes = plan_figures(plan["rows"], plan["costs"], lang,
+                                      names=_node_names(run, lang))
+        sections.append(Section(t("sec.plan", lang), text + notes, figures, [
+            Table(_shown(bought, run, lang), columns, _labels(columns, lang),
                   formats={"capex_cny": ",.0f", "marginal_cost_cny": ",.0f"})]))
 
     sim = res.get("simulation")

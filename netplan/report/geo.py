@@ -565,3 +565,22 @@ def outline_rings(tolerance_deg: float = 0.002) -> tuple[Ring, ...]:
     return tuple(
         ring for _, rings in _display_rings(OUTLINE_ASSET, float(tolerance_deg)) for ring in rings
     )
+
+
+@lru_cache(maxsize=1)
+def _district_areas() -> tuple[tuple[str, float], ...]:
+    return tuple(
+        (f["properties"]["name"], area_km2(f["geometry"])) for f in load_districts()["features"]
+    )
+
+
+def district_areas_km2() -> dict[str, float]:
+    """Area of every district outline on the sphere, km², by outline name.
+
+    Examples
+    --------
+    >>> areas = district_areas_km2()
+    >>> areas["巫溪县"] > 4000 > 100 > areas["渝中区"]
+    True
+    """
+    return dict(_district_areas())

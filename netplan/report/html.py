@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import numbers
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -72,15 +73,23 @@ th, td { border-bottom: 1px solid var(--rule); padding: .3em .7em; text-align: l
   vertical-align: top; }
 th { background: #f0f4f8; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+/* numbers and headers stay on one line; other cells break at spaces only, so a CJK
+   name is not split after every character; the last column, usually the longest
+   text, wraps anywhere */
+th, td.num { white-space: nowrap; }
+td:not(:last-child) { word-break: keep-all; }
 footer { margin-top: 3em; padding-top: .8em; border-top: 2px solid var(--rule);
   color: var(--muted); font-size: .85em; }
 footer code { font-size: 1em; word-break: break-all; color: var(--ink); }
-@page { size: A4; margin: 14mm 12mm; }
+@page { size: A4; margin: 14mm 12mm 16mm;
+  @bottom-center { content: counter(page) " / " counter(pages); font-size: 9pt; color: #555; } }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5pt; }
   nav.toc { display: none; }
   h2 { break-after: avoid; }
-  figure, .table-wrap, tr { break-inside: avoid; }
+  figure, tr { break-inside: avoid; }
+  /* the first page is the answer: the verdict, what to buy and what it costs */
+  section:first-of-type { break-after: page; }
   .modebar-container { display: none !important; }
   a { color: inherit; text-decoration: none; }
 }
@@ -333,40 +342,56 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def format_cell(value: Any, lang: str = "zh", spec: str | None = None) -> tuple[str, bool]:
+def format_cell(value: Any, lang: str = "zh", spec: str | None = None,
+                column: str | None = None) -> tuple[str, bool]:
     """Text for one table cell and whether it is a number (numbers align right).
+
+    ``column`` (the column's name) decides how a number reads: years and counts as plain
+    digits, money (``*_cny``) in the language's units, utilisations as percentages (see
+    :func:`netplan.report.numbers.format_value`); ``spec`` formats other numbers.
 
     Examples
     --------
     >>> format_cell(1234567), format_cell(0.8512), format_cell(True, "en")
     (('1,234,567', True), ('0.851', True), ('yes', False))
+    >>> format_cell(2026, "en", column="cause_year"), format_cell(60000.0, "zh", column="capex_cny")
+    (('2026', True), ('6.0 万元', True))
     """
+    from netplan.report.numbers import format_value
+
     if _is_missing(value):
         return "—", False
     if isinstance(value, bool) or (
         getattr(value, "dtype", None) is not None and getattr(value.dtype, "kind", "") == "b"
     ):
         return t("report.yes" if bool(value) else "report.no", lang), False
-    if isinstance(value, numbers.Integral):
-        return format(int(value), spec or ",d"), True
     if isinstance(value, numbers.Real):
-        v = float(value)
-        if math.isinf(v):
-            return ("∞" if v > 0 else "−∞"), True
-        if spec:
-            return format(v, spec), True
-        if v == 0:
-            return "0", True
-        if abs(v) >= 100:
-            return f"{v:,.0f}", True
-        if abs(v) >= 1:
-            return f"{v:,.2f}", True
-        return f"{v:.3g}", True
+        if isinstance(value, numbers.Integral):
+            value = int(value)
+        return format_value(value, lang, column, spec), True
     return str(value), False
+
+
+# A unit in brackets at the end of a header: yuan in either language.
+_MONEY_UNIT = re.compile(r"\s*[（(](?:元|万元|CNY)[）)]\s*$")
+
+
+def _header(label: str, column: str) -> str:
+    """A column header; money cells carry their own unit (元, 万元 or CNY), so a money
+    column's header drops the one its label ends with."""
+    from netplan.report.numbers import column_kind
+
+    if column_kind(column) == "money":
+        return _MONEY_UNIT.sub("", str(label)) or str(label)
+    return str(label)
 
 
 def render_table(table: Table | Sequence[Mapping[str, Any]], lang: str = "zh") -> str:
     """A table as escaped HTML.
+
+    Numbers are written as their column asks (:func:`format_cell`): a table of purchases
+    shows ``2026`` and ``179.0 万元`` (zh) or ``1,790,000 CNY`` (en), and the header of a
+    money column leaves its unit to the cells.
 
     Examples
     --------
@@ -375,6 +400,13 @@ def render_table(table: Table | Sequence[Mapping[str, Any]], lang: str = "zh") -
     <thead><tr><th>name</th><th class="num">gbps</th></tr></thead>
     <tbody>
     <tr><td>&lt;b&gt;</td><td class="num">2.50</td></tr>
+    </tbody></table></div>
+    >>> print(render_table(Table([{"year": 2026, "capex_cny": 1.79e6}],
+    ...                          labels={"capex_cny": "建设投资（元）"}), "zh"))
+    <div class="table-wrap"><table>
+    <thead><tr><th class="num">year</th><th class="num">建设投资</th></tr></thead>
+    <tbody>
+    <tr><td class="num">2026</td><td class="num">179.0 万元</td></tr>
     </tbody></table></div>
     """
     check_lang(lang)
@@ -390,7 +422,7 @@ def render_table(table: Table | Sequence[Mapping[str, Any]], lang: str = "zh") -
             raise NetplanError(f"table rows must be mappings, got {type(row).__name__}")
         out = []
         for col in columns:
-            text, is_num = format_cell(row.get(col), lang, formats.get(col))
+            text, is_num = format_cell(row.get(col), lang, formats.get(col), col)
             numeric[col] = numeric[col] or is_num
             out.append((text, is_num))
         cells.append(out)
@@ -399,7 +431,8 @@ def render_table(table: Table | Sequence[Mapping[str, Any]], lang: str = "zh") -
         lines.append(f"<caption>{escape(table.caption)}</caption>")
     num = ' class="num"'
     head = "".join(
-        f"<th{num if numeric[c] else ''}>{escape(labels.get(c, c))}</th>" for c in columns
+        f"<th{num if numeric[c] else ''}>{escape(_header(labels.get(c, c), c))}</th>"
+        for c in columns
     )
     lines.append(f"<thead><tr>{head}</tr></thead>")
     lines.append("<tbody>")

@@ -1,18 +1,24 @@
 """Static copies of a report: an A4 PDF (headless Chromium) and PNG figures (kaleido).
 
 Both use Debian's ``chromium``; nothing is downloaded. kaleido is the optional extra
-``netplan[static]``. Missing pieces give a clear :class:`netplan.errors.RunError`.
+``netplan[static]``. :func:`check_tools` finds a missing piece before a run computes
+anything (bad input, exit code 2, saying what to install); found missing only when the copy
+is made, it is a :class:`netplan.errors.RunError`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from netplan.errors import RunError
+from netplan.errors import Problem, RunError, ValidationError
+
+INSTALL_KALEIDO = "pip install 'netplan[static]'"
+INSTALL_CHROMIUM = "apt-get install chromium"
 
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -28,6 +34,53 @@ def find_chromium() -> str:
             return found
     raise RunError("Chromium is needed for --pdf and --png but was not found; "
                    "install Debian's package: apt-get install chromium")
+
+
+def kaleido_found() -> bool:
+    """Whether kaleido (``netplan[static]``) can be imported, without importing it."""
+    return importlib.util.find_spec("kaleido") is not None
+
+
+def chromium_found() -> bool:
+    """Whether :func:`find_chromium` would find a Chromium binary."""
+    try:
+        find_chromium()
+    except RunError:
+        return False
+    return True
+
+
+def tool_problems(*, pdf: bool, png: bool) -> list[Problem]:
+    """What ``--pdf`` and ``--png`` would miss on this machine, each with how to install it.
+
+    Examples
+    --------
+    >>> tool_problems(pdf=False, png=False)
+    []
+    """
+    problems = []
+    if png and not kaleido_found():
+        problems.append(Problem("--png", "", "needs kaleido to draw PNG figures: "
+                                f"{INSTALL_KALEIDO}"))
+    if (pdf or png) and not chromium_found():
+        flags = " and ".join(f for f, on in (("--pdf", pdf), ("--png", png)) if on)
+        problems.append(Problem(flags, "", "needs Chromium (Debian's package), which was not "
+                                f"found: {INSTALL_CHROMIUM}"))
+    return problems
+
+
+def check_tools(*, pdf: bool, png: bool) -> None:
+    """Refuse ``--pdf``/``--png`` at once when a tool they need is missing.
+
+    Raises
+    ------
+    netplan.errors.ValidationError
+        Exit code 2, naming what to install (``pip install 'netplan[static]'`` for kaleido,
+        ``apt-get install chromium``).
+    """
+    problems = tool_problems(pdf=pdf, png=png)
+    if problems:
+        raise ValidationError(problems)
 
 
 def report_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike,
@@ -57,7 +110,7 @@ def figure_pngs(sections, directory: str | os.PathLike, scale: float = 2.0) -> l
     try:
         import kaleido  # noqa: F401
     except ImportError:
-        raise RunError("--png needs kaleido: pip install 'netplan[static]'") from None
+        raise RunError(f"--png needs kaleido: {INSTALL_KALEIDO}") from None
     find_chromium()
     out = []
     number = 0

@@ -25,7 +25,9 @@ from pathlib import Path
 import numpy as np
 
 import netplan
+from netplan.analysis.failures import StepProgress
 from netplan.analysis.study import Study, analyze
+from netplan.analysis.sweep import sweep_progress
 from netplan.demand import Demand, build_demand
 from netplan.io.run_dir import RUN_FORMAT, RunData
 from netplan.model.describe import topology_document
@@ -115,7 +117,9 @@ class PlanRun:
              pdf: bool = False, png: bool = False) -> Path:
         """Write the run directory: results, CSVs, Excel and the HTML report, atomically.
 
-        With ``pdf``/``png`` also ``report.pdf`` (A4) and ``figures/figure-NN.png``.
+        With ``pdf``/``png`` also ``report.pdf`` (A4) and ``figures/figure-NN.png``. Last,
+        ``index.md`` lists every file written and what it holds
+        (:mod:`netplan.run.files`).
         """
         from netplan.io.atomic import check_output_dir, staged_output_dir, write_text_atomic
         from netplan.report.exports import write_exports
@@ -144,13 +148,17 @@ class PlanRun:
                 from netplan.report.static import figure_pngs
 
                 figure_pngs(report_sections(self.data, lang), stage / "figures")
+            from netplan.run.files import write_index
+
+            write_index(stage, about=f"Scenario / 情景: {self.scenario.name}; "
+                                     f"topology / 拓扑: {self.topology.name}")
         return Path(directory)
 
 
 def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
          time_limit_s: float = 120.0, gap: float = 0.01, sim: str = "analytic",
          check: bool = True, progress: Progress | None = None, topology_file: str = "",
-         scenario_file: str = "") -> PlanRun:
+         scenario_file: str = "", step_progress: StepProgress | None = None) -> PlanRun:
     """The main job on a topology and scenario: demand, analysis, plan, re-check, simulation.
 
     Parameters
@@ -169,6 +177,10 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
         ``progress(stage, index, total)`` as each stage starts.
     topology_file, scenario_file : str
         Only label the inputs in the results.
+    step_progress : callable, optional
+        ``progress(done, total, message)`` from inside the long stages (a
+        :data:`~netplan.analysis.failures.StepProgress`): the failure sweeps, the routed
+        planner's solves, the simulator's replications.
 
     Returns
     -------
@@ -188,10 +200,11 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
     step("demand", 2, total)
     demand = build_demand(topology, scenario)
     step("analyse", 3, total)
-    study = analyze(topology, scenario, demand=demand)
+    with sweep_progress(step_progress):
+        study = analyze(topology, scenario, demand=demand)
     step("optimize", 4, total)
     sized_plan = optimize(topology, scenario, routing, time_limit_s=time_limit_s, gap=gap,
-                          check=check, demand=demand, study=study)
+                          check=check, demand=demand, study=study, progress=step_progress)
     step("simulate", 5, total)
     simulation = None
     if sim != "none" and any(s.session is not None for s in scenario.services):
@@ -201,7 +214,9 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
         # already in it, so they are not applied again over the plan's capacities.
         simulation = simulate_scenario(sized_plan.sized_topology(demand.whatif.topology),
                                        without_link_overrides(scenario), method=sim,
-                                       demand=demand)
+                                       demand=demand, progress=step_progress,
+                                       # results do not depend on it; every core by default
+                                       workers=os.cpu_count() or 1)
     verdict = plan_verdict(sized_plan, study, simulation)
     data = run_data(topology, scenario, demand, study, sized_plan, simulation, verdict,
                     routing=routing, topology_file=topology_file, scenario_file=scenario_file)
@@ -257,6 +272,7 @@ def _inputs(topology: Topology, scenario: Scenario, routing: str, topology_file:
         "topology_file": topology_file,
         "scenario_file": scenario_file,
         "topology_name": topology.name,
+        "topology_name_zh": topology.name_zh,
         "scenario_name": scenario.name,
         "scenario_title": scenario.title,
         "scenario_title_zh": scenario.title_zh,
@@ -271,28 +287,43 @@ def _inputs(topology: Topology, scenario: Scenario, routing: str, topology_file:
         "routing": routing,
         "fingerprint": input_fingerprint(topology, scenario),
         "estimates": _estimate_notes(topology, scenario),
+        "estimates_zh": _estimate_notes(topology, scenario, "zh"),
         "services": [
             {"id": s.id, "name": s.name, "name_zh": s.name_zh, "plane": s.plane,
              "growth_per_year": scenario.growth_per_year.get(s.id, s.growth_per_year),
-             "estimate": s.estimate, "source": s.source}
+             "estimate": s.estimate, "source": s.source,
+             "source_zh": s.source_zh}
             for s in scenario.services
         ],
         "overrides": [o.model_dump(mode="json") for o in scenario.overrides],
     }
 
 
-def _estimate_notes(topology: Topology, scenario: Scenario) -> list[str]:
-    notes = list(topology.notes)
+def _estimate_notes(topology: Topology, scenario: Scenario, lang: str = "en") -> list[str]:
+    """What in the inputs is an estimate, in ``lang``: the topology's notes, then a line per kind.
+
+    A topology without Chinese notes (``notes_zh``) gives its English ones in both languages.
+    """
+    zh = lang == "zh"
+    notes = list(topology.notes_zh if zh and topology.notes_zh else topology.notes)
     estimated = [s.id for s in scenario.services if s.estimate]
     if estimated:
-        notes.append("Per-unit bandwidths and drivers of these services are estimates: "
+        notes.append(("以下业务的单位带宽与驱动量为估算：" if zh else
+                      "Per-unit bandwidths and drivers of these services are estimates: ")
                      + ", ".join(estimated))
     if scenario.profiles_estimate:
-        notes.append("The daily profiles are estimates.")
+        notes.append("日负荷曲线为估算。" if zh else "The daily profiles are estimates.")
     if scenario.drivers.estimate:
-        notes.append(f"Driver totals: {scenario.drivers.source or 'estimates'}")
+        source = scenario.drivers.source
+        if zh:
+            source = scenario.drivers.source_zh or source
+            notes.append(f"驱动量合计：{source or '估算'}")
+        else:
+            notes.append(f"Driver totals: {source or 'estimates'}")
     if any(t.estimate for t in topology.tiers):
-        notes.append("Tier prices (capex, opex) are estimates; every cost is an estimate.")
+        notes.append("各档位价格（建设投资、运维费用）为估算，因此所有费用均为估算。" if zh else
+                     "Tier prices (capex, opex) are estimates; every cost is an estimate.")
     if any(dc.estimate for dc in topology.data_centres):
-        notes.append("Data-centre rack figures and prices are estimates.")
+        notes.append("数据中心机柜数量与价格为估算。" if zh else
+                     "Data-centre rack figures and prices are estimates.")
     return notes

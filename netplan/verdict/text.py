@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from netplan.report.numbers import format_money
+
 __all__ = ["failure_words", "finding_line", "headline", "tally"]
 
 _PLANE = {"extranet": ("extranet", "政务外网"), "intranet": ("intranet", "政务内网")}
@@ -63,19 +65,19 @@ def _cut_off(f: dict, lang: str) -> str:
         text = (f"{_place(f, lang)}在{_plane(f['plane'], lang)}上被切断：{_failures(f['failures'], lang)}"
                 f"时，峰值 {f['lost_gbps']:.3f} Gbit/s 业务中断（{services}）")
         if remedy:
-            build = (f"，含建设费 {remedy['build_capex_cny']:,.0f} 元"
+            build = (f"，含建设费 {format_money(remedy['build_capex_cny'], 'zh')}"
                      if remedy["build_capex_cny"] else "")
-            text += (f"；新建候选链路 {remedy['link']} 可恢复（估算 {remedy['capex_cny']:,.0f} 元"
+            text += (f"；新建候选链路 {remedy['link']} 可恢复（估算 {format_money(remedy['capex_cny'], 'zh')}"
                      f"{build}；优化路由模式可对候选链路选址定容）")
         return text
     text = (f"{_place(f, lang)} is cut off on the {_plane(f['plane'], lang)} when "
             f"{_failures(f['failures'], lang)}: {f['lost_gbps']:.3f} Gbit/s at peak lost "
             f"({services})")
     if remedy:
-        build = (f", of which {remedy['build_capex_cny']:,.0f} CNY to build"
+        build = (f", of which {format_money(remedy['build_capex_cny'], 'en')} to build"
                  if remedy["build_capex_cny"] else "")
         text += (f"; building candidate link {remedy['link']} would restore it (estimate "
-                 f"{remedy['capex_cny']:,.0f} CNY{build}; the optimized routing mode plans "
+                 f"{format_money(remedy['capex_cny'], 'en')}{build}; the optimized routing mode plans "
                  f"candidates)")
     return text
 

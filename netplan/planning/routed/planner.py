@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
+from netplan.analysis.failures import StepProgress
 from netplan.analysis.study import dc_load
 from netplan.demand import Demand, build_demand
 from netplan.errors import Problem, ValidationError
@@ -217,19 +218,28 @@ def _plan_year(p: RoutedPlane, yi: int, year: int, share: float, run: _Solving) 
 
 
 def _plan_years(
-    planes: list[RoutedPlane], years: tuple[int, ...], deadline: float, run: _Solving
+    planes: list[RoutedPlane],
+    years: tuple[int, ...],
+    deadline: float,
+    run: _Solving,
+    progress: StepProgress | None = None,
 ) -> str | None:
     """Every year of every plane in turn, sharing the time left by model size.
 
-    Returns why the planning stopped early (a solve found no plan), or None.
+    ``progress(done, total, message)`` as each solve starts (scipy's HiGHS interface takes no
+    callback, so nothing comes during a solve). Returns why the planning stopped early (a
+    solve found no plan), or None.
     """
     weights = {p.name: max(p.model.size["nonzeros"], 1) for p in planes}
+    total = len(years) * len(planes)
     for yi, year in enumerate(years):
         for pi, p in enumerate(planes):
             left = sum(weights[q.name] for q in planes) * (len(years) - yi - 1) + sum(
                 weights[q.name] for q in planes[pi:]
             )
             share = max(_MIN_SOLVE_S, (deadline - time.perf_counter()) * weights[p.name] / left)
+            if progress is not None:
+                progress(yi * len(planes) + pi, total, f"solving {p.name} {year}")
             why = _plan_year(p, yi, year, share, run)
             if why is not None:
                 return why
@@ -263,6 +273,7 @@ def optimize_routed(
     k_paths: int = 3,
     reconfiguration: str = "restricted",
     demand: Demand | None = None,
+    progress: StepProgress | None = None,
 ) -> RoutedPlan:
     """The cheapest plan when routing is a decision too (path-based MILP, year by year).
 
@@ -286,6 +297,11 @@ def optimize_routed(
         never dearer, a much larger model).
     demand : Demand, optional
         The scenario's demand, already built; built here when not given.
+    progress : callable, optional
+        ``progress(done, total, message)`` (a
+        :data:`~netplan.analysis.failures.StepProgress`) as each plane is set up, as each of
+        the ``total`` per-year, per-plane solves starts, and as the plan is assembled and
+        re-checked.
 
     Returns
     -------
@@ -325,6 +341,17 @@ def optimize_routed(
     ('optimal', 30.0, 0, True)
     >>> [(r["path_nodes"], r["gbps"]) for r in plan.routes]
     [('A>B', 10.0), ('A>C>B', 5.0)]
+
+    Progress names every solve before it starts, then the work after the last:
+
+    >>> seen = []
+    >>> _ = optimize_routed(topo, s, check=False,
+    ...                     progress=lambda done, total, what: seen.append((done, total, what)))
+    >>> for step in seen:
+    ...     print(step)
+    (0, 1, 'setting up the extranet paths')
+    (0, 1, 'solving extranet 2026')
+    (1, 1, 'pricing and explaining the purchases')
     """
     _validate(time_limit_s, gap, k_paths, reconfiguration)
     started = time.perf_counter()
@@ -334,31 +361,41 @@ def optimize_routed(
     catalogue = catalogue_of(topo)
     states = module_states(catalogue)
     names = list(catalogue.name)
-    planes = [
-        setup_plane(
-            topo,
-            scenario,
-            plane,
-            pd,
-            demand.whatif.failed_nodes,
-            states,
-            names,
-            k_paths,
-            reconfiguration,
+    n_solves = len(scenario.years) * len(demand.planes)
+    planes = []
+    for plane, pd in demand.planes.items():
+        if progress is not None:
+            progress(0, n_solves, f"setting up the {plane} paths")
+        planes.append(
+            setup_plane(
+                topo,
+                scenario,
+                plane,
+                pd,
+                demand.whatif.failed_nodes,
+                states,
+                names,
+                k_paths,
+                reconfiguration,
+            )
         )
-        for plane, pd in demand.planes.items()
-    ]
     log.info(
         "optimized routing: %d plane(s) set up in %.1f s",
         len(planes),
         time.perf_counter() - started,
     )
     run = _Solving(catalogue, states, gap)
-    why = _plan_years(planes, scenario.years, deadline, run)
+    why = _plan_years(planes, scenario.years, deadline, run, progress)
     if why is not None:
+        if progress is not None:
+            progress(len(run.solves), n_solves, "falling back to the fixed-routing plan")
         return _fallback(topology, scenario, check, why, run.solves)
+    if progress is not None:
+        progress(n_solves, n_solves, "pricing and explaining the purchases")
     plan = _assemble(topology, scenario, demand, planes, run)
     if check:
+        if progress is not None:
+            progress(n_solves, n_solves, "re-checking the sized network")
         plan = replace(plan, check=independent_check_routed(topology, scenario, plan.rows))
     log.info("optimized routing: done in %.1f s", time.perf_counter() - started)
     return plan
