@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from netplan.errors import RunError
+from netplan.io.atomic import pid_alive
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_CHECK_INTERVAL_S = 1.0
@@ -28,16 +29,6 @@ def _set_parent_death_signal(signum: int) -> bool:
         return libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _watch_parent(parent_pid: int, interval_s: float) -> None:
@@ -75,7 +66,7 @@ def end_with_parent(parent_pid: int | None = None,
     32
     """
     parent = os.getppid()
-    if parent_pid is not None and parent != parent_pid and not _alive(parent_pid):
+    if parent_pid is not None and parent != parent_pid and not pid_alive(parent_pid):
         os._exit(128 + signal.SIGTERM)
     _set_parent_death_signal(signal.SIGTERM)
     if os.getppid() != parent:  # the parent died before the signal was armed

@@ -182,13 +182,16 @@ def optimize(topology: str, scenario: str, routing: str, time_limit_s: float, ga
               help="Independent replications (default: the scenario's setting).")
 @click.option("--hours", type=click.IntRange(min=0, max=23), multiple=True,
               help="Hour of day to simulate (repeat for several; default: the scenario's).")
+@click.option("--max-sessions", type=click.FloatRange(min=1), default=500_000_000.0,
+              show_default=True, help="Most sessions the event simulation may create; a "
+              "larger run is refused before it starts.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Replications run side by side (default: every core; results do not "
                    "depend on it).")
 @output_option()
 def simulate(topology: str, scenario: str, method: str, seed: int | None,
-             replications: int | None, hours: tuple[int, ...], workers: int | None,
-             output: str, overwrite: bool) -> None:
+             replications: int | None, hours: tuple[int, ...], max_sessions: float,
+             workers: int | None, output: str, overwrite: bool) -> None:
     """What users feel: blocking, response times and queues per service, with confidence intervals.
 
     Writes sim_summary.json and CSV time series to -o DIR.
@@ -200,7 +203,8 @@ def simulate(topology: str, scenario: str, method: str, seed: int | None,
     display = ProgressDisplay()
     result = netplan.simulate(topo, load_scenario_arg(scenario, topo), method=method, seed=seed,
                               replications=replications, hours=list(hours) or None,
-                              progress=display.count, workers=workers or os.cpu_count() or 1)
+                              progress=display.count, workers=workers or os.cpu_count() or 1,
+                              max_sessions=max_sessions)
     display.close()
     _save(result, output, overwrite)
     for row in result.summary.get("services", []):

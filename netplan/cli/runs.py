@@ -19,14 +19,17 @@ from netplan.cli.options import load_run_dir, output_option
               show_default=True, help="MILP time limit in seconds (optimized mode).")
 @click.option("--sim", type=click.Choice(["analytic", "simulate", "none"]), default="analytic",
               show_default=True, help="How the sized network's user experience is checked.")
+@click.option("--max-sessions", type=click.FloatRange(min=1), default=500_000_000.0,
+              show_default=True, help="Most sessions the event simulation may create; a "
+              "larger run is refused before it starts.")
 @click.option("--pdf", is_flag=True, help="Also print the report to an A4 PDF (needs chromium; "
               "checked before the run starts).")
 @click.option("--png", is_flag=True, help="Also write each figure as PNG (needs netplan[static] "
               "and chromium; checked before the run starts).")
 @output_option(required=False, help_text="Output directory (default: out/plan-<scenario>).")
 def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
-         time_limit_s: float, sim: str, pdf: bool, png: bool, output: str | None,
-         overwrite: bool) -> None:
+         time_limit_s: float, sim: str, max_sessions: float, pdf: bool, png: bool,
+         output: str | None, overwrite: bool) -> None:
     """The main job: validate, build demand, analyse every failure, size, re-check, report.
 
     With no arguments it runs on the default Chongqing network and the baseline scenario.
@@ -56,7 +59,7 @@ def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
         run = netplan.plan(topo, netplan.load_scenario(scenario, topo), routing=routing,
                            time_limit_s=time_limit_s, sim=sim, progress=display.stage,
                            step_progress=display.count, topology_file=topology,
-                           scenario_file=scenario)
+                           scenario_file=scenario, max_sessions=max_sessions)
         display.stage("report", len(STAGES), len(STAGES))
         run.save(output, lang=lang, overwrite=overwrite, pdf=pdf, png=png)
     echo_verdict(run.verdict, f"{output}/summary.json and the report")

@@ -488,7 +488,8 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one we may not signal counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -522,6 +523,6 @@ def _remove_stale_stages(target: Path) -> None:
         if match is None or not entry.is_dir(follow_symlinks=False):
             continue
         pid = int(match.group(1))
-        if pid == os.getpid() or _pid_alive(pid):
+        if pid == os.getpid() or pid_alive(pid):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)

@@ -76,10 +76,34 @@ def resolve_extends(doc: Located, chain: tuple[str, ...], *,
     drivers = own.get("drivers")
     if isinstance(drivers, dict) and "source" in drivers and "source_zh" not in drivers:
         own["drivers"] = drivers | {"source_zh": ""}
-    lines = dict(base.lines)
+    # Where this file replaces a value whole (a list, a number), none of the base's lines
+    # under it describe the merged document any more.
+    stale = set(replaced_paths(base.data, own))
+    lines = {path: where for path, where in base.lines.items()
+             if not any(path[:k] in stale for k in range(1, len(path) + 1))}
     lines.update({path: where for path, where in doc.lines.items() if path[:1] != ("extends",)})
     # Fields given here are reported at this file's lines; inherited ones at the base's.
     return Located(data=merge(base.data, own), file=doc.file, lines=lines)
+
+
+def replaced_paths(base: Any, own: Any, path: tuple = ()) -> list[tuple]:
+    """Field paths where :func:`merge` lets ``own`` replace ``base``'s value whole.
+
+    Examples
+    --------
+    >>> replaced_paths({"a": [1, 2], "b": {"c": 1, "d": 2}, "e": 3}, {"a": [3], "b": {"d": 4}})
+    [('a',), ('b', 'd')]
+    """
+    out: list[tuple] = []
+    if not isinstance(base, dict) or not isinstance(own, dict):
+        return out
+    for key, value in own.items():
+        here = (*path, key)
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            out += replaced_paths(base[key], value, here)
+        elif key in base:
+            out.append(here)
+    return out
 
 
 def named_topology(doc: Located, folders: InputFolders | None = None) -> Topology | None:

@@ -21,7 +21,7 @@ from netplan.model.topology import DataCentre, Link, Node, Tier, Topology
 TABLES = ("nodes", "links", "data_centres", "tiers")
 # Fields that hold several values: written in one CSV cell separated by ';'.
 LIST_FIELDS = {"planes", "srlg", "estimate_fields"}
-MAX_ROWS = 100_000
+MAX_ROWS = 1_000_000  # a national network of 100,000 sites has ~300,000 link rows
 TABLE_MODELS = {"nodes": Node, "links": Link, "data_centres": DataCentre, "tiers": Tier}
 
 

@@ -72,6 +72,12 @@ def _duplicates(ids: list[str]) -> set[str]:
     return {item for item, count in Counter(ids).items() if count > 1}
 
 
+def _last_duplicates(ids: list) -> list[tuple[int, str]]:
+    """(position of its last use, id) of every id used twice, by id; one pass."""
+    last = {item: i for i, item in enumerate(ids)}
+    return [(last[dup], dup) for dup in sorted(_duplicates(ids) - {None})]
+
+
 def _times(log_value: float) -> str:
     """``exp(log_value)`` for a message, also where it would overflow a float."""
     if log_value < 690:
@@ -213,13 +219,9 @@ def _check_ids(topology: Topology) -> list[Finding]:
         ("links", topology.links),
         ("data_centres", topology.data_centres),
     ):
-        ids = [item.id for item in items]
-        for dup in sorted(_duplicates(ids)):
-            index = len(ids) - 1 - ids[::-1].index(dup)
+        for index, dup in _last_duplicates([item.id for item in items]):
             findings.append((f"{section}[{index}].id", f"duplicate id {dup!r}"))
-    names = [tier.name for tier in topology.tiers]
-    for dup in sorted(_duplicates(names)):
-        index = len(names) - 1 - names[::-1].index(dup)
+    for index, dup in _last_duplicates([tier.name for tier in topology.tiers]):
         findings.append((f"tiers[{index}].name", f"duplicate tier {dup!r}"))
     node_ids = topology.node_index
     for i, dc in enumerate(topology.data_centres):
@@ -380,9 +382,8 @@ def _check_profiles(scenario: Scenario) -> list[Finding]:
 def _check_services(scenario: Scenario, hints: _Hints, guard: _Guard) -> list[Finding]:
     findings: list[Finding] = []
     ids = [getattr(service, "id", None) for service in scenario.services]
-    for dup in sorted(_duplicates([i for i in ids if i is not None])):
-        findings.append((f"services[{len(ids) - 1 - ids[::-1].index(dup)}].id",
-                         f"duplicate id {dup!r}"))
+    for index, dup in _last_duplicates(ids):  # a service without an id: told already
+        findings.append((f"services[{index}].id", f"duplicate id {dup!r}"))
     for i, service in enumerate(scenario.services):
         findings += guard(_service_findings, service, f"services[{i}]", scenario, hints)
     service_ids = set(ids)

@@ -98,9 +98,12 @@ def rings_to_lines(rings: Sequence[Sequence[tuple[float, float]]]) -> tuple[list
 
 
 # ------------------------------------------------------------------ screen geometry
-#: Width of the report's text column, the width a map is laid out for before the browser
-#: resizes it (labels keep their relative places when it does).
-NOMINAL_WIDTH_PX = 1044
+#: Width of the report's text column on a screen: the inset's window takes the shape of its
+#: panel at this width.
+SCREEN_WIDTH_PX = 1044
+#: The narrowest the report draws a figure (printed on A4). Labels are placed for it: a
+#: wider figure only moves them apart, so what does not overlap here overlaps nowhere.
+PRINT_WIDTH_PX = 700
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in px, y downwards
 
 
@@ -195,8 +198,11 @@ def text_size_px(text: str, font_px: float) -> tuple[float, float]:
     return ems * font_px, 1.25 * font_px
 
 
-#: Where a label may sit next to its point, in the order tried, as plotly names them.
-LABEL_POSITIONS = ("middle right", "middle left", "top center", "bottom center")
+#: Where a label may sit next to its point, in order of preference, as plotly names them.
+LABEL_POSITIONS = (
+    "middle right", "middle left", "top center", "bottom center",
+    "top right", "bottom right", "top left", "bottom left",
+)
 
 
 def label_box(
@@ -204,8 +210,9 @@ def label_box(
 ) -> Box:
     """The box a label of ``size`` takes at ``position`` around the point ``(x, y)``.
 
-    ``gap_px`` is the distance from the point to the label's near edge; ``"middle center"``
-    centres the label on the point.
+    ``position`` is one of plotly's text positions (``"top left"`` … ``"bottom right"``);
+    ``gap_px`` is the distance from the point to the label's near edges, as plotly keeps
+    text off a marker; ``"middle center"`` centres the label on the point.
 
     Examples
     --------
@@ -213,17 +220,24 @@ def label_box(
     (105, 45.0, 145, 55.0)
     >>> label_box(100, 50, (40, 10), "top center", 5)
     (80.0, 35, 120.0, 45)
+    >>> label_box(100, 50, (40, 10), "bottom left", 5)
+    (55, 55, 95, 65)
     """
     w, h = size
-    if position == "middle right":
-        return (x + gap_px, y - h / 2, x + gap_px + w, y + h / 2)
-    if position == "middle left":
-        return (x - gap_px - w, y - h / 2, x - gap_px, y + h / 2)
-    if position == "top center":
-        return (x - w / 2, y - gap_px - h, x + w / 2, y - gap_px)
-    if position == "bottom center":
-        return (x - w / 2, y + gap_px, x + w / 2, y + gap_px + h)
-    return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+    vertical, horizontal = position.split()
+    if horizontal == "right":
+        x0 = x + gap_px
+    elif horizontal == "left":
+        x0 = x - gap_px - w
+    else:
+        x0 = x - w / 2
+    if vertical == "top":
+        y0 = y - gap_px - h
+    elif vertical == "bottom":
+        y0 = y + gap_px
+    else:
+        y0 = y - h / 2
+    return (x0, y0, x0 + w, y0 + h)
 
 
 def boxes_overlap(a: Box, b: Box) -> bool:
@@ -241,12 +255,15 @@ def place_labels(
     requests: Sequence[Sequence[Box]],
     obstacles: Sequence[Box] = (),
     bounds: Box | None = None,
+    tiers: Sequence[Sequence[int]] | None = None,
 ) -> list[int | None]:
-    """Greedy label placement: each label takes its first candidate box that is free.
+    """Greedy label placement: each label, most important first, takes a free candidate box.
 
-    Labels are placed in the order given (the most important first). A candidate is free
-    when it overlaps neither an obstacle nor a label placed before it, and lies inside
-    ``bounds`` (if given). A label with no free candidate is skipped.
+    A candidate is free when it overlaps neither an obstacle nor a label placed before it,
+    and lies inside ``bounds`` (if given). Of its free candidates (of the lowest tier that
+    has one) a label takes the one that covers the fewest candidates of the labels still to
+    come (the first on a tie), so that it leaves them room. A label with no free candidate
+    is skipped.
 
     Parameters
     ----------
@@ -256,6 +273,9 @@ def place_labels(
         What no label may cover (e.g. node markers).
     bounds : box, optional
         The panel: labels must lie inside it.
+    tiers : sequence of sequences of int, optional
+        For each label, a tier per candidate: a candidate of a higher tier is taken only
+        when none of a lower tier is free (default: all tier 0).
 
     Returns
     -------
@@ -264,26 +284,39 @@ def place_labels(
 
     Examples
     --------
-    The second label's first place is taken by the first label, so it takes its second:
+    The second label's first place is taken by the first label, so it takes its second;
+    the third has no free place:
 
     >>> place_labels([[(0, 0, 10, 5)], [(5, 0, 15, 5), (0, 6, 10, 11)], [(2, 2, 4, 4)]])
     [0, 1, None]
+
+    The first label leaves the place the second needs, unless that place is of a lower
+    tier than its other one:
+
+    >>> place_labels([[(0, 0, 10, 5), (0, 10, 10, 15)], [(0, 0, 10, 5)]])
+    [1, 0]
+    >>> place_labels([[(0, 0, 10, 5), (0, 10, 10, 15)], [(0, 0, 10, 5)]], tiers=[[0, 1], [0]])
+    [0, None]
     """
     placed: list[Box] = list(obstacles)
     chosen: list[int | None] = []
-    for candidates in requests:
-        pick = None
+    for number, candidates in enumerate(requests):
+        later = [box for boxes in requests[number + 1 :] for box in boxes]
+        levels = tiers[number] if tiers is not None else [0] * len(candidates)
+        best, best_cost = None, (0, 0)
         for index, box in enumerate(candidates):
             inside = bounds is None or (
                 box[0] >= bounds[0] and box[1] >= bounds[1]
                 and box[2] <= bounds[2] and box[3] <= bounds[3]
             )
-            if inside and not any(boxes_overlap(box, other) for other in placed):
-                pick = index
-                break
-        chosen.append(pick)
-        if pick is not None:
-            placed.append(candidates[pick])
+            if not inside or any(boxes_overlap(box, other) for other in placed):
+                continue
+            cost = (levels[index], sum(boxes_overlap(box, other) for other in later))
+            if best is None or cost < best_cost:
+                best, best_cost = index, cost
+        chosen.append(best)
+        if best is not None:
+            placed.append(candidates[best])
     return chosen
 
 

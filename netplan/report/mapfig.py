@@ -19,10 +19,11 @@ How the map is read
 - **Names**: district names are written next to their nodes in the figure's language. Labels
   are placed greedily, most important first (``highlight_nodes``, e.g. districts at risk or
   buying, then the links to look at, then the other districts by area, largest first); each
-  tries four places around its node and is left out when all four overlap a label already
-  placed or a node. The placement is worked out for the report's column width
-  (:data:`~netplan.report.map_style.NOMINAL_WIDTH_PX`); a narrower page keeps the same labels
-  closer together.
+  tries four places around its node (a link's id: places along the link, then beside its
+  middle) and is left out when all of them overlap a label already placed, a node or the
+  inset's box. The placement is worked out for the narrowest the figure is drawn, on a
+  printed page (:data:`~netplan.report.map_style.PRINT_WIDTH_PX`): a wider screen only
+  moves the labels apart, so labels that do not overlap in print overlap nowhere.
 
 The central area: an inset, not a zoom button
 ---------------------------------------------
@@ -76,7 +77,8 @@ from netplan.report.map_style import (
     FILL_ALPHA,
     KM_PER_DEG,
     LABEL_POSITIONS,
-    NOMINAL_WIDTH_PX,
+    PRINT_WIDTH_PX,
+    SCREEN_WIDTH_PX,
     Box,
     bent_path,
     clip_segment,
@@ -126,7 +128,13 @@ PASSING_OPACITY = 0.45
 CASING_EXTRA_PX = 1.6
 LABEL_FONT_PX = 11
 HIGHLIGHT_FONT_PX = 12
+#: The inset is a third of the width: a point smaller there fits the central names in.
+INSET_FONT_PX = 10
 LABEL_COLOUR = "#1f2933"
+#: A white halo keeps labels legible over lines and fills.
+LABEL_HALO = "0px 0px 2px #ffffff, 0px 0px 3px #ffffff"
+#: Fonts with Chinese glyphs first, as in the report's other figures.
+MAP_FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
 #: Nodes this close to the cores (or to the densest node, without cores) make the inset.
 CENTRAL_RADIUS_KM = 25.0
 #: Fewer central nodes than this need no inset.
@@ -340,28 +348,34 @@ def central_box(
 def _panels(
     nodes: Sequence[Any], height_px: int, top_px: int, inset: bool, lang: str
 ) -> tuple[_Panel, _Panel | None]:
-    """The main panel and, when the network has a crowded centre, the inset."""
-    width = NOMINAL_WIDTH_PX - 20
+    """The main panel and, when the network has a crowded centre, the inset, sized as on a
+    printed page (where labels are placed); the inset's window has its panel's shape on a
+    screen."""
     plot_height = height_px - top_px - 10 - LEGEND_ALLOWANCE_PX
     centre = central_box(nodes) if inset else None
     main_x = MAIN_DOMAIN_X if centre else (0.0, 1.0)
+
+    def width(domain: tuple[float, float], page_px: int) -> float:
+        return (page_px - 20) * (domain[1] - domain[0])
+
     main = _Panel(
         "geo",
         geo.CHONGQING_LON_RANGE,
         geo.CHONGQING_LAT_RANGE,
-        width * (main_x[1] - main_x[0]),
+        width(main_x, PRINT_WIDTH_PX),
         plot_height,
         beside_inset=centre is not None,
     )
     if centre is None:
         return main, None
-    inset_w = width * (INSET_DOMAIN_X[1] - INSET_DOMAIN_X[0])
     inset_h = plot_height * (INSET_DOMAIN_Y[1] - INSET_DOMAIN_Y[0])
     lon_range, lat_range = fit_ranges(
-        (centre[0], centre[2]), (centre[1], centre[3]), inset_w, inset_h
+        (centre[0], centre[2]), (centre[1], centre[3]),
+        width(INSET_DOMAIN_X, SCREEN_WIDTH_PX), inset_h,
     )
     return main, _Panel(
-        "geo2", lon_range, lat_range, inset_w, inset_h, f" — {t('map.inset', lang)}"
+        "geo2", lon_range, lat_range, width(INSET_DOMAIN_X, PRINT_WIDTH_PX), inset_h,
+        f" — {t('map.inset', lang)}",
     )
 
 
@@ -964,6 +978,12 @@ class _LabelRequest:
     font_px: int
     kind: str  # "node", "strong" (a highlighted node) or "link"
     marker_px: int = 0
+    #: Places from here on are taken only when none before is free (a link's id beside it).
+    fallback_from: int | None = None
+
+    def tiers(self) -> list[int]:
+        first = len(self.places) if self.fallback_from is None else self.fallback_from
+        return [0 if i < first else 1 for i in range(len(self.places))]
 
 
 def _node_gap_px(marker_px: int) -> float:
@@ -985,6 +1005,8 @@ def _label_requests(
     def area(node: Any) -> float:
         return areas.get(geo.feature_name(str(_get(node, "name_zh") or "")) or "", 0.0)
 
+    font_px = INSET_FONT_PX if panel.is_inset else LABEL_FONT_PX
+
     def node_request(node: Any, strong: bool) -> _LabelRequest:
         lon, lat = _lonlat(node)
         size = NODE_STYLE[_get(node, "kind")][1]
@@ -992,7 +1014,7 @@ def _label_requests(
             short_name(_get(node, "name"), _get(node, "name_zh"), lang),
             tuple((lon, lat, pos) for pos in LABEL_POSITIONS),
             _node_gap_px(size),
-            HIGHLIGHT_FONT_PX if strong else LABEL_FONT_PX,
+            font_px + (HIGHLIGHT_FONT_PX - LABEL_FONT_PX) * strong,
             "strong" if strong else "node",
             size,
         )
@@ -1010,14 +1032,15 @@ def _label_requests(
             lon, lat = d.point_at(fraction)
             if _in_panel(panel, inset, lon, lat):
                 places.append((lon, lat, "middle center"))
+        on_link = len(places)
         if _in_panel(panel, inset, *d.mid):
             # a link too short to carry its id (e.g. between two central sites) has it beside
             places += [(*d.mid, pos) for pos in LABEL_POSITIONS]
         if places:
             requests.append(
                 _LabelRequest(
-                    d.lid, tuple(places), _node_gap_px(LINK_LABEL_MARKER_PX), LABEL_FONT_PX,
-                    "link", LINK_LABEL_MARKER_PX,
+                    d.lid, tuple(places), _node_gap_px(LINK_LABEL_MARKER_PX), font_px,
+                    "link", LINK_LABEL_MARKER_PX, on_link,
                 )
             )
     requests += [node_request(n, False) for n in rest]
@@ -1054,7 +1077,9 @@ def _label_traces(
                 for lon, lat, pos in request.places
             ]
         )
-    chosen = place_labels(candidates, obstacles, panel.window_px())
+    chosen = place_labels(
+        candidates, obstacles, panel.window_px(), [r.tiers() for r in requests]
+    )
     groups: dict[str, list[tuple[_LabelRequest, tuple[float, float, str]]]] = {}
     for request, pick in zip(requests, chosen, strict=True):
         if pick is not None:
@@ -1087,11 +1112,6 @@ def _label_traces(
         props["marker"] = {"size": [r.marker_px for r, _ in members], "opacity": 0}
         traces.append(panel.trace(**props))
     return traces
-
-
-MAP_FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
-#: A white halo keeps labels legible over lines and fills.
-LABEL_HALO = "0px 0px 2px #ffffff, 0px 0px 3px #ffffff"
 
 
 # -------------------------------------------------------------------------- the figure

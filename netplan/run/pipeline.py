@@ -36,7 +36,12 @@ from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
 from netplan.model.whatif import without_link_overrides
 from netplan.planning import Plan, optimize
-from netplan.sim.scenario import SimScenarioResult, simulate_scenario
+from netplan.sim.scenario import (
+    MAX_SESSIONS,
+    SimScenarioResult,
+    check_session_budget,
+    simulate_scenario,
+)
 from netplan.verdict import Verdict, plan_verdict
 
 log = logging.getLogger(__name__)
@@ -158,7 +163,8 @@ class PlanRun:
 def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
          time_limit_s: float = 120.0, gap: float = 0.01, sim: str = "analytic",
          check: bool = True, progress: Progress | None = None, topology_file: str = "",
-         scenario_file: str = "", step_progress: StepProgress | None = None) -> PlanRun:
+         scenario_file: str = "", step_progress: StepProgress | None = None,
+         max_sessions: float = MAX_SESSIONS) -> PlanRun:
     """The main job on a topology and scenario: demand, analysis, plan, re-check, simulation.
 
     Parameters
@@ -181,6 +187,9 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
         ``progress(done, total, message)`` from inside the long stages (a
         :data:`~netplan.analysis.failures.StepProgress`): the failure sweeps, the routed
         planner's solves, the simulator's replications.
+    max_sessions : float
+        With ``sim="simulate"``: the most sessions the simulation may create; checked before
+        anything is computed (see :data:`netplan.sim.scenario.MAX_SESSIONS`).
 
     Returns
     -------
@@ -197,6 +206,8 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
     """
     step = progress or _no_progress
     total = len(STAGES)
+    if sim == "simulate":
+        _check_budget_early(topology, scenario, max_sessions, scenario_file)
     step("demand", 2, total)
     demand = build_demand(topology, scenario)
     step("analyse", 3, total)
@@ -215,12 +226,27 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
         simulation = simulate_scenario(sized_plan.sized_topology(demand.whatif.topology),
                                        without_link_overrides(scenario), method=sim,
                                        demand=demand, progress=step_progress,
+                                       max_sessions=max_sessions,
                                        # results do not depend on it; every core by default
                                        workers=os.cpu_count() or 1)
     verdict = plan_verdict(sized_plan, study, simulation)
     data = run_data(topology, scenario, demand, study, sized_plan, simulation, verdict,
                     routing=routing, topology_file=topology_file, scenario_file=scenario_file)
     return PlanRun(topology, scenario, demand, study, sized_plan, simulation, verdict, data)
+
+
+def _check_budget_early(topology: Topology, scenario: Scenario, max_sessions: float,
+                        scenario_file: str) -> None:
+    """Refuse an oversized simulation before anything is computed, citing the scenario file."""
+    from dataclasses import replace
+
+    from netplan.errors import ValidationError
+
+    try:
+        check_session_budget(topology, scenario, max_sessions=max_sessions)
+    except ValidationError as exc:
+        raise ValidationError([replace(p, file=p.file or scenario_file)
+                               for p in exc.problems]) from None
 
 
 def compute_run(topology_path: str | os.PathLike, scenario_path: str | os.PathLike,

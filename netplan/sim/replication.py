@@ -198,13 +198,22 @@ def run_replications(
 
         ctx = mp.get_context("fork")
         # Workers end with this process: a killed run must not leave them holding memory.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                 initializer=end_with_parent) as pool:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                   initializer=end_with_parent)
+        try:
             futures = [pool.submit(_run_shared, child) for child in children]
             for k, _ in enumerate(as_completed(futures), start=1):
                 if on_done:
                     on_done(k)
-            return [f.result() for f in futures]
+            runs = [f.result() for f in futures]
+        except BaseException:
+            # Ctrl-C or a failed replication: stop at once, not after every queued one.
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+            raise
+        pool.shutdown()
+        return runs
     finally:
         _SHARED.clear()
 

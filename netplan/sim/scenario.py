@@ -31,7 +31,8 @@ from netplan.sim.engines.tables import compile_model
 from netplan.sim.model import ServerPool
 from netplan.sim.replication import mean_ci, run_replications, summarise
 
-__all__ = ["MAX_SESSIONS", "SimScenarioResult", "expected_session_count", "simulate_scenario"]
+__all__ = ["MAX_SESSIONS", "SimScenarioResult", "check_session_budget", "expected_session_count",
+           "simulate_scenario"]
 
 log = logging.getLogger(__name__)
 
@@ -325,14 +326,17 @@ def expected_session_count(classes, hours: Sequence[int], replications: int,
     ...                        warmup_s=120)
     28800.0
     """
-    rates = np.array([c.arrival_rate_per_s for c in classes], dtype=float).reshape(-1, 24)
+    rates = np.array([np.zeros(24) if c.arrival_rate_per_s is None else c.arrival_rate_per_s
+                      for c in classes], dtype=float).reshape(-1, 24)
     holding = np.array([float(c.holding_s or 0.0) for c in classes])
     streams = np.array([c.kind == "stream" for c in classes], dtype=bool)
     span = float(warmup_s) + float(duration_s)
     per_replication = sum(
         expected_sessions(rates, holding, streams, float(h), span, warmup_s > 0) for h in hours
     )
-    return per_replication * int(replications)
+    # A class replaying recorded arrivals brings them all, whatever the rates.
+    recorded = sum(len(c.arrival_times_s) for c in classes if c.arrival_times_s is not None)
+    return (per_replication + recorded * len(hours)) * int(replications)
 
 
 def _check_budget(classes, hours, reps: int, dur: float, warm: float,
@@ -345,8 +349,30 @@ def _check_budget(classes, hours, reps: int, dur: float, warm: float,
         f"the simulation would run about {expected:.3g} sessions ({reps} replications × "
         f"{len(hours)} hour(s) × {warm + dur:g} s each), more than the limit of "
         f"{max_sessions:.3g}: shorten simulation.duration_s or warmup_s, simulate fewer "
-        "hours or replications, use the closed forms (method analytic), or raise the "
-        "limit (max_sessions)"))])
+        "hours or replications, use the closed forms (--method analytic), or raise the "
+        "limit (--max-sessions; max_sessions= in Python)"))])
+
+
+def check_session_budget(topology, scenario, *, demand=None,
+                         max_sessions: float = MAX_SESSIONS) -> None:
+    """Refuse at once a simulation of ``scenario`` that would exceed ``max_sessions``.
+
+    For callers that simulate late in a long run (``plan --sim simulate``): the same check
+    :func:`simulate_scenario` makes, before anything else is computed.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> scen = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> check_session_budget(topo, scen, max_sessions=1e3)
+    Traceback (most recent call last):
+    ...
+    netplan.errors.ValidationError: ...more than the limit of 1e+03...
+    """
+    _, reps, hours, dur, warm = _settings(scenario, "simulate", None, None, None, None, None)
+    _, classes, _, _, _ = sim_inputs(topology, scenario, demand=demand)
+    _check_budget(classes, hours, reps, dur, warm, max_sessions)
 
 
 def _settings(scenario, method, seed, replications, hours, duration_s, warmup_s) -> tuple:

@@ -8,7 +8,7 @@ import numpy as np
 from pydantic import Field
 
 from netplan.batch.stages.registry import LabelledArray, StageOutput, register_stage
-from netplan.model.scenario import Scenario
+from netplan.model.scenario import Hour, Scenario
 from netplan.model.topology import Frozen, Topology
 
 
@@ -19,7 +19,7 @@ class SimulateOptions(Frozen):
         "analytic", description="Closed forms (fast, for sweeps) or the event simulator."
     )
     replications: int | None = Field(None, ge=2, le=1000)
-    hours: list[int] | None = Field(None, min_length=1)
+    hours: list[Hour] | None = Field(None, min_length=1)
     duration_s: float | None = Field(None, gt=0, le=86400)
     warmup_s: float | None = Field(None, ge=0, le=86400)
     year: int | None = Field(None, description="Demand year; default: the horizon's last.")
