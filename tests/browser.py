@@ -75,6 +75,7 @@ def open_in_browser(
     *,
     evaluate: str | None = None,
     timeout_ms: int = 60_000,
+    screenshots: dict[str, str] | None = None,
 ) -> tuple[list[str], list[str], dict[str, Any]]:
     """Load ``path`` as a ``file://`` URL and wait until its plotly figures are drawn.
 
@@ -87,6 +88,9 @@ def open_in_browser(
         ``page_info["evaluated"]``.
     timeout_ms : int
         Longest wait for load and drawing.
+    screenshots : dict, optional
+        PNG path → what to shoot: ``"viewport"`` (the first screen) or a CSS selector (its
+        first match, scrolled into view).
 
     Returns
     -------
@@ -144,6 +148,12 @@ def open_in_browser(
             info["text"] = page.inner_text("body")
             info["evaluated"] = page.evaluate(evaluate) if evaluate else None
             info["dialogs"] = dialogs
+            for target, what in (screenshots or {}).items():
+                if what == "viewport":
+                    page.evaluate("window.scrollTo(0, 0)")
+                    page.screenshot(path=str(target))
+                else:
+                    page.locator(what).first.screenshot(path=str(target))
         finally:
             browser.close()
     return requests, errors, info
