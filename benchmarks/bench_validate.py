@@ -17,7 +17,7 @@ still where wall times do not.
 The reference is run up to ``--reference-max`` sites; above that its time is extrapolated
 from the largest measured size as quadratic (and marked so). With ``--files``, the command
 ``egov-netplan validate`` is also timed on YAML + CSV files where the file limits admit the
-network (a CSV table holds at most 100,000 rows).
+network (a CSV table holds at most 1,000,000 rows).
 
 Usage::
 
@@ -38,6 +38,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from netplan.io.topology_io import MAX_ROWS
 
 import yaml
 
@@ -188,7 +190,7 @@ def run(sizes: list[int], reference_max: int, files: bool, seed: int) -> list[di
         elif measured_ref is not None:
             base_n, base_s = measured_ref
             row.update(reference_s=base_s * (n / base_n) ** 2, estimated=True)
-        if files and fast["links"] <= 100_000:
+        if files and fast["links"] <= MAX_ROWS:
             row["file_s"] = measure(n, "file", seed, timeout_s=1800)["cpu_s"]
         rows.append(row)
         print(_line(row), flush=True)

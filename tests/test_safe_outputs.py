@@ -413,3 +413,11 @@ def test_batch_workers_end_when_the_batch_is_killed(tmp_path, guard):
         for worker in workers:
             if _alive(worker):
                 os.kill(worker, signal.SIGKILL)
+
+
+def test_every_file_of_the_run_index_is_known_as_netplans():
+    # --overwrite recognises a run folder by these names: the index and the marker list agree.
+    from netplan.run.files import RUN_FILES
+
+    files = {name for name in RUN_FILES if "/" not in name}  # figures/ is a known folder
+    assert files <= atomic.NETPLAN_FILES, files - atomic.NETPLAN_FILES

@@ -94,7 +94,7 @@ NETPLAN_FILES = frozenset({
     "lost_demand.csv", "dc_load.csv", "link_loads.csv", "sim_summary.json",
     "sim_services.csv", "sim_link_utilisation.csv", "sim_pool_queue.csv", "demand.csv",
     "demand.npz", "busy_hour.csv", "demand_meta.json", "compare.html", "inputs_diff.csv",
-    "worst_case_diff.csv", "purchases_diff.csv", "costs_diff.csv",
+    "worst_case_diff.csv", "purchases_diff.csv", "costs_diff.csv", "index.md",
     # a batch variant's folder
     "record.json", "scenario.yaml", "links.csv", "purchases.csv", "infeasibilities.csv",
     "services.csv",
