@@ -51,8 +51,9 @@ def purchases_line(plan) -> str:
     opex = bought["added_opex_per_year_cny"]
     last_year = list(opex)[-1] if opex else ""
     added = opex.get(last_year, 0.0) if opex else 0.0
+    by = f" by {last_year}" if len(opex) > 1 else ""
     return (f"buy {count} item{'s' if count != 1 else ''} for {bought['capex_total_cny']:,.0f} "
-            f"CNY capex{years}, adding {added:,.0f} CNY/year opex by {last_year}; discounted "
+            f"CNY capex{years}, adding {added:,.0f} CNY/year opex{by}; discounted "
             f"{bought['discounted_total_cny']:,.0f} CNY over the horizon (estimates)")
 
 
