@@ -39,9 +39,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from netplan.io.topology_io import MAX_ROWS
-
 import yaml
+
+from netplan.io.topology_io import MAX_ROWS
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
