@@ -97,22 +97,24 @@ class _CutSide:
 
     def __init__(self, study) -> None:
         self.study = study
-        self._labels: dict[tuple[str, str, str], dict[str, str]] = {}
+        self._main: dict[tuple[str, str, str], set[str] | None] = {}
 
     def _main_part(self, scenario: str, plane: str, failure: str) -> set[str] | None:
         key = (scenario, plane, failure)
-        if key not in self._labels:
-            ps = _plane_study(self.study, scenario, plane)
-            down = _down_sets(ps, [failure]).get(failure)
-            if down is None:
-                self._labels[key] = {}
-            else:
-                topology = self.study.demand(scenario).whatif.topology
-                alive = {n.id for n in topology.nodes if plane in n.planes} - down[1]
-                edges = [(k.a, k.b) for k in topology.links
-                         if k.plane == plane and not k.candidate and k.id not in down[0]]
-                self._labels[key] = components(alive, edges)
-        labels = self._labels[key]
+        if key not in self._main:
+            self._main[key] = self._largest_part(scenario, plane, failure)
+        return self._main[key]
+
+    def _largest_part(self, scenario: str, plane: str, failure: str) -> set[str] | None:
+        ps = _plane_study(self.study, scenario, plane)
+        down = _down_sets(ps, [failure]).get(failure)
+        if down is None:
+            return None
+        topology = self.study.demand(scenario).whatif.topology
+        alive = {n.id for n in topology.nodes if plane in n.planes} - down[1]
+        edges = [(k.a, k.b) for k in topology.links
+                 if k.plane == plane and not k.candidate and k.id not in down[0]]
+        labels = components(alive, edges)
         if not labels:
             return None
         biggest = Counter(labels.values()).most_common(1)[0][0]
