@@ -211,3 +211,22 @@ def test_multi_rate_line_network_converges_to_its_fixed_point():
     r = 5  # the route over all three links
     thinned = 1.0 * (1.0 - b[0, r]) * (1.0 - b[2, r])
     assert fp.link_offered_erlangs[1, r] == pytest.approx(thinned, rel=1e-9)
+
+
+def _log_erlang_b_reference(c: int, a: float) -> float:
+    """log E(c, a) from the Poisson terms summed in log space (numpy, no incomplete gamma)."""
+    k = np.arange(c + 1, dtype=float)
+    log_terms = k * np.log(a) - np.array([math.lgamma(x + 1.0) for x in k])
+    top = log_terms.max()
+    return float(log_terms[-1] - (top + np.log(np.exp(log_terms - top).sum())))
+
+
+@pytest.mark.parametrize(("servers", "offered"), [
+    (20_001, 19_000.0), (50_000, 49_000.0), (50_000, 51_000.0), (200_000, 190_000.0),
+    (1_000_000, 999_000.0), (30_000, 60_000.0),
+])
+def test_erlang_b_on_very_large_links_matches_the_poisson_sum(servers, offered):
+    # Above 20,000 circuits the Poisson form replaces the recursion (a 10 Gbit/s link in
+    # 1 kbit/s circuits has 10^7); it must agree with the sum of the Poisson terms.
+    expected = _log_erlang_b_reference(servers, offered)
+    assert math.log(erlang_b(servers, offered)) == pytest.approx(expected, rel=1e-9, abs=1e-9)
