@@ -215,6 +215,6 @@ def test_report_prints_to_a4_pdf(default_run, tmp_path):
     summary = json.loads((default_run / "summary.json").read_text(encoding="utf-8"))
     capex = summary["costs"]["purchases"]["capex_total_cny"]
     # Page 1 is the answer: the verdict and the purchases' capex (this run's report is English).
-    assert "meets targets" in first and format_money(capex, "en") in first, first[:400]
+    assert "Meets targets" in first and format_money(capex, "en") in first, first[:400]
     for number, page in enumerate(pages, start=1):
         assert f"{number} / {len(pages)}" in page.extract_text(), number

@@ -143,7 +143,7 @@ def test_plan_command_exit_code_summary_and_report_agree(tmp_path):
     assert summary["verdict"]["counts"]["cut_off"] == 1
     report = (tmp_path / "run" / "report.html").read_text(encoding="utf-8")
     # One line in the verdict, one in "why buy" (the network as it stood): not one per od.
-    assert report.count("is cut off") == 2 and "misses targets" in report
+    assert report.count("is cut off") == 2 and "Misses targets" in report
 
     base = _cli("plan", "-o", tmp_path / "base", cwd=tmp_path)
     assert base.returncode == 0, base.stderr

@@ -151,7 +151,8 @@ def _verdict_section(run: RunData, lang: str) -> Section:
     from netplan.verdict import Verdict
 
     verdict = Verdict.from_json(run.results["verdict"])
-    text = [verdict.headline(lang) if verdict.meets_targets else verdict.tally(lang)]
+    answer = verdict.headline(lang) if verdict.meets_targets else verdict.tally(lang)
+    text = [answer[:1].upper() + answer[1:]]  # a sentence on the page
     lines = verdict.lines(lang)
     text += [f"• {line}" for line in lines[:20]]
     if len(lines) > 20:
