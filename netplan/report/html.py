@@ -76,7 +76,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 /* numbers and headers stay on one line; other cells break at spaces only, so a CJK
    name is not split after every character; the last column, usually the longest
    text, wraps anywhere */
-th, td.num { white-space: nowrap; }
+th, td.num, td.id { white-space: nowrap; }
 td:not(:last-child) { word-break: keep-all; }
 footer { margin-top: 3em; padding-top: .8em; border-top: 2px solid var(--rule);
   color: var(--muted); font-size: .85em; }
@@ -386,6 +386,11 @@ def _header(label: str, column: str) -> str:
     return str(label)
 
 
+_ID_COLUMNS = frozenset({"id", "link", "origin", "destination", "data_centre", "failure",
+                         "cause_failure"})
+_ID_CELL = ' class="id"'
+
+
 def render_table(table: Table | Sequence[Mapping[str, Any]], lang: str = "zh") -> str:
     """A table as escaped HTML.
 
@@ -442,8 +447,10 @@ def render_table(table: Table | Sequence[Mapping[str, Any]], lang: str = "zh") -
             "</td></tr>"
         )
     for row_cells in cells:
+        # ids (ex-wanzhou-1) would break at their hyphens: keep them on one line
         tds = "".join(
-            f"<td{num if is_num else ''}>{escape(text)}</td>" for text, is_num in row_cells
+            f"<td{num if is_num else (_ID_CELL if col in _ID_COLUMNS else '')}>{escape(text)}</td>"
+            for col, (text, is_num) in zip(columns, row_cells, strict=True)
         )
         lines.append(f"<tr>{tds}</tr>")
     lines.append("</tbody></table></div>")
