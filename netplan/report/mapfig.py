@@ -565,45 +565,25 @@ def _link_line_traces(
             if not members:
                 continue
             group, name = groups[(plane, highlighted)]
-            lons, lats = _joined(members)
             width = HIGHLIGHT_WIDTH_PX if highlighted else LINK_WIDTH_PX
-            traces.append(
-                panel.trace(
-                    lon=lons,
-                    lat=lats,
-                    mode="lines",
-                    line={
-                        "width": width + CASING_EXTRA_PX,
-                        "color": CASING_COLOUR,
-                        "dash": PLANE_DASH[plane],
-                    },
-                    hoverinfo="skip",
-                    name=panel.name(name),
-                    legendgroup=group,
-                    showlegend=group not in in_legend,
-                )
-            )
+            traces.append(_lines_trace(panel, members, width + CASING_EXTRA_PX, CASING_COLOUR,
+                                       plane, name, group, group not in in_legend))
             in_legend.add(group)
     for (plane, highlighted, colour), members in lines.items():
         group, name = groups[(plane, highlighted)]
-        lons, lats = _joined(members)
-        traces.append(
-            panel.trace(
-                lon=lons,
-                lat=lats,
-                mode="lines",
-                line={
-                    "width": HIGHLIGHT_WIDTH_PX if highlighted else LINK_WIDTH_PX,
-                    "color": colour,
-                    "dash": PLANE_DASH[plane],
-                },
-                hoverinfo="skip",
-                name=panel.name(name),
-                legendgroup=group,
-                showlegend=False,
-            )
-        )
+        width = HIGHLIGHT_WIDTH_PX if highlighted else LINK_WIDTH_PX
+        traces.append(_lines_trace(panel, members, width, colour, plane, name, group, False))
     return traces
+
+
+def _lines_trace(panel: _Panel, members, width_px: float, colour: str, plane: str, name: str,
+                 group: str, in_legend: bool) -> dict[str, Any]:
+    """One trace of joined link segments in a plane's dash, without hover."""
+    lons, lats = _joined(members)
+    return panel.trace(lon=lons, lat=lats, mode="lines",
+                       line={"width": width_px, "color": colour, "dash": PLANE_DASH[plane]},
+                       hoverinfo="skip", name=panel.name(name), legendgroup=group,
+                       showlegend=in_legend)
 
 
 def _passing_line_traces(
