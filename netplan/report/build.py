@@ -83,8 +83,12 @@ def _purchases_text(plan: dict, lang: str) -> list[str]:
         years += "）" if lang == "zh" else ")"
     opex = bought["added_opex_per_year_cny"]
     last = list(opex)[-1] if opex else ""
+    by = ""  # "by 2031" only when the plan spans several years
+    if len(opex) > 1:
+        by = f"到 {last} 年" if lang == "zh" else f" by {last}"
     text = t("txt.buy", lang).format(
-        n=count, capex=format_money(bought["capex_total_cny"], lang), years=years, last=last,
+        n=count, items="item" if count == 1 else "items",
+        capex=format_money(bought["capex_total_cny"], lang), years=years, by=by,
         opex=format_money(opex.get(last, 0.0) if opex else 0.0, lang),
         disc=format_money(bought["discounted_total_cny"], lang))
     run_cost = t("txt.run_cost", lang).format(
@@ -175,7 +179,8 @@ def _before_section(run: RunData, lang: str) -> Section | None:
         return None
     as_is = Verdict.from_json(before)
     lines = as_is.lines(lang)
-    text = [as_is.tally(lang), *(f"• {line}" for line in lines[:15])]
+    tally = as_is.tally(lang)
+    text = [tally[:1].upper() + tally[1:], *(f"• {line}" for line in lines[:15])]
     if len(lines) > 15:
         text.append(t("txt.more_findings", lang).format(n=len(lines) - 15))
     return Section(t("sec.before", lang), text)

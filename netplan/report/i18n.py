@@ -142,10 +142,10 @@ _LABELS: dict[str, dict[str, str]] = {
     "txt.more_findings": {"zh": "另有 {n} 项，见 summary.json。", "en": "{n} more findings in summary.json."},
     "txt.buy_nothing": {"zh": "无需采购：现网即可满足（估算）。",
                         "en": "Nothing to buy: the network as it stands is enough (estimates)."},
-    "txt.buy": {"zh": "采购 {n} 项，建设投资 {capex}{years}；到 {last} 年每年新增运维费用 {opex}；"
+    "txt.buy": {"zh": "采购 {n} 项，建设投资 {capex}{years}；{by}每年新增运维费用 {opex}；"
                       "按折现率计整个规划期 {disc}（均为估算）。",
-                "en": "Buy {n} items for {capex} capex{years}, adding {opex} a year of opex by "
-                      "{last}; {disc} discounted over the horizon (all estimates)."},
+                "en": "Buy {n} {items} for {capex} capex{years}, adding {opex} a year of "
+                      "opex{by}; {disc} discounted over the horizon (all estimates)."},
     "txt.run_cost": {"zh": "现网（采购前）运行费用按折现率计 {existing}；方案总计（含现网）{total}（估算）。",
                      "en": "Running the network as it stands costs {existing} discounted; "
                            "the plan's total including it is {total} (estimates)."},
