@@ -65,6 +65,7 @@ class Study:
     demands: tuple[Demand, ...] = field(default=(), repr=False, compare=False)
     policies: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
     _year_sweeps: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _derived: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     # --- what later stages take from the study -----------------------------------------
     def demand(self, scenario: str) -> Demand:
@@ -217,10 +218,15 @@ class Study:
         }
 
     def verdict(self):
-        """The network as it stands against its targets (see :mod:`netplan.verdict`)."""
-        from netplan.verdict import network_verdict
+        """The network as it stands against its targets (see :mod:`netplan.verdict`).
 
-        return network_verdict(self)
+        Computed on first use and kept: the summary, the report and the exit code read it.
+        """
+        if "verdict" not in self._derived:
+            from netplan.verdict import network_verdict
+
+            self._derived["verdict"] = network_verdict(self)
+        return self._derived["verdict"]
 
     def save(self, directory: str | os.PathLike) -> list[Path]:
         """Write worst_case.csv, sla_violations.csv, lost_demand.csv, dc_load.csv, summary.json."""
