@@ -12,8 +12,10 @@ samples (beyond the no-failure loads it returns).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -21,6 +23,7 @@ from netplan.analysis.failure_states import POLICIES, FailureState, check_states
 from netplan.analysis.reroute import BatchRoutes, NoFailureRoutes, no_failure_routes, route_batch
 from netplan.analysis.routing import Routing
 from netplan.analysis.shortest_paths import od_arrays
+from netplan.analysis.state_changes import StateChanges, row_blocks
 from netplan.errors import Problem, ValidationError
 from netplan.model.plane_graph import PlaneGraph
 
@@ -34,6 +37,10 @@ StepProgress = Callable[[int, int, str], None]
 finished and ``message`` says what is under way. Every long step reports in this shape: the
 failure sweep (states), the routed planner (solves) and the simulator (replications)."""
 
+_STATE_SPREAD: ContextVar[Callable | None] = ContextVar("netplan_state_spread", default=None)
+"""When set (:func:`netplan.analysis.distributed.spread_states`), the failure pass hands its
+states to it in parts (same arguments as ``_failure_pass``, same result)."""
+
 _TIE_RTOL = 1e-9
 """Loads within this relative margin of the maximum count as ties; the earliest state wins."""
 
@@ -41,6 +48,14 @@ _TIE_RTOL = 1e-9
 @dataclass(frozen=True, eq=False)
 class FailureSweep:
     """Worst-case loads over failure states and demand samples.
+
+    Per-state results are kept as their changes from the no-failure routes
+    (:class:`~netplan.analysis.state_changes.StateChanges`): a failure changes the loads of
+    the arcs and the latencies of the ods it re-routes, and nothing else, so memory follows
+    the size of the changes, not states x arcs or states x ods. The dense per-state arrays
+    are still there (``state_arc_load_gbps``, ``reachable`` ...), built on first use and
+    kept; code meant for large networks reads the reductions, :meth:`state_rows`,
+    :meth:`od_rows` and the pair lists instead.
 
     Attributes
     ----------
@@ -56,21 +71,25 @@ class FailureSweep:
         Maximum over each link's arcs.
     link_cause_state, link_cause_sample : ndarray of int64, shape (n_links,)
         Cause of the link's worst utilisation.
-    state_arc_load_gbps : ndarray, shape (n_states, n_arcs)
-        Worst load of every arc in every state (over samples); a failed arc carries 0.
-    state_arc_sample : ndarray of int64, shape (n_states, n_arcs)
-        Sample of that worst load.
-    impact_utilisation : ndarray, shape (n_states, n_links)
-        Worst utilisation of every link in every state.
-    reachable : ndarray of bool, shape (n_states, n_od)
-    latency_ms : ndarray, shape (n_states, n_od)
-        Worst ECMP latency of every od in every state (inf when unreachable).
+    arc_normal_load_gbps, arc_failure_load_gbps : ndarray, shape (n_arcs,)
+        Worst load of each arc in state 0 (no failure), and over the other states (zeros
+        when there are none).
+    link_normal_utilisation, link_failure_utilisation : ndarray, shape (n_links,)
+        The same for the utilisation of each link (rows of ``impact_utilisation``).
     peak_demand_gbps : ndarray, shape (n_od,)
         Maximum demand of every od over the samples.
     base_load_gbps : ndarray, shape (n_samples, n_arcs)
         Arc loads without failures.
     base_routing : Routing
         The no-failure routing.
+    graph : PlaneGraph
+        The graph swept.
+    arc_changes : StateChanges
+        Worst load and its sample of every arc in every state, as changes from the worst
+        over the samples with nothing failed (a failed arc carries 0).
+    od_changes : StateChanges
+        Reachability and worst ECMP latency of every od in every state (inf when
+        unreachable), as changes from the no-failure routing.
     """
 
     states: tuple[FailureState, ...]
@@ -85,14 +104,95 @@ class FailureSweep:
     link_worst_utilisation: np.ndarray
     link_cause_state: np.ndarray
     link_cause_sample: np.ndarray
-    state_arc_load_gbps: np.ndarray
-    state_arc_sample: np.ndarray
-    impact_utilisation: np.ndarray
-    reachable: np.ndarray
-    latency_ms: np.ndarray
+    arc_normal_load_gbps: np.ndarray
+    arc_failure_load_gbps: np.ndarray
+    link_normal_utilisation: np.ndarray
+    link_failure_utilisation: np.ndarray
     peak_demand_gbps: np.ndarray
     base_load_gbps: np.ndarray
     base_routing: Routing
+    graph: PlaneGraph
+    arc_changes: StateChanges
+    od_changes: StateChanges
+
+    # --- per state, a range of states at a time ---------------------------------------
+    def state_rows(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Worst load of every arc in states ``lo:hi`` and its sample, (hi - lo, n_arcs) each."""
+        return self.arc_changes.rows(lo, hi)
+
+    def od_rows(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Reachability and worst latency of every od in states ``lo:hi``, (hi - lo, n_od)."""
+        return self.od_changes.rows(lo, hi)
+
+    def impact_rows(self, lo: int, hi: int) -> np.ndarray:
+        """Worst utilisation of every link in states ``lo:hi``, shape (hi - lo, n_links)."""
+        load = self.arc_changes.rows(lo, hi)[0]
+        return self.graph.link_max(load / self.graph.arc_capacity_gbps)
+
+    def state_blocks(self, row_size: int, max_elements: int = 1 << 22
+                     ) -> Iterator[tuple[int, int]]:
+        """Ranges of states whose dense rows of ``row_size`` stay within ``max_elements``."""
+        return row_blocks(len(self.states), row_size, max_elements)
+
+    # --- pairs ------------------------------------------------------------------------
+    def unreachable_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (state, od) the state disconnects, in state then od order (a sparse list).
+
+        Examples
+        --------
+        >>> from netplan.model.plane_graph import PlaneGraph
+        >>> g = PlaneGraph.from_links("l", list("ABC"), ["ab", "bc"], list("AB"), list("BC"),
+        ...                           10.0)
+        >>> sw = sweep_failures(g, ["A", "B"], ["C", "A"], [[1.0, 2.0]],
+        ...                     failure_states(g, "n-1"))
+        >>> [(sw.states[s].name, int(o)) for s, o in zip(*sw.unreachable_pairs())]
+        [('link:ab', 0), ('link:ab', 1), ('link:bc', 0)]
+        """
+        reach = self.od_changes.base[0]
+        return self.od_changes.pairs_where(~reach, ~self.od_changes.values[0])
+
+    def lost_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (state, od) whose demand a state disconnects, with its peak: (states, ods,
+        Gbit/s), in state then od order; ods without demand are left out."""
+        si, oi = self.unreachable_pairs()
+        gbps = self.peak_demand_gbps[oi]
+        keep = gbps > 0
+        return si[keep], oi[keep], gbps[keep]
+
+    def latency_pairs(self, target_ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (state, od) unreachable or slower than ``target_ms`` (per od), in order."""
+        reach, lat = self.od_changes.base
+        ch_reach, ch_lat = self.od_changes.values
+        cols = self.od_changes.cols
+        return self.od_changes.pairs_where(~reach | (lat > target_ms),
+                                           ~ch_reach | (ch_lat > target_ms[cols]))
+
+    # --- dense, for small networks (built on first use, kept) --------------------------
+    @cached_property
+    def state_arc_load_gbps(self) -> np.ndarray:
+        """Worst load of every arc in every state (over samples), shape (n_states, n_arcs);
+        a failed arc carries 0."""
+        return _frozen(self.arc_changes.rows(0, len(self.states))[0])
+
+    @cached_property
+    def state_arc_sample(self) -> np.ndarray:
+        """Sample of that worst load, int64, shape (n_states, n_arcs)."""
+        return _frozen(self.arc_changes.rows(0, len(self.states))[1])
+
+    @cached_property
+    def impact_utilisation(self) -> np.ndarray:
+        """Worst utilisation of every link in every state, shape (n_states, n_links)."""
+        return _frozen(self.impact_rows(0, len(self.states)))
+
+    @cached_property
+    def reachable(self) -> np.ndarray:
+        """Reachability of every od in every state, bool, shape (n_states, n_od)."""
+        return _frozen(self.od_changes.rows(0, len(self.states))[0])
+
+    @cached_property
+    def latency_ms(self) -> np.ndarray:
+        """Worst ECMP latency of every od in every state (inf when unreachable)."""
+        return _frozen(self.od_changes.rows(0, len(self.states))[1])
 
     @property
     def lost_gbps(self) -> np.ndarray:
@@ -105,14 +205,12 @@ class FailureSweep:
         return tuple(s.name for s in self.states)
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)
+    return array
+
+
 # ---------------------------------------------------------------------- helpers
-def _first_max(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Column-wise maximum and the first row reaching it within ``_TIE_RTOL``."""
-    best = values.max(axis=0)
-    idx = np.argmax(values >= best - _TIE_RTOL * np.abs(best), axis=0)
-    return best, idx
-
-
 def _demand_rows(demand, lo: int, hi: int) -> np.ndarray:
     return np.asarray(demand[lo:hi], dtype=np.float64)
 
@@ -249,7 +347,8 @@ def sweep_failures(
         max_block_elements,
         progress,
     )
-    return _sweep_result(graph, states, src, dst, base, no_failure, per_state)
+    return _sweep_result(graph, states, src, dst, base, no_failure, per_state,
+                         max_block_elements)
 
 
 def _checked_states(
@@ -318,10 +417,8 @@ def _no_failure_pass(
 
 @dataclass
 class _PerState:
-    load: np.ndarray  # (n_states, n_arcs) worst load over the samples
-    sample: np.ndarray  # (n_states, n_arcs) sample of that worst load
-    reachable: np.ndarray  # (n_states, n_od)
-    latency_ms: np.ndarray  # (n_states, n_od)
+    arcs: StateChanges  # worst load and its sample per (state, arc)
+    ods: StateChanges  # reachability and latency per (state, od)
 
 
 def _failure_pass(
@@ -337,27 +434,37 @@ def _failure_pass(
     max_block_elements: int,
     progress: StepProgress | None = None,
 ) -> _PerState:
-    """Pass 2: per batch of failure states, re-routed loads and their worst case."""
+    """Pass 2: per batch of failure states, re-routed loads and their worst case.
+
+    Each batch's dense results are cut down at once to their changes from the no-failure
+    routes, so what the pass holds grows with the changes, not with states x arcs."""
+    spread = _STATE_SPREAD.get()
+    if spread is not None and len(states) > batch_size:
+        return spread(graph, base, states, src, dst, demand, no_failure, batch_size,
+                      sample_chunk, max_block_elements, progress)
     m, n_od, n_states = graph.n_arcs, src.size, len(states)
-    state_load = np.zeros((n_states, m))
-    state_sample = np.zeros((n_states, m), dtype=np.int64)
-    reachable = np.zeros((n_states, n_od), dtype=bool)
-    latency = np.zeros((n_states, n_od))
+    arc_base = (no_failure.best, no_failure.arg)
+    od_base = (base.routing.reachable, base.routing.latency_ms)
+    arc_parts, od_parts = [], []
     for b0 in range(0, n_states, batch_size):
         batch_states = states[b0 : b0 + batch_size]
         n_b = len(batch_states)
         batch = route_batch(graph, base, batch_states, src, dst)
-        reachable[b0 : b0 + n_b] = batch.reachable
-        latency[b0 : b0 + n_b] = batch.latency_ms
+        od_parts.append(StateChanges.from_rows(od_base, (batch.reachable, batch.latency_ms)))
         best, arg = _batch_worst(
             batch, no_failure, demand, m, n_od, n_b, sample_chunk, max_block_elements
         )
-        state_load[b0 : b0 + n_b] = best
-        state_sample[b0 : b0 + n_b] = arg
+        arc_parts.append(StateChanges.from_rows(arc_base, (best, arg),
+                                                (np.float64, _sample_dtype(no_failure))))
         log.debug("%s: states %d-%d of %d done", graph.name, b0, b0 + n_b - 1, n_states)
         if progress is not None:
             progress(b0 + n_b, n_states, f"failure states of {graph.name}")
-    return _PerState(load=state_load, sample=state_sample, reachable=reachable, latency_ms=latency)
+    return _PerState(arcs=StateChanges.concat(arc_parts), ods=StateChanges.concat(od_parts))
+
+
+def _sample_dtype(no_failure: _NoFailure) -> type:
+    """Narrowest integer that holds every sample index (most sweeps: a few dozen hours)."""
+    return np.int32 if no_failure.load_t.shape[1] < 2**31 else np.int64
 
 
 def _batch_worst(
@@ -428,16 +535,19 @@ def _sweep_result(
     base: NoFailureRoutes,
     no_failure: _NoFailure,
     per_state: _PerState,
+    max_block_elements: int = 1 << 22,
 ) -> FailureSweep:
-    """The final reductions over states and links, frozen into a :class:`FailureSweep`."""
-    state_load, state_sample = per_state.load, per_state.sample
+    """The final reductions over states and links, frozen into a :class:`FailureSweep`.
+
+    They stream over blocks of states rebuilt from the changes, so they need no dense
+    (states x arcs) array; the results are those of the dense reductions, bit for bit."""
+    arcs = per_state.arcs
     cap = graph.arc_capacity_gbps
-    state_util = state_load / cap
-    arc_load, arc_state = _first_max(state_load)
-    cols = np.arange(graph.n_arcs)
-    arc_sample = state_sample[arc_state, cols]
+    blocks = list(row_blocks(len(states), graph.n_arcs, max_block_elements))
+    red = _state_reductions(graph, arcs, blocks)
+    arc_load, arc_state = red["arc_load"], red["arc_state"]
+    arc_sample = arcs.values_at(arc_state, np.arange(graph.n_arcs))[1].astype(np.int64)
     arc_util = arc_load / cap
-    impact = graph.link_max(state_util)
     link_util = graph.link_max(arc_util)
     link_load = graph.link_max(arc_load)
     link_state, link_sample = _link_causes(graph, arc_util, link_util, arc_state, arc_sample)
@@ -451,11 +561,10 @@ def _sweep_result(
         link_worst_utilisation=link_util,
         link_cause_state=link_state.astype(np.int64),
         link_cause_sample=link_sample.astype(np.int64),
-        state_arc_load_gbps=state_load,
-        state_arc_sample=state_sample,
-        impact_utilisation=impact,
-        reachable=per_state.reachable,
-        latency_ms=per_state.latency_ms,
+        arc_normal_load_gbps=red["arc_normal"],
+        arc_failure_load_gbps=red["arc_failure"],
+        link_normal_utilisation=red["link_normal"],
+        link_failure_utilisation=red["link_failure"],
         peak_demand_gbps=no_failure.peak,
         base_load_gbps=no_failure.load_t.T,
     )
@@ -467,5 +576,44 @@ def _sweep_result(
         od_dst=dst,
         n_samples=no_failure.load_t.shape[1],
         base_routing=base.routing,
+        graph=graph,
+        arc_changes=arcs,
+        od_changes=per_state.ods,
         **out,
     )
+
+
+def _state_reductions(graph: PlaneGraph, arcs: StateChanges,
+                      blocks: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+    """Reductions over states, block by block: each arc's worst load and its first state
+    (within ``_TIE_RTOL``), and state 0 against the worst of the others, per arc and link."""
+    m, n_states = graph.n_arcs, arcs.n_states
+    cap = graph.arc_capacity_gbps
+    best = np.full(m, -np.inf)
+    arc_failure = np.full(m, -np.inf) if n_states > 1 else np.zeros(m)
+    link_failure = np.full(graph.n_links, -np.inf) if n_states > 1 else np.zeros(graph.n_links)
+    arc_normal = link_normal = None
+    for lo, hi in blocks:
+        load = arcs.rows(lo, hi)[0]
+        np.maximum(best, load.max(axis=0), out=best)
+        impact = graph.link_max(load / cap)
+        if lo == 0:
+            arc_normal, link_normal = load[0].copy(), impact[0].copy()
+        rest = slice(1 if lo == 0 else 0, None)
+        if load[rest].shape[0]:
+            np.maximum(arc_failure, load[rest].max(axis=0), out=arc_failure)
+            np.maximum(link_failure, impact[rest].max(axis=0), out=link_failure)
+    # the earliest state within the tie margin of the maximum (so ties name "none")
+    threshold = best - _TIE_RTOL * np.abs(best)
+    first = np.full(m, -1, dtype=np.int64)
+    for lo, hi in blocks:
+        open_ = first < 0
+        if not open_.any():
+            break
+        reach = arcs.rows(lo, hi)[0][:, open_] >= threshold[open_]
+        found = reach.any(axis=0)
+        first[np.flatnonzero(open_)[found]] = lo + np.argmax(reach[:, found], axis=0)
+    first[first < 0] = 0
+    return {"arc_load": best, "arc_state": first, "arc_normal": arc_normal,
+            "link_normal": link_normal, "arc_failure": arc_failure,
+            "link_failure": link_failure}

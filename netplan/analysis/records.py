@@ -199,17 +199,19 @@ def sla_violation_records(graph: PlaneGraph, sweep: FailureSweep, latency_target
     [('link:ab', 7.0)]
     """
     target = np.broadcast_to(np.asarray(latency_target_ms, dtype=np.float64), sweep.od_src.shape)
-    bad = ~sweep.reachable | (sweep.latency_ms > target[None, :])
+    states, ods = sweep.latency_pairs(np.ascontiguousarray(target))
+    reachable, latency = sweep.od_changes.values_at(states, ods)
     rows = []
-    for si, oi in zip(*np.nonzero(bad), strict=True):
+    for si, oi, ok, lat in zip(states.tolist(), ods.tolist(), reachable.tolist(),
+                               latency.tolist(), strict=True):
         rows.append(
             {
                 "failure": sweep.states[si].name,
                 "origin": graph.node_ids[sweep.od_src[oi]],
                 "destination": graph.node_ids[sweep.od_dst[oi]],
-                "latency_ms": float(sweep.latency_ms[si, oi]),
+                "latency_ms": float(lat),
                 "target_ms": float(target[oi]),
-                "reachable": bool(sweep.reachable[si, oi]),
+                "reachable": bool(ok),
             }
         )
     return rows
@@ -228,15 +230,14 @@ def lost_demand_records(graph: PlaneGraph, sweep: FailureSweep) -> list[dict]:
     >>> [(r["failure"], r["lost_gbps"]) for r in lost_demand_records(g, sw)]
     [('link:ab', 2.5), ('link:bc', 2.5)]
     """
-    lost = sweep.lost_gbps
     rows = []
-    for si, oi in zip(*np.nonzero(lost > 0), strict=True):
+    for si, oi, gbps in zip(*(a.tolist() for a in sweep.lost_pairs()), strict=True):
         rows.append(
             {
                 "failure": sweep.states[si].name,
                 "origin": graph.node_ids[sweep.od_src[oi]],
                 "destination": graph.node_ids[sweep.od_dst[oi]],
-                "lost_gbps": float(lost[si, oi]),
+                "lost_gbps": float(gbps),
             }
         )
     return rows
@@ -257,9 +258,19 @@ def failure_impact_records(graph: PlaneGraph, sweep: FailureSweep) -> list[dict]
     ...  for r in failure_impact_records(g, sw)]
     [('none', 'ab', 0.1), ('link:ab', 'bc', 0.5), ('link:bc', 'ab', 0.1), ('link:ca', 'ab', 0.1)]
     """
-    impact = sweep.impact_utilisation
-    busiest = np.argmax(impact, axis=1) if graph.n_links else np.zeros(len(sweep.states), int)
-    lost = sweep.lost_gbps.sum(axis=1)
+    n_states = len(sweep.states)
+    busiest = np.zeros(n_states, dtype=np.int64)
+    top, lost = np.zeros(n_states), np.zeros(n_states)
+    cut = np.zeros(n_states, dtype=np.int64)
+    # a block of states at a time: the dense rows of one block, never of every state
+    for lo, hi in sweep.state_blocks(max(graph.n_arcs, sweep.od_src.size, 1)):
+        if graph.n_links:
+            impact = sweep.impact_rows(lo, hi)
+            busiest[lo:hi] = np.argmax(impact, axis=1)
+            top[lo:hi] = impact[np.arange(hi - lo), busiest[lo:hi]]
+        reachable = sweep.od_rows(lo, hi)[0]
+        lost[lo:hi] = np.where(reachable, 0.0, sweep.peak_demand_gbps[None, :]).sum(axis=1)
+        cut[lo:hi] = (~reachable).sum(axis=1)
     rows = []
     for si, state in enumerate(sweep.states):
         li = int(busiest[si])
@@ -268,9 +279,9 @@ def failure_impact_records(graph: PlaneGraph, sweep: FailureSweep) -> list[dict]
                 "failure": state.name,
                 "kind": state.kind,
                 "busiest_link": graph.link_ids[li] if graph.n_links else "",
-                "max_utilisation": float(impact[si, li]) if graph.n_links else 0.0,
+                "max_utilisation": float(top[si]),
                 "lost_gbps": float(lost[si]),
-                "unreachable_ods": int((~sweep.reachable[si]).sum()),
+                "unreachable_ods": int(cut[si]),
             }
         )
     return rows

@@ -17,10 +17,10 @@ import scipy.sparse as sp
 from netplan.analysis.failure_states import FailureState
 from netplan.analysis.routing import Routing
 from netplan.analysis.shortest_paths import (
-    distances_many,
+    dest_distances,
     expand_ranges,
     route_columns,
-    solve_pairs,
+    route_pairs,
 )
 from netplan.model.plane_graph import PlaneGraph
 
@@ -34,23 +34,27 @@ class NoFailureRoutes:
     uses: sp.csr_matrix  # (n_od, n_arcs): 1 where an od's routes use an arc
     dests: np.ndarray  # destinations of the ods, sorted
     od_dest: np.ndarray  # (n_od,) position of every od's destination in dests
+    dest_dist: np.ndarray  # (n_dests, n_nodes) distance to every destination, nothing failed
 
 
 def no_failure_routes(graph: PlaneGraph, src: np.ndarray, dst: np.ndarray) -> NoFailureRoutes:
     """Route every od with nothing failed, once for the whole sweep."""
     active = np.ones(graph.n_arcs, dtype=bool)
-    split, reachable, latency, hops = route_columns(graph, active, src, dst, np.arange(src.size))
+    dests = np.unique(dst)
+    dest_dist = dest_distances(graph, active, dests)
+    split, reachable, latency, hops = route_columns(graph, active, src, dst, np.arange(src.size),
+                                                    (dests, dest_dist))
     for arr in (reachable, latency, hops):
         arr.setflags(write=False)
     uses = split.T.tocsr()
     uses.data[:] = 1.0
-    dests = np.unique(dst)
     return NoFailureRoutes(
         routing=Routing(split, reachable, latency, hops, src, dst),
         split_csc=split.tocsc(),
         uses=uses,
         dests=dests,
         od_dest=np.searchsorted(dests, dst),
+        dest_dist=dest_dist,
     )
 
 
@@ -99,9 +103,10 @@ def route_batch(
     cut = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, int)
     slot_ptr = np.r_[cut, key.size].astype(np.int64)
     pair_row = key[cut] // n_t
-    pair_dest = base.dests[key[cut] % n_t]
-    dist = distances_many(graph, active, pair_row, pair_dest)
-    res = solve_pairs(graph, active, pair_row, pair_dest, dist, slot_ptr, slot_cols, src)
+    pair_base = key[cut] % n_t
+    pair_dest = base.dests[pair_base]
+    res = route_pairs(graph, active, pair_row, pair_dest, slot_ptr, slot_cols, src,
+                      base.dest_dist, pair_base)
     slot_row = np.repeat(pair_row, np.diff(slot_ptr))
 
     # the old split of every changed column, to subtract

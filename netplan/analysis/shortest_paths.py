@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +48,11 @@ class _Prep:
         self.pair_dst = (skey[self.starts] % max(n, 1)).astype(np.int32)
         self.has_parallel = self.starts.size < graph.n_arcs
         self.rev_order = np.lexsort((self.pair_src, self.pair_dst))
+        # arcs grouped by tail and by head (CSR), for the compiled kernel
+        self.out_arc = np.argsort(graph.arc_src, kind="stable").astype(np.int64)
+        self.out_ptr = np.r_[0, np.cumsum(np.bincount(graph.arc_src, minlength=n))]
+        self.in_arc = np.argsort(graph.arc_dst, kind="stable").astype(np.int64)
+        self.in_ptr = np.r_[0, np.cumsum(np.bincount(graph.arc_dst, minlength=n))]
 
     def matrix(self, graph: PlaneGraph, active: np.ndarray, *, reverse: bool) -> sp.csr_matrix:
         """Weighted adjacency (cheapest active arc per node pair), optionally reversed."""
@@ -68,7 +76,7 @@ def prepare(graph: PlaneGraph) -> _Prep:
     return prep
 
 
-def _distances_to(graph: PlaneGraph, active: np.ndarray, dests: np.ndarray) -> np.ndarray:
+def dest_distances(graph: PlaneGraph, active: np.ndarray, dests: np.ndarray) -> np.ndarray:
     """Distance of every node to each destination, shape (len(dests), n_nodes)."""
     if dests.size == 0:
         return np.zeros((0, graph.n_nodes))
@@ -279,6 +287,78 @@ def _solve_chunk(
     )
 
 
+_ENGINE: ContextVar[str] = ContextVar("netplan_ecmp_engine", default="compiled")
+
+
+@contextmanager
+def array_routing() -> Iterator[None]:
+    """Within the block, route with the array version only (the reference for benchmarks).
+
+    Examples
+    --------
+    >>> from netplan.model.plane_graph import PlaneGraph
+    >>> from netplan.analysis.routing import ecmp_routing
+    >>> g = PlaneGraph.from_links("sq", list("ABCD"), ["ab", "bd", "ac", "cd"],
+    ...                           list("ABAC"), list("BDCD"), capacity_gbps=10.0)
+    >>> with array_routing():
+    ...     slow = ecmp_routing(g, ["A"], ["D"]).split.toarray()
+    >>> (slow == ecmp_routing(g, ["A"], ["D"]).split.toarray()).all()
+    np.True_
+    """
+    token = _ENGINE.set("array")
+    try:
+        yield
+    finally:
+        _ENGINE.reset(token)
+
+
+def route_pairs(
+    graph: PlaneGraph,
+    active_rows: np.ndarray,
+    pair_row: np.ndarray,
+    pair_dest: np.ndarray,
+    slot_ptr: np.ndarray,
+    slot_cols: np.ndarray,
+    od_src: np.ndarray,
+    base_dist: np.ndarray,
+    pair_base: np.ndarray,
+) -> _PairResult:
+    """Routes of the slots of many (state, destination) pairs: the compiled kernel.
+
+    Same arguments and result as :func:`solve_pairs`, but instead of each pair's distances
+    in its own state, ``base_dist[pair_base[p]]``: its destination's distances with every
+    arc of every row up (:func:`dest_distances`, no failures). The kernel
+    (:mod:`netplan.analysis.ecmp_kernel`) repairs them for the state and walks only the
+    part of each DAG the slots' sources reach. Where a shortest-path arc does not get
+    strictly nearer its destination, the array version routes the pairs (and reports a
+    cycle if there is one); within :func:`array_routing` it routes them all.
+    """
+    from netplan.analysis.ecmp_kernel import OK
+    from netplan.analysis.ecmp_kernel import route_pairs as kernel
+
+    if _ENGINE.get() != "array":
+        prep = prepare(graph)
+        active_rows = np.ascontiguousarray(active_rows, dtype=bool)
+        down_row, down_arc = np.nonzero(~active_rows)
+        down_ptr = np.r_[0, np.cumsum(np.bincount(down_row, minlength=active_rows.shape[0]))]
+        i64, f64 = np.int64, np.float64
+        arc, slot, val, reach, lat, hops, status = kernel(
+            graph.n_nodes, prep.out_ptr.astype(i64), prep.out_arc, prep.in_ptr.astype(i64),
+            prep.in_arc, graph.arc_src.astype(i64), graph.arc_dst.astype(i64),
+            np.asarray(graph.arc_weight, dtype=f64), np.asarray(graph.arc_latency_ms, dtype=f64),
+            active_rows, down_ptr.astype(i64), down_arc.astype(i64),
+            np.ascontiguousarray(base_dist, dtype=f64), pair_base.astype(i64),
+            pair_row.astype(i64), pair_dest.astype(i64), slot_ptr.astype(i64),
+            slot_cols.astype(i64), od_src.astype(i64), ON_PATH_RTOL,
+        )
+        if status == OK:
+            return _PairResult(arc, slot, val, reach, lat, hops)
+        log.debug("%s: a shortest-path arc does not get nearer; array routing", graph.name)
+    dist = distances_many(graph, active_rows, pair_row, pair_dest)
+    return solve_pairs(graph, active_rows, pair_row, pair_dest, dist, slot_ptr, slot_cols,
+                       od_src)
+
+
 # ---------------------------------------------------------------------- input checks
 def od_arrays(graph: PlaneGraph, od_src, od_dst) -> tuple[np.ndarray, np.ndarray]:
     src = graph.node_positions(od_src, "od_src")
@@ -321,21 +401,27 @@ def _group_by_dest(
 
 
 def route_columns(
-    graph: PlaneGraph, active: np.ndarray, src: np.ndarray, dst: np.ndarray, cols: np.ndarray
+    graph: PlaneGraph,
+    active: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    cols: np.ndarray,
+    dest_dist: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
-    """Split matrix, reachability, latency and hops of the given od columns in one state."""
+    """Split matrix, reachability, latency and hops of the given od columns in one state.
+
+    ``dest_dist`` is (destinations, their :func:`dest_distances` in this state), when the
+    caller has them already.
+    """
     n_od = src.size
     dests, slot_ptr, slot_cols = _group_by_dest(dst, cols)
-    dist = _distances_to(graph, active, dests)
-    res = solve_pairs(
-        graph,
-        active[None, :],
-        np.zeros(dests.size, dtype=np.int64),
-        dests,
-        dist,
-        slot_ptr,
-        slot_cols,
-        src,
+    if dest_dist is None:
+        base_dist, pair_base = dest_distances(graph, active, dests), np.arange(dests.size)
+    else:
+        base_dist, pair_base = dest_dist[1], np.searchsorted(dest_dist[0], dests)
+    res = route_pairs(
+        graph, active[None, :], np.zeros(dests.size, dtype=np.int64), dests, slot_ptr,
+        slot_cols, src, base_dist, pair_base,
     )
     split = sp.csr_matrix((res.val, (res.arc, slot_cols[res.slot])), shape=(graph.n_arcs, n_od))
     reachable = np.zeros(n_od, dtype=bool)

@@ -99,8 +99,7 @@ class Study:
         rows_by_link: dict[tuple[str, str], list[dict]] = {}
         for ps in self.planes:
             sw = ps.sweep
-            normal = sw.impact_utilisation[0]
-            failed = sw.impact_utilisation[1:].max(axis=0) if len(sw.states) > 1 else 0 * normal
+            normal, failed = sw.link_normal_utilisation, sw.link_failure_utilisation
             labels = ps.sample_labels()
             link_index = ps.graph.link_index
             for record in worst_case_records(ps.graph, sw, labels):
@@ -184,7 +183,7 @@ class Study:
             year = int(np.argmax(per_year.max(axis=(1, 2))))
             out[f"{key}/hourly_utilisation"] = per_year[year].T
             out[f"{key}/busiest_year"] = np.array(ps.demand.years[year])
-            out[f"{key}/impact"] = sw.impact_utilisation
+            out[f"{key}/impact"] = sw.impact_rows(0, len(sw.states))
             out[f"{key}/states"] = np.array(sw.state_names)
             out[f"{key}/links"] = np.array(g.link_ids)
         return out

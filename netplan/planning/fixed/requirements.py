@@ -89,38 +89,23 @@ def link_requirements(
         lost: list[dict] = []
         for yi, (year, sweep) in enumerate(zip(pd.years, ps.sweeps, strict=True)):
             # Capacity each (state, arc) asks for; the largest names the reason.
-            need = sweep.state_arc_load_gbps / targets[:, None]
-            state_of_arc = np.argmax(need, axis=0)
-            arc_need = need[state_of_arc, np.arange(graph.n_arcs)]
+            state_of_arc, arc_need = _largest_need(sweep, targets)
+            arc_of_link = _first_largest_per_link(graph.arc_link, arc_need, L)
+            si_of_link = state_of_arc[arc_of_link]
+            load, sample = sweep.arc_changes.values_at(si_of_link, arc_of_link)
+            required[:, yi] = arc_need[arc_of_link]
             for li in range(L):
-                arcs = np.flatnonzero(graph.arc_link == li)
-                arc = int(arcs[np.argmax(arc_need[arcs])])
-                si = int(state_of_arc[arc])
-                required[li, yi] = arc_need[arc]
+                si = int(si_of_link[li])
                 binding[li][yi] = Binding(
                     failure=states[si].name,
-                    hour=int(sweep.state_arc_sample[si, arc]) % HOURS,
+                    hour=int(sample[li]) % HOURS,
                     year=year,
                     scenario=scenario.name,
-                    load_gbps=float(sweep.state_arc_load_gbps[si, arc]),
+                    load_gbps=float(load[li]),
                     target_utilisation=float(targets[si]),
                 )
             if yi == Y - 1:
-                lost_gbps = sweep.lost_gbps.copy()
-                # An od lost without any failure (its end node is down for the whole
-                # scenario) is one item, not one per failure state.
-                lost_gbps[1:, lost_gbps[0] > 0] = 0.0
-                for si, oi in zip(*np.nonzero(lost_gbps > 0), strict=True):
-                    lost.append(
-                        {
-                            "plane": plane,
-                            "failure": states[si].name,
-                            "origin": graph.node_ids[sweep.od_src[oi]],
-                            "destination": graph.node_ids[sweep.od_dst[oi]],
-                            "lost_gbps": float(lost_gbps[si, oi]),
-                            "year": year,
-                        }
-                    )
+                lost += _lost_items(plane, graph, states, sweep, year)
         out[plane] = LinkRequirements(
             plane=plane,
             link_ids=graph.link_ids,
@@ -130,3 +115,54 @@ def link_requirements(
             lost=tuple(lost),
         )
     return out
+
+
+def _largest_need(sweep, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per arc: the first state asking the most capacity (load / target), and that capacity.
+
+    Streams over blocks of states: no (states x arcs) array is held.
+    """
+    m = sweep.graph.n_arcs
+    best = np.full(m, -np.inf)
+    state = np.zeros(m, dtype=np.int64)
+    for lo, hi in sweep.state_blocks(m):
+        need = sweep.state_rows(lo, hi)[0] / targets[lo:hi, None]
+        top = np.argmax(need, axis=0)
+        value = need[top, np.arange(m)]
+        better = value > best  # strictly: the earliest state keeps a tie, as argmax does
+        best[better], state[better] = value[better], lo + top[better]
+    return state, best
+
+
+def _first_largest_per_link(arc_link: np.ndarray, arc_need: np.ndarray, n_links: int
+                            ) -> np.ndarray:
+    """The arc of each link needing the most capacity (the first of its arcs on ties)."""
+    arcs = np.arange(arc_link.size)
+    order = np.lexsort((arcs, -arc_need, arc_link))
+    first = np.r_[True, arc_link[order][1:] != arc_link[order][:-1]]
+    out = np.zeros(n_links, dtype=np.int64)
+    out[arc_link[order][first]] = order[first]
+    return out
+
+
+def _lost_items(plane: str, graph, states, sweep, year: int) -> list[dict]:
+    """Demand a failure disconnects, per (state, od) in state order.
+
+    An od lost without any failure (its end node is down for the whole scenario) is one
+    item, not one per failure state.
+    """
+    si, oi, gbps = sweep.lost_pairs()
+    lost_anyway = oi[si == 0]
+    keep = (si == 0) | ~np.isin(oi, lost_anyway)
+    return [
+        {
+            "plane": plane,
+            "failure": states[s].name,
+            "origin": graph.node_ids[sweep.od_src[o]],
+            "destination": graph.node_ids[sweep.od_dst[o]],
+            "lost_gbps": float(g),
+            "year": year,
+        }
+        for s, o, g in zip(si[keep].tolist(), oi[keep].tolist(), gbps[keep].tolist(),
+                           strict=True)
+    ]
