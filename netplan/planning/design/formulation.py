@@ -283,6 +283,7 @@ class BuiltModel:
     arcs: Arcs
     constant: float
     formulation: str
+    routing_start: int | None = None  # largest flow of every link with routing cost
 
 
 def choose_formulation(p: DesignProblem, formulation: str) -> str:
@@ -339,7 +340,11 @@ def choose_formulation(p: DesignProblem, formulation: str) -> str:
 
 
 def build_model(
-    p: DesignProblem, formulation: str, cutset_cuts: bool = True, dominance: bool = True
+    p: DesignProblem,
+    formulation: str,
+    cutset_cuts: bool = True,
+    dominance: bool = True,
+    extra_cuts: bool = False,
 ) -> BuiltModel:
     """The design MILP of ``p`` in ``formulation``, every network state included.
 
@@ -351,6 +356,8 @@ def build_model(
         Add the rounded cut-set rows of :func:`netplan.planning.design.strengthen.cutset_rows`.
     dominance : bool
         Bound module counts by module dominance.
+    extra_cuts : bool
+        Cut-set rows of larger node sets as well (with ``cutset_cuts``).
 
     Returns
     -------
@@ -393,7 +400,7 @@ def build_model(
         vals = np.concatenate([np.ones(M), -ub])
         model.add_rows(M, rows, cols, vals, -np.inf, 0.0)
     if cutset_cuts:
-        rows, mods, vals, rhs = cutset_rows(p, cap, states)
+        rows, mods, vals, rhs = cutset_rows(p, cap, states, extra_cuts, ub if extra_cuts else None)
         model.add_rows(rhs.size, rows, mod0 + mods, vals, rhs, np.inf)
     multi = len(states) > 1
     rc_arc = p.routing_cost[arcs.link]
@@ -405,6 +412,7 @@ def build_model(
     cap_row_link = np.arange(p.n_links) if per_row_link else arcs.link
     for s, failed in enumerate(states):
         alive = _alive_arcs(arcs, failed)
+        first_row = model.m
         if formulation == "aggregated":
             block = _define_aggregated_flow(model, p, arcs, alive, rc_flow)
         elif formulation == "disaggregated":
@@ -431,10 +439,15 @@ def build_model(
             -np.inf,
             p.pre_capacity[cap_row_link[row_ids]],
         )
+        # The state's own rows (flow, hop limits, capacity), for solving it on its own.
+        block.meta["rows"] = (first_row, model.m)
+    routing0 = None
     if multi and np.any(p.routing_cost > 0):
         # SNDlib: with several states a link pays routing cost on its largest flow.
         paying = np.flatnonzero(p.routing_cost > 0)
-        r0 = model.add_vars(paying.size, lb=0.0, ub=np.inf, integer=0, cost=p.routing_cost[paying])
+        r0 = routing0 = model.add_vars(
+            paying.size, lb=0.0, ub=np.inf, integer=0, cost=p.routing_cost[paying]
+        )
         pos = np.full(p.n_links, -1)
         pos[paying] = np.arange(paying.size)
         for block in blocks:
@@ -448,4 +461,4 @@ def build_model(
                 -np.inf,
                 0.0,
             )
-    return BuiltModel(model, mod0, setup0, blocks, states, arcs, constant, formulation)
+    return BuiltModel(model, mod0, setup0, blocks, states, arcs, constant, formulation, routing0)

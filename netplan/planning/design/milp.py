@@ -1,4 +1,4 @@
-"""Solve the exact network-design MILP on plain arrays (``scipy.optimize.milp`` / HiGHS).
+"""Solve the exact network-design MILP on plain arrays with HiGHS (``highspy`` or scipy).
 
 Decide how many modules of each type to install on every link, and how to route every
 demand, at least cost:
@@ -40,22 +40,28 @@ from __future__ import annotations
 import logging
 import math
 import time
-import warnings
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from netplan.errors import Problem, ValidationError
+from netplan.planning.design.backends import SolverOutcome, choose_solver, solve_arrays
 from netplan.planning.design.flowpaths import arc_flow_from_paths, paths_for_state
 from netplan.planning.design.formulation import BuiltModel, build_model, choose_formulation
+from netplan.planning.design.incumbent import heuristic_design
+from netplan.planning.design.metric import relaxation_bound as metric_relaxation
 from netplan.planning.design.problem import DesignProblem, DesignResult
+from netplan.planning.design.strengthen import module_bounds
 
 log = logging.getLogger(__name__)
 
 __all__ = ["solve_design"]
 
-
-_STATUS = {0: "optimal", 2: "infeasible", 3: "unbounded", 4: "error"}
+# Shares of the time limit the first-design heuristic and the cut-set relaxation may take
+# before the MILP starts.
+_HEURISTIC_SHARE = 0.2
+_RELAXATION_SHARE = 0.15
+# Survivable models with more columns than this get the relaxation's bound before HiGHS.
+_LARGE_MODEL_COLUMNS = 100_000
 
 
 def solve_design(
@@ -67,6 +73,10 @@ def solve_design(
     cutset_cuts: bool = True,
     heuristic_effort: float = 0.3,
     dominance_bounds: bool = True,
+    solver: str = "auto",
+    incumbent: bool = True,
+    extra_cuts: bool = False,
+    relaxation_bound: bool | str = "auto",
 ) -> DesignResult:
     """Solve the network-design MILP with HiGHS.
 
@@ -89,6 +99,26 @@ def solve_design(
         Bound module counts by module dominance (see
         :func:`netplan.planning.design.strengthen.dominance_bounds`); some optimal
         design always meets the bounds, so the optimum is unchanged.
+    solver : {"auto", "highspy", "scipy"}
+        How HiGHS is called (:mod:`netplan.planning.design.backends`); ``auto`` takes
+        ``highspy`` when it is installed.
+    incumbent : bool
+        Start HiGHS from a design found by LP rounding and slope scaling
+        (:func:`netplan.planning.design.incumbent.heuristic_design`; ``highspy`` only,
+        continuous routing only). The time it takes counts against ``time_limit_s``.
+    extra_cuts : bool
+        Add the rounded cut-set rows of larger node sets too (see
+        :func:`netplan.planning.design.strengthen.cut_sets`); valid for every integer design.
+    relaxation_bound : {"auto", True, False}
+        Keep a share of the time limit back from HiGHS for the modules-only relaxation with
+        cut-set and rounded metric inequalities
+        (:func:`netplan.planning.design.metric.relaxation_bound`), run when HiGHS stopped
+        without closing the gap, and report the better of its lower bound and HiGHS's. On
+        large survivable models HiGHS may not even finish its root LP, and this is the only
+        useful bound; on survivable models with over 100,000 columns it therefore runs
+        before HiGHS (which does not always stop on time on them). ``auto``: survivable
+        models only (on one state HiGHS's bound was as good and the time kept back cost pdh
+        its proof of optimality within 60 s).
 
     Returns
     -------
@@ -122,61 +152,111 @@ def solve_design(
         raise ValidationError([Problem("", "gap", "must be in [0, 1)")])
     if not (0 <= heuristic_effort <= 1):
         raise ValidationError([Problem("", "heuristic_effort", "must be in [0, 1]")])
+    backend = choose_solver(solver)
     form = choose_formulation(problem, formulation)
     t0 = time.perf_counter()
     cpu0 = time.process_time()
-    built = build_model(problem, form, cutset_cuts, dominance_bounds)
-    c, lb, ub, integ, A, rlb, rub = built.model.arrays()
+    built = build_model(problem, form, cutset_cuts, dominance_bounds, extra_cuts)
+    arrays = built.model.arrays()
+    c, _, _, integ, A, _, _ = arrays
     log.info(
-        "design MILP (%s): %d variables (%d integer), %d rows, %d states",
+        "design MILP (%s, %s): %d variables (%d integer), %d rows, %d states",
         form,
+        backend,
         c.size,
         int(integ.sum()),
         A.shape[0],
         len(built.states),
     )
-    options = {
-        "time_limit": float(time_limit_s),
-        "mip_rel_gap": float(gap),
-        "disp": False,
-        # scipy maps disp to log_to_console only; this switches HiGHS's log off entirely.
-        "output_flag": False,
-        "mip_heuristic_effort": float(heuristic_effort),
-    }
-    with warnings.catch_warnings():
-        # scipy passes options it does not know to HiGHS verbatim, with a warning saying so.
-        warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
-        res = milp(
-            c,
-            integrality=integ,
-            bounds=Bounds(lb, ub),
-            constraints=LinearConstraint(A, rlb, rub) if A.shape[0] else None,
-            options=options,
+    start, first = None, None
+    cap, mod_ub, _ = module_bounds(problem, float(problem.demand_volume.sum()), dominance_bounds)
+    relax = None
+    survivable = len(built.states) > 1
+    wanted = relaxation_bound is True or (relaxation_bound == "auto" and survivable)
+    reserve_s = _RELAXATION_SHARE * time_limit_s if wanted else 0.0
+    if wanted and survivable and c.size > _LARGE_MODEL_COLUMNS:
+        # HiGHS may not finish its root LP, nor stop on time, on a model this large.
+        relax = metric_relaxation(
+            problem, cap, mod_ub, built.states, backend=backend, time_budget_s=reserve_s
         )
+        reserve_s = 0.0
+    if incumbent and backend == "highspy":
+        first = heuristic_design(
+            problem, built, arrays, cap, backend=backend,
+            time_budget_s=_HEURISTIC_SHARE * time_limit_s,
+        )  # fmt: skip
+        if first is not None:
+            start = (np.arange(c.size), first.x)
+    milp_start_s = time.perf_counter() - t0
+    left_s = max(time_limit_s - milp_start_s - reserve_s, 1.0)
+    options = {"mip_heuristic_effort": float(heuristic_effort)}
+    out = solve_arrays(
+        arrays, backend=backend, time_limit_s=left_s, gap=gap, options=options, start=start
+    )
+    if out.x is None and first is not None and out.status in ("limit", "error"):
+        # HiGHS stopped before it had a design of its own (or accepted ours): the heuristic
+        # design is a complete, feasible solution of the same model.
+        out.x, out.objective = first.x, first.objective - built.constant
+    # Improving designs timed from the start of solve_design, costs with the constant.
+    out.incumbents = [(t + milp_start_s, v + built.constant) for t, v in out.incumbents]
+    left_s = time_limit_s - (time.perf_counter() - t0)
+    if reserve_s and out.status != "optimal":
+        # Not closed: spend the time kept back on the relaxation's bound (half of it at
+        # least, should HiGHS have run over its limit).
+        relax = metric_relaxation(
+            problem, cap, mod_ub, built.states, backend=backend,
+            time_budget_s=max(left_s, 0.5 * reserve_s),
+        )  # fmt: skip
+    relaxed = math.nan
+    if relax is not None and np.isfinite(relax.bound):
+        relaxed = relax.bound + built.constant
     elapsed = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
-    return _result(problem, built, res, elapsed, cpu, c.size, A.shape[0])
+    if np.isfinite(relaxed) and not relaxed - built.constant <= out.bound:
+        if out.x is not None and relaxed - built.constant > out.objective + 1e-6 * max(
+            1.0, abs(out.objective)
+        ):
+            # A valid bound never exceeds a feasible design's cost: keep HiGHS's.
+            log.warning("relaxation bound %.6g above the design's cost; ignored", relaxed)
+        else:
+            log.info("relaxation bound %.6g beats the MILP's %.6g", relaxed, out.bound)
+            out.bound = relaxed - built.constant
+            if out.status == "limit" and out.x is not None:
+                reached = (out.objective - out.bound) / max(abs(out.objective), 1e-12)
+                out.status = "optimal" if reached <= gap else out.status
+    return _result(problem, built, out, elapsed, cpu, c.size, A.shape[0], first)
 
 
 def _result(
-    p: DesignProblem, built: BuiltModel, res, elapsed: float, cpu: float, n_var: int, n_con: int
+    p: DesignProblem,
+    built: BuiltModel,
+    out: SolverOutcome,
+    elapsed: float,
+    cpu: float,
+    n_var: int,
+    n_con: int,
+    first=None,
 ):
-    x = res.x
-    if res.status == 1:
+    x = out.x
+    if out.status == "limit":
         status = "time_limit" if x is not None else "no_solution"
     else:
-        status = _STATUS.get(res.status, "error")
+        status = out.status
         if status == "optimal" and x is None:
             status = "error"
-    bound = getattr(res, "mip_dual_bound", None)
-    bound = float(bound) + built.constant if bound is not None and np.isfinite(bound) else math.nan
+    bound = out.bound + built.constant if np.isfinite(out.bound) else math.nan
+    extra = {
+        "solver": out.backend,
+        "heuristic_cost": first.objective if first is not None else math.nan,
+        "incumbents": tuple(out.incumbents),
+    }
     S, L = len(built.states), p.n_links
     if x is None:
         nan = math.nan
         return DesignResult(
             status, nan, bound, nan, np.full(p.n_modules, nan), np.full(L, nan),
             np.zeros(L, bool), np.full((S, L, 2), nan), (), built.states, nan, nan, nan, nan,
-            built.formulation, elapsed, n_var, n_con, str(res.message), 0, cpu,
+            built.formulation, elapsed, n_var, n_con, out.message, out.node_count, cpu, **extra,
         )  # fmt: skip
     y = x[built.module_start : built.module_start + p.n_modules]
     if p.capacity_model != "linear":
@@ -195,7 +275,7 @@ def _result(
     cost_setup = float(p.setup_cost[link_open].sum()) if p.setup_cost is not None else 0.0
     cost_routing = float(p.routing_cost @ arc_flow.sum(axis=2).max(axis=0))
     objective = cost_modules + cost_pre + cost_setup + cost_routing
-    milp_obj = float(res.fun) + built.constant
+    milp_obj = out.objective + built.constant
     if abs(milp_obj - objective) > 1e-6 * max(1.0, abs(objective)):
         log.warning("recomputed cost %.6f differs from the solver's %.6f", objective, milp_obj)
     gap = (objective - bound) / max(abs(objective), 1e-12) if np.isfinite(bound) else math.nan
@@ -218,7 +298,8 @@ def _result(
         solve_time_s=elapsed,
         n_variables=n_var,
         n_constraints=n_con,
-        message=str(res.message),
-        node_count=int(getattr(res, "mip_node_count", 0) or 0),
+        message=out.message,
+        node_count=out.node_count,
         solve_cpu_s=cpu,
+        **extra,
     )

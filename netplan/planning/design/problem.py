@@ -302,6 +302,13 @@ class DesignResult:
     solve_time_s, solve_cpu_s : float
         Wall-clock and processor time of building and solving (the processor time does not
         grow when other programs share the machine).
+    solver : str
+        The backend that solved it (``highspy`` or ``scipy``).
+    heuristic_cost : float
+        Cost of the LP-rounding design given to HiGHS as its start (``nan`` when none).
+    incumbents : tuple of (float, float)
+        ``(seconds since the solve started, total cost)`` of every improving design HiGHS
+        found (``highspy`` only; the heuristic start is the first when HiGHS accepted it).
     """
 
     status: str
@@ -325,6 +332,14 @@ class DesignResult:
     message: str = ""
     node_count: int = 0
     solve_cpu_s: float = math.nan
+    solver: str = ""
+    heuristic_cost: float = math.nan
+    incumbents: tuple = ()
+
+    @property
+    def first_incumbent(self) -> tuple[float, float]:
+        """``(seconds, cost)`` of the first design HiGHS reported (``nan`` when unknown)."""
+        return self.incumbents[0] if self.incumbents else (math.nan, math.nan)
 
     @property
     def has_design(self) -> bool:

@@ -12,7 +12,13 @@ import numpy as np
 
 from netplan.planning.design.problem import DesignProblem
 
-__all__ = ["cut_sets", "cutset_rows", "dominance_bounds", "module_bounds"]
+__all__ = [
+    "cut_sets",
+    "cutset_relaxation_arrays",
+    "cutset_rows",
+    "dominance_bounds",
+    "module_bounds",
+]
 
 
 def module_bounds(
@@ -85,18 +91,32 @@ def dominance_bounds(p: DesignProblem, cap: np.ndarray) -> np.ndarray:
     return ub
 
 
-def cut_sets(p: DesignProblem) -> list[np.ndarray]:
+def cut_sets(p: DesignProblem, extra: bool = False) -> list[np.ndarray]:
     """Node sets whose cuts get rounded capacity inequalities: every single node and the two
-    end nodes of every link.
+    end nodes of every link; with ``extra``, also every node with all its neighbours, and
+    every three nodes joined by two links (a path ``a - b - c``).
 
     Parameters
     ----------
     p : DesignProblem
+    extra : bool
+        Add the larger sets.
 
     Returns
     -------
     list of (N,) bool
         One mask per node set, without repeats and without the set of all nodes.
+
+    Examples
+    --------
+    A path 0 - 1 - 2 - 3: four single nodes and three links; the extra sets add the triples
+    {0, 1, 2} and {1, 2, 3} (the neighbourhoods {0, 1}, {0, 1, 2}, ... repeat those).
+
+    >>> p = DesignProblem(n_nodes=4, link_src=[0, 1, 2], link_dst=[1, 2, 3],
+    ...     pre_capacity=[0] * 3, pre_cost=[0] * 3, routing_cost=[0] * 3, module_link=[],
+    ...     module_capacity=[], module_cost=[], demand_src=[], demand_dst=[], demand_volume=[])
+    >>> len(cut_sets(p)), len(cut_sets(p, extra=True))
+    (7, 9)
     """
     seen: set[tuple[int, ...]] = set()
     out = []
@@ -104,6 +124,17 @@ def cut_sets(p: DesignProblem) -> list[np.ndarray]:
     candidates += [
         tuple(sorted((int(a), int(b)))) for a, b in zip(p.link_src, p.link_dst, strict=True)
     ]
+    if extra:
+        nbrs: list[set[int]] = [set() for _ in range(p.n_nodes)]
+        for a, b in zip(p.link_src.tolist(), p.link_dst.tolist(), strict=True):
+            nbrs[a].add(b)
+            nbrs[b].add(a)
+        for v in range(p.n_nodes):
+            ring = sorted(nbrs[v])
+            candidates.append(tuple(sorted({v, *ring})))
+            candidates += [
+                tuple(sorted((v, a, b))) for i, a in enumerate(ring) for b in ring[i + 1 :]
+            ]
     for c in candidates:
         if c in seen or len(c) >= p.n_nodes:
             continue
@@ -115,7 +146,7 @@ def cut_sets(p: DesignProblem) -> list[np.ndarray]:
 
 
 def cutset_rows(
-    p: DesignProblem, cap: np.ndarray, states
+    p: DesignProblem, cap: np.ndarray, states, extra: bool = False, upper=None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mixed-integer rounding of cut-set inequalities (valid inequalities; they never cut off
     an integer design, they only tighten the LP bound).
@@ -133,6 +164,10 @@ def cutset_rows(
         Effective capacity of every module type.
     states : sequence of tuple of int
         Failed links of every network state.
+    extra : bool
+        Use the larger node sets of :func:`cut_sets` too.
+    upper : (M,) float, optional
+        Module-count bounds; modules bounded to zero give no divisor of their own.
 
     Returns
     -------
@@ -162,7 +197,8 @@ def cutset_rows(
     rhs: list[float] = []
     seen: set[tuple] = set()
     directed_links = p.link_model == "directed"
-    for mask in cut_sets(p):
+    usable = np.ones(p.n_modules, bool) if upper is None else np.asarray(upper) > 0
+    for mask in cut_sets(p, extra):
         s_in, t_in = mask[p.demand_src], mask[p.demand_dst]
         out_dem = float(p.demand_volume[s_in & ~t_in].sum())
         in_dem = float(p.demand_volume[~s_in & t_in].sum())
@@ -188,7 +224,7 @@ def cutset_rows(
                 mods = np.flatnonzero(alive[p.module_link])
                 if b <= 1e-9 or mods.size == 0:
                     continue
-                for c in np.unique(cap[mods]):
+                for c in np.unique(cap[mods[usable[mods]]] if usable[mods].any() else cap[mods]):
                     a = cap[mods] / c
                     bb = b / c
                     f = bb - math.floor(bb)
@@ -204,3 +240,54 @@ def cutset_rows(
     if not rhs:
         return empty
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals), np.asarray(rhs)
+
+
+def cutset_relaxation_arrays(p: DesignProblem, cap: np.ndarray, upper: np.ndarray, states):
+    """The cut-set relaxation of the design MILP: modules only, the rounded cut-set rows of
+    every node set of :func:`cut_sets` (larger sets included) in every state.
+
+    Every feasible design meets these rows, so the relaxation's optimum (or any lower bound
+    on it) is a lower bound on the design's module cost. It has one column per module type
+    and no flow variables, so HiGHS closes it far faster than the full MILP.
+
+    Parameters
+    ----------
+    p : DesignProblem
+    cap, upper : (M,) float
+        Effective module capacities and module-count bounds.
+    states : sequence of tuple of int
+        Failed links of every network state.
+
+    Returns
+    -------
+    tuple
+        ``(c, lb, ub, integrality, A, row_lb, row_ub)`` as ``ModelBuilder.arrays()`` gives
+        them, or None when there are no cut-set rows (linear capacities, no modules).
+
+    Examples
+    --------
+    One link, modules of 10 (cost 3) and 40 (cost 10), demand 45: the rows are
+    ``y10 + 4 y40 >= 5`` and ``y10 + y40 >= 2``, so the relaxation costs 13 (one of each).
+
+    >>> p = DesignProblem(n_nodes=2, link_src=[0], link_dst=[1], pre_capacity=[0],
+    ...     pre_cost=[0], routing_cost=[0], module_link=[0, 0], module_capacity=[10, 40],
+    ...     module_cost=[3, 10], demand_src=[0], demand_dst=[1], demand_volume=[45])
+    >>> c, lb, ub, integ, A, rlb, rub = cutset_relaxation_arrays(
+    ...     p, p.module_capacity, np.array([5.0, 2.0]), [()])
+    >>> A.toarray().tolist(), rlb.tolist()
+    ([[1.0, 4.0], [1.0, 1.0]], [5.0, 2.0])
+    """
+    import scipy.sparse as sp
+
+    if p.capacity_model == "linear" or p.n_modules == 0:
+        return None
+    rows, mods, vals, rhs = cutset_rows(p, cap, states, True, upper)
+    if rhs.size == 0:
+        return None
+    A = sp.csr_array((vals, (rows, mods)), shape=(rhs.size, p.n_modules))
+    A.sum_duplicates()
+    M = p.n_modules
+    integ = np.ones(M)
+    return p.module_cost.copy(), np.zeros(M), np.asarray(upper, float), integ, A, rhs, np.full(
+        rhs.size, np.inf
+    )

@@ -1,0 +1,281 @@
+"""Closing the design MILP's gap: module covers, rounded inequalities, the relaxation bound,
+the first design, the two HiGHS interfaces, and the gap reported with every design.
+
+Expectations are hand-computed or come from brute force over every module vector, each
+vector checked by the independent routability LP (:mod:`netplan.planning.check`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from netplan.cli import cli
+from netplan.planning.check import check_routable
+from netplan.planning.design.backends import choose_solver, solve_arrays
+from netplan.planning.design.formulation import build_model
+from netplan.planning.design.incumbent import cheapest_cover, heuristic_design
+from netplan.planning.design.metric import metric_cut, mir_round, relaxation_bound
+from netplan.planning.design.milp import solve_design
+from netplan.planning.design.problem import DesignProblem
+from netplan.planning.design.strengthen import cut_sets, module_bounds
+
+HAVE_HIGHSPY = importlib.util.find_spec("highspy") is not None
+needs_highspy = pytest.mark.skipif(not HAVE_HIGHSPY, reason="highspy is not installed")
+SNDLIB = Path(__file__).parent / "data" / "sndlib"
+
+
+def ring_with_chords(rng, n: int, chords: int, n_dem: int, two_modules=True, **kw):
+    """A ring plus random chords; modules of 10 (cost 3) and 30 (cost 7) on every link, or
+    one module of 10 (cost 2 to 5) per link."""
+    pairs = {tuple(sorted((i, (i + 1) % n))) for i in range(n)}
+    while len(pairs) < n + chords:
+        pairs.add(tuple(sorted(rng.choice(n, size=2, replace=False).tolist())))
+    pairs = sorted(pairs)
+    L = len(pairs)
+    dem = [tuple(rng.choice(n, size=2, replace=False).tolist()) for _ in range(n_dem)]
+    if two_modules:
+        mods = dict(module_link=np.repeat(np.arange(L), 2), module_capacity=np.tile([10.0, 30.0], L),
+                    module_cost=np.tile([3.0, 7.0], L))
+    else:
+        mods = dict(module_link=np.arange(L), module_capacity=np.full(L, 10.0),
+                    module_cost=rng.integers(2, 6, size=L).astype(float))
+    return DesignProblem(
+        n_nodes=n, link_src=[a for a, _ in pairs], link_dst=[b for _, b in pairs],
+        pre_capacity=np.zeros(L), pre_cost=np.zeros(L), routing_cost=np.zeros(L), **mods,
+        demand_src=[a for a, _ in dem], demand_dst=[b for _, b in dem],
+        demand_volume=rng.integers(4, 16, size=n_dem) * 1.0, **kw,
+    )  # fmt: skip
+
+
+def routable(p: DesignProblem, capacity) -> bool:
+    states = "single_link" if p.survivability == "unrestricted" else "none"
+    return check_routable(
+        p.n_nodes, p.link_src, p.link_dst, capacity, p.demand_src, p.demand_dst,
+        p.demand_volume, failure_states=states,
+    ).all_feasible  # fmt: skip
+
+
+def capacity_of(p: DesignProblem, y) -> np.ndarray:
+    return p.pre_capacity + np.bincount(
+        p.module_link, weights=np.asarray(y) * p.module_capacity, minlength=p.n_links
+    )
+
+
+def brute_force(p: DesignProblem, top: int = 3) -> float:
+    """Least module cost over every vector with at most ``top`` modules of a type, cheapest
+    first; a vector whose links cannot carry some node's demand is skipped before the LP."""
+    grid = np.array(list(itertools.product(range(top + 1), repeat=p.n_modules)), float)
+    cost = grid @ p.module_cost
+    node_demand = np.bincount(p.demand_src, p.demand_volume, p.n_nodes) + np.bincount(
+        p.demand_dst, p.demand_volume, p.n_nodes
+    )
+    for i in np.argsort(cost, kind="stable"):
+        capacity = capacity_of(p, grid[i])
+        at_node = np.bincount(p.link_src, capacity, p.n_nodes) + np.bincount(
+            p.link_dst, capacity, p.n_nodes
+        )
+        if np.all(at_node >= node_demand - 1e-9) and routable(p, capacity):
+            return float(cost[i])
+    return math.inf
+
+
+# --- cheapest module cover -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cheapest_cover_matches_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    cap = rng.choice([7.0, 10.0, 25.0, 40.0], size=3, replace=False)
+    cost = rng.integers(2, 20, size=3).astype(float)
+    for need in (0.0, 9.0, 33.0, 61.5, 100.0):
+        best = min(
+            float(np.dot(n, cost))
+            for n in itertools.product(range(16), repeat=3)
+            if np.dot(n, cap) >= need
+        )
+        got, counts = cheapest_cover(need, cap, cost)
+        assert got == pytest.approx(best)
+        assert counts @ cap >= need and counts @ cost == pytest.approx(got)
+
+
+def test_cheapest_cover_respects_bounds_and_single_module():
+    # Two 10s cost 6 < one 40 at 10, but at most one 10 may be bought: 10 + 40 or one 40.
+    assert cheapest_cover(15, [10, 40], [3, 10], [1, 5])[0] == 10.0
+    assert cheapest_cover(15, [10, 40], [3, 10])[0] == 6.0
+    assert cheapest_cover(15, [10, 40], [3, 10], single=True)[0] == 10.0
+    assert cheapest_cover(50, [10, 40], [3, 10], single=True)[0] == math.inf
+
+
+# --- valid inequalities ----------------------------------------------------------------------
+
+
+def test_mir_round_keeps_every_integer_point():
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        coef = rng.uniform(0.1, 5.0, size=3)
+        rhs = float(rng.uniform(1.0, 12.0))
+        rc, rr = mir_round(coef, rhs, float(rng.choice(coef)))
+        for y in itertools.product(range(8), repeat=3):
+            if np.dot(coef, y) >= rhs - 1e-12:
+                assert np.dot(rc, y) >= rr - 1e-9
+
+
+def test_metric_cut_by_hand_on_a_ring():
+    # Square 0-1-2-3-0, unit lengths, demand 12 between opposite corners 0 and 2 (distance 2):
+    # 10 Σ y >= 24. With link 0-1 failed the distance is still 2 on the other side.
+    p = DesignProblem(
+        n_nodes=4, link_src=[0, 1, 2, 3], link_dst=[1, 2, 3, 0], pre_capacity=[0, 0, 0, 5],
+        pre_cost=[0] * 4, routing_cost=[0] * 4, module_link=[0, 1, 2, 3],
+        module_capacity=[10] * 4, module_cost=[1] * 4, demand_src=[0], demand_dst=[2],
+        demand_volume=[12],
+    )  # fmt: skip
+    coef, rhs = metric_cut(p, np.ones(4), ())
+    assert np.allclose(coef, 10.0) and rhs == pytest.approx(24.0 - 5.0, rel=1e-6)
+    coef, rhs = metric_cut(p, np.ones(4), (0,))
+    assert coef[0] == 0.0 and rhs == pytest.approx(24.0 - 5.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_metric_cuts_hold_for_every_routable_design(seed):
+    rng = np.random.default_rng(seed)
+    p = ring_with_chords(rng, 4, 1, 3, two_modules=False)
+    mu = rng.uniform(0.0, 2.0, size=p.n_links)
+    coef, rhs = metric_cut(p, mu, ())
+    for y in itertools.product(range(3), repeat=p.n_modules):
+        if routable(p, capacity_of(p, y)):
+            assert coef @ np.asarray(y, float) >= rhs - 1e-7
+
+
+def test_extra_cut_sets_are_neighbourhoods_and_paths():
+    # Star with centre 0 and leaves 1, 2, 3: the extra sets are {0,1,2}, {0,1,3}, {0,2,3}
+    # (two leaves and the centre); the neighbourhood of 0 is every node, so it is left out.
+    p = DesignProblem(
+        n_nodes=4, link_src=[0, 0, 0], link_dst=[1, 2, 3], pre_capacity=[0] * 3,
+        pre_cost=[0] * 3, routing_cost=[0] * 3, module_link=[], module_capacity=[],
+        module_cost=[], demand_src=[], demand_dst=[], demand_volume=[],
+    )  # fmt: skip
+    base = {tuple(np.flatnonzero(m)) for m in cut_sets(p)}
+    extra = {tuple(np.flatnonzero(m)) for m in cut_sets(p, extra=True)} - base
+    assert extra == {(0, 1, 2), (0, 1, 3), (0, 2, 3)}
+
+
+# --- the relaxation bound and the first design ------------------------------------------------
+
+
+@pytest.mark.parametrize("survivable", [False, True])
+def test_relaxation_bound_never_exceeds_the_optimum(survivable):
+    rng = np.random.default_rng(11)
+    kw = {"survivability": "unrestricted"} if survivable else {}
+    p = ring_with_chords(rng, 4, 0, 3, two_modules=False, **kw)
+    optimum = brute_force(p)
+    cap, ub, _ = module_bounds(p, float(p.demand_volume.sum()))
+    r = relaxation_bound(p, cap, ub, p.states(), backend="scipy", time_budget_s=20)
+    assert r.bound <= optimum + 1e-6
+    if r.routable:
+        assert routable(p, capacity_of(p, r.modules))
+
+
+def test_relaxation_bound_is_exact_on_the_survivable_triangle():
+    # Every link must carry the whole demand of 15 when another fails: two modules each.
+    p = DesignProblem(
+        n_nodes=3, link_src=[0, 1, 0], link_dst=[1, 2, 2], pre_capacity=[0] * 3,
+        pre_cost=[0] * 3, routing_cost=[0] * 3, module_link=[0, 1, 2],
+        module_capacity=[10] * 3, module_cost=[1, 2, 4], demand_src=[0], demand_dst=[2],
+        demand_volume=[15], survivability="unrestricted",
+    )  # fmt: skip
+    cap, ub, _ = module_bounds(p, 15.0)
+    r = relaxation_bound(p, cap, ub, p.states(), backend="scipy", time_budget_s=20)
+    assert r.bound == pytest.approx(2 * (1 + 2 + 4)) and r.routable
+
+
+@pytest.mark.parametrize("survivable", [False, True])
+def test_heuristic_design_is_feasible_and_not_below_the_optimum(survivable):
+    rng = np.random.default_rng(3)
+    kw = {"survivability": "unrestricted"} if survivable else {}
+    p = ring_with_chords(rng, 5, 1, 4, **kw)
+    built = build_model(p, "aggregated")
+    cap, _, _ = module_bounds(p, float(p.demand_volume.sum()))
+    h = heuristic_design(p, built, built.model.arrays(), cap)
+    y = h.x[built.module_start : built.module_start + p.n_modules]
+    assert np.array_equal(y, np.round(y))
+    assert routable(p, capacity_of(p, y))
+    assert h.objective == pytest.approx(float(p.module_cost @ y))
+    exact = solve_design(p, time_limit_s=30, gap=0, solver="scipy", incumbent=False)
+    assert h.objective >= exact.objective - 1e-6
+
+
+# --- the two interfaces ----------------------------------------------------------------------
+
+
+def test_choose_solver():
+    assert choose_solver("scipy") == "scipy"
+    assert choose_solver("auto") == ("highspy" if HAVE_HIGHSPY else "scipy")
+    with pytest.raises(ValueError, match="not one of"):
+        choose_solver("cplex")
+
+
+@needs_highspy
+def test_highspy_takes_a_start_and_reports_it_first():
+    # min 3a + 5b, a + b >= 2.5 (integer): optimum a = 3 (9); start from b = 3 (15). With
+    # presolve on, HiGHS solves this one before it looks at the start.
+    import scipy.sparse as sp
+
+    arrays = (np.array([3.0, 5.0]), np.zeros(2), np.full(2, 9.0), np.ones(2),
+              sp.csr_array(np.array([[1.0, 1.0]])), np.array([2.5]), np.array([np.inf]))
+    out = solve_arrays(arrays, backend="highspy", time_limit_s=10, gap=0,
+                       options={"presolve": "off"}, start=(np.arange(2), np.array([0.0, 3.0])))
+    assert out.status == "optimal" and out.objective == 9.0 and out.bound == 9.0
+    assert out.incumbents[0][1] == 15.0 and out.incumbents[-1][1] == 9.0
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_both_interfaces_and_every_option_reach_the_brute_force_optimum(seed):
+    p = ring_with_chords(np.random.default_rng(20 + seed), 4, 1, 3, two_modules=False)
+    optimum = brute_force(p)
+    solvers = ["scipy", "highspy"] if HAVE_HIGHSPY else ["scipy"]
+    for solver, start, relax in itertools.product(solvers, (True, False), (True, False)):
+        r = solve_design(p, time_limit_s=30, gap=0, solver=solver, incumbent=start,
+                         relaxation_bound=relax)
+        assert r.status == "optimal" and r.objective == pytest.approx(optimum)
+        assert r.bound <= r.objective + 1e-6 and r.gap <= 1e-4
+        assert r.solver == solver
+
+
+# --- the gap reported with every design ------------------------------------------------------
+
+
+def test_gap_is_cost_minus_bound_over_cost_when_stopped_early():
+    # pdh U-U-M-N-C-A-N-U is not closed in 6 s: the result carries a design, a bound below
+    # its cost, and the gap between them; the design routes in every single link failure.
+    from netplan.io.sndlib import read_model, read_network
+    from netplan.planning.design.sndlib import design_problem
+
+    p = design_problem(read_network(SNDLIB / "pdh" / "pdh.txt"),
+                       read_model(SNDLIB / "pdh" / "U-U-M-N-C-A-N-U.txt"))
+    r = solve_design(p, time_limit_s=6, gap=1e-4)
+    assert r.has_design and r.status == "time_limit"
+    assert 0 < r.bound < r.objective
+    assert r.gap == pytest.approx((r.objective - r.bound) / r.objective)
+    assert routable(p, r.capacity)
+
+
+def test_cli_reports_the_proven_gap():
+    net, model = SNDLIB / "polska" / "polska.txt", SNDLIB / "polska" / "U-U-M-N-C-A-N-N.txt"
+    res = CliRunner().invoke(cli, ["sndlib", str(net), str(model), "--time-limit", "30",
+                                   "--gap", "0"])
+    assert res.exit_code == 0, res.output
+    assert "total cost 23,619.0" in res.output and "proven gap 0.00 %" in res.output
+    res = CliRunner().invoke(cli, ["sndlib", str(net), str(model), "--json", "--gap", "0"])
+    doc = json.loads(res.output)
+    assert doc["total_cost"] == pytest.approx(23619.0)
+    assert doc["gap"] == pytest.approx((doc["total_cost"] - doc["bound"]) / doc["total_cost"])
+    assert doc["solver"] == ("highspy" if HAVE_HIGHSPY else "scipy")
+    assert doc["nodes"] >= 0
