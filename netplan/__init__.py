@@ -9,6 +9,7 @@ The flow, in the names at the top of the package::
     plan = netplan.optimize(topology, scenario, demand=demand, study=study)
     sim = netplan.simulate(plan.sized_topology(topology), scenario, demand=demand)
     run = netplan.plan(topology, scenario)              # all of the above, with the report
+    avail = netplan.availability(topology, scenario)    # downtime per district and plane
 
 Each returns a frozen result with ``.save(directory)``. The names load lazily, so
 ``import netplan`` (and the command-line tool's start-up) stays fast.
@@ -45,6 +46,10 @@ _LAZY = {
     "plan": ("netplan.run.pipeline", "plan"),
     "compare": ("netplan.run.compare", "compare_runs"),
     "load_run": ("netplan.io.run_dir", "load_run"),
+    "availability": ("netplan.availability.api", "availability"),
+    "equity": ("netplan.availability.equity", "equity"),
+    "deduce": ("netplan.measured.deduce", "deduce"),
+    "calibrate": ("netplan.measured.calibrate", "calibrate"),
     "Topology": ("netplan.model.topology", "Topology"),
     "Scenario": ("netplan.model.scenario", "Scenario"),
     "Demand": ("netplan.demand", "Demand"),

@@ -11,7 +11,10 @@ The arithmetic, per service *s*, district *i*, year offset *y* and hour *h*::
     demand(y, h)   = busy × profile_s[h] × (1 + growth_s)^y × scale_service factor
 
 ``district_pairs_gravity`` shares ``busy_up_i`` among the other districts *j* in proportion to
-population_j / distance_ij²; ``site_to_site`` is a fixed flow (``fixed_gbps``).
+population_j / distance_ij²; ``site_to_site`` is a fixed flow (``fixed_gbps``);
+``citizens_via_exit`` sums ``busy_up_i`` over the districts into one flow from the Internet exit
+(``from_site``) to the data centre serving citizens (``far_end``), and ``busy_down`` back. A
+service's ``region_weights`` multiply its per-unit rates in the districts of a region.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ from netplan.model.topology import Node, Topology
 from netplan.model.whatif import WhatIf, apply_overrides
 
 HOURS = 24
+SERVICE_COLUMNS: tuple[str, ...] = (
+    "id", "system", "name_zh", "name_en", "group", "plane", "busy_hour", "busy_hour_gbps",
+    "estimate", "source",
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,32 @@ class Demand:
     planes: dict[str, PlaneDemand]
     whatif: WhatIf
     estimate: bool = True
+    catalogue: tuple[dict, ...] = ()
+    """Per service: id, system, names, group, plane, source and estimate flag."""
+
+    def services_table(self) -> list[dict]:
+        """One row per service: who it is and its busy-hour Gbit/s in the first year.
+
+        Examples
+        --------
+        >>> import netplan
+        >>> topo = netplan.load_topology(netplan.default_topology_path())
+        >>> s = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+        >>> rows = build_demand(topo, s).services_table()
+        >>> sorted({row["group"] for row in rows})
+        ['application_system', 'base_database', 'common', 'portal', 'sensing']
+        """
+        totals = self.busy_hour_totals() if self.planes else []
+        first = min((r["year"] for r in totals), default=None)
+        busy = {(r["plane"], r["service"]): r for r in totals if r["year"] == first}
+        rows = []
+        for entry in self.catalogue:
+            total = busy.get((entry["plane"], entry["id"]))
+            rows.append(entry | {
+                "busy_hour": total["busy_hour"] if total else "",
+                "busy_hour_gbps": round(total["total_gbps"], 9) if total else 0.0,
+            })
+        return rows
 
     def busy_hour_totals(self) -> list[dict]:
         """Per plane, service and year: the busy hour and the total demand in it.
@@ -139,7 +172,13 @@ class Demand:
                                 lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.busy_hour_totals())
-        return [
+        written = []
+        if self.catalogue:
+            from netplan.io.tables import records_to_csv
+
+            written.append(write_text_atomic(directory / "services.csv", records_to_csv(
+                self.services_table(), SERVICE_COLUMNS, digits=9, text_safe=True)))
+        return written + [
             write_text_atomic(directory / "demand.csv", self.to_csv_text()),
             write_bytes_atomic(directory / "demand.npz", buffer.getvalue()),
             write_text_atomic(directory / "busy_hour.csv", busy.getvalue()),
@@ -168,6 +207,9 @@ def district_units(topology: Topology, scenario: Scenario, whatif: WhatIf) -> di
     totals = scenario.drivers
     units = {
         "population": population,
+        "internet_users": population * totals.internet_users_per_resident,
+        "legal_entities": totals.legal_entities_total * share,
+        "sensors": totals.sensors_total * share,
         "staff": _node_or(districts, "staff", totals.staff_total * share),
         "cameras": _node_or(districts, "cameras", totals.cameras_total * share),
         "video_rooms": _node_or(
@@ -255,7 +297,18 @@ def build_demand(topology: Topology, scenario: Scenario) -> Demand:
             years=years,
             gbps=gbps,
         )
-    return Demand(scenario=scenario.name, planes=planes, whatif=whatif)
+    return Demand(scenario=scenario.name, planes=planes, whatif=whatif,
+                  catalogue=tuple(_catalogue_entry(s) for s in scenario.services))
+
+
+def _catalogue_entry(service: Service) -> dict:
+    return {
+        "id": service.id, "system": service.system_id, "name_zh": service.name_zh,
+        "name_en": service.name, "group": service.group, "plane": service.plane,
+        "estimate": service.estimate,
+        "source": service.source.strip() or "; ".join(
+            f"{field}: {text}" for field, text in service.sourced.items()),
+    }
 
 
 def _check_finite(gbps: np.ndarray, service: Service) -> None:
@@ -269,6 +322,12 @@ def _check_finite(gbps: np.ndarray, service: Service) -> None:
     raise ValidationError([Problem("", f"services.{service.id}", (
         "demand overflows (not a finite number of Gbit/s): its driver counts, per-unit "
         "rates, scale factors and growth multiply beyond what can be counted"))])
+
+
+def _region_weights(service: Service, districts: list[Node]) -> np.ndarray:
+    """Per district: the service's weight for the district's region (1 when none is given)."""
+    return np.array([service.region_weights.get(node.region, 1.0) if node.region else 1.0
+                     for node in districts])
 
 
 def _site_node(topo: Topology, site: str, whatif: WhatIf) -> str:
@@ -303,7 +362,14 @@ def _busy_flows(
         destination = _site_node(topo, service.far_end, whatif)
         add(origin, destination, service.fixed_gbps * 1000.0)
         return flows
-    driver = units[service.driver]
+    driver = units[service.driver] * _region_weights(service, districts)
+    if service.pattern == "citizens_via_exit":
+        exit_node = _site_node(topo, service.from_site, whatif)
+        far = _site_node(topo, service.far_end, whatif)
+        active = driver.sum() * service.active_fraction
+        add(exit_node, far, active * service.up_mbps_per_unit)
+        add(far, exit_node, active * service.down_mbps_per_unit)
+        return flows
     if service.pattern == "district_to_far_end":
         far = _site_node(topo, service.far_end, whatif)
         for i, node in enumerate(districts):

@@ -346,9 +346,20 @@ def test_every_shipped_scenario_validates(path):
     assert list(_validator("scenario").iter_errors(data)) == []
 
 
+def _whole_baseline() -> dict:
+    """The baseline as one file without ``extends``: merged with the catalogue it rests on."""
+    from netplan.io.scenario_io import resolve_extends
+    from netplan.io.yamlfile import load_yaml
+
+    full = resolve_extends(load_yaml(BASELINE), (str(BASELINE.resolve()),)).data
+    assert "extends" not in full and "services" in full and "profiles" in full
+    return full
+
+
 def test_a_scenario_without_extends_still_needs_its_fields():
     validator = _validator("scenario")
-    full = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    full = _whole_baseline()
+    assert list(validator.iter_errors(full)) == []
     without_name = {k: v for k, v in full.items() if k != "name"}
     assert [e.message for e in validator.iter_errors(without_name)] == \
         ["'name' is a required property"]
@@ -356,6 +367,74 @@ def test_a_scenario_without_extends_still_needs_its_fields():
     part = {"staff_total": 5}
     assert list(validator.iter_errors({**full, "drivers": part}))
     assert not list(validator.iter_errors({"extends": "baseline.yaml", "drivers": part}))
+
+
+CATALOGUE = ROOT / "scenarios/catalogue/programme.yaml"
+
+
+def _messages(document: dict) -> list[str]:
+    return [e.message for e in _validator("scenario").iter_errors(document)]
+
+
+def test_the_shipped_catalogue_validates_and_keeps_to_its_fields():
+    from netplan.io.scenario_io import CATALOGUE_FIELDS
+    from netplan.io.validate import CATALOGUE_KEYS
+
+    assert CATALOGUE_KEYS == CATALOGUE_FIELDS  # the loader's list and the schema's agree
+    catalogue = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    assert catalogue["kind"] == "catalogue"
+    assert _messages(catalogue) == []
+    # A catalogue gives no scenario field, and gives its profiles and services whole.
+    assert _messages({**catalogue, "base_year": 2026})
+    assert _messages({k: v for k, v in catalogue.items() if k != "services"}) == \
+        ["'services' is a required property"]
+    entry = {k: v for k, v in catalogue["services"][0].items() if k != "plane"}
+    assert _messages({**catalogue, "services": [entry]}) == ["'plane' is a required property"]
+
+
+def test_a_scenario_on_a_catalogue_needs_its_fields_but_profiles_and_services():
+    full = _whole_baseline()
+    own = {k: v for k, v in full.items() if k not in ("profiles", "profiles_estimate", "services")}
+    on_catalogue = {**own, "catalogue": "catalogue/programme.yaml"}
+    assert _messages(on_catalogue) == []
+    assert _messages({k: v for k, v in on_catalogue.items() if k != "title"}) == \
+        ["'title' is a required property"]
+    assert _messages(own) == ["'profiles' is a required property",
+                              "'services' is a required property"]
+    # Its services change the catalogue's by id: an entry gives its id and what it changes.
+    assert _messages({**on_catalogue, "services": [{"id": "oa_email", "growth_per_year": 0.3}]}) == []
+    assert _messages({**on_catalogue, "services": [{"growth_per_year": 0.3}]}) == \
+        ["'id' is a required property"]
+
+
+def test_an_extending_scenario_changes_a_service_by_id():
+    assert _messages({"extends": "baseline.yaml",
+                      "services": [{"id": "portal", "growth_per_year": 0.2}]}) == []
+    assert _messages({"extends": "baseline.yaml", "services": [{"id": "portal", "colour": 1}]})
+
+
+@pytest.mark.parametrize("targets, valid", [
+    ({"*": 99.95}, True),
+    ({"*": 99.9, "渝东北": 99.5, "wanzhou": 99.99}, True),
+    ({"*": 0.9995}, False),     # a fraction, not a percentage
+    ({"*": 100}, False),        # no network is up the whole year
+    ({"wan zhou": 99.9}, False),  # not a district id, a region or *
+    ({}, False),
+])
+def test_the_availability_block_is_checked_as_the_model_checks_it(targets, valid):
+    from pydantic import ValidationError as ModelError
+
+    from netplan.model.scenario import AvailabilityTargets
+
+    try:
+        AvailabilityTargets(targets=targets)
+        model_valid = True
+    except ModelError:
+        model_valid = False
+    assert model_valid is valid
+    block = {"targets": targets, "judged_on": "network"}
+    assert (_messages({"extends": "baseline.yaml", "availability": block}) == []) is valid
+    assert (_messages({**_whole_baseline(), "availability": block}) == []) is valid
 
 
 def test_a_partial_scenario_is_still_checked():

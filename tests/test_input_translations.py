@@ -17,18 +17,20 @@ from click.testing import CliRunner
 import netplan
 from netplan.cli import cli
 from netplan.errors import ValidationError
+from netplan.io.scenario_io import catalogue_from_document
 from netplan.io.yamlfile import dump_yaml, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.yaml")
                    if not p.name.endswith(".batch.yaml"))
 TOPOLOGIES = sorted((ROOT / "topologies").glob("*.yaml"))
+CATALOGUES = sorted((ROOT / "scenarios" / "catalogue").glob("*.yaml"))
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # What a text cites and a translation must carry over as written: web sites, files, months.
 CITATION = re.compile(r"\b[A-Za-z][\w-]*(?:\.[\w-]+)*\.(?:cn|com|org|csv|md)\b"
                       r"|\b\d{4}-\d{2}(?:-\d{2})?\b", re.ASCII)
 SHIPPED_SCENARIOS = ("baseline", "consolidation", "dc-outage", "growth-5y", "n-1-audit",
-                     "video-surge")
+                     "smart-city-2020", "video-surge")
 
 
 def _pairs(english: str, chinese: str, where: str) -> list[tuple[str, str, str]]:
@@ -42,10 +44,28 @@ def _scenario_texts(path: Path) -> list[tuple[str, str, str]]:
     pairs += _pairs(scenario.question, scenario.question_zh, "question")
     pairs += _pairs(scenario.description, scenario.description_zh, "description")
     pairs += _pairs(scenario.drivers.source, scenario.drivers.source_zh, "drivers.source")
-    for service in scenario.services:
+    return pairs + _service_texts(scenario.services)
+
+
+def _service_texts(services) -> list[tuple[str, str, str]]:
+    pairs = []
+    for service in services:
         pairs += _pairs(service.name, service.name_zh, f"services.{service.id}.name")
         pairs += _pairs(service.source, service.source_zh, f"services.{service.id}.source")
     return pairs
+
+
+def _catalogue_texts(path: Path) -> list[tuple[str, str, str]]:
+    """The catalogue's own title and its services' texts, which every scenario on it shows."""
+    doc = load_yaml(path)
+    pairs = _pairs(doc.data.get("title", ""), doc.data.get("title_zh", ""), "title")
+    return pairs + _service_texts(catalogue_from_document(doc)[1])
+
+
+def _texts(path: Path) -> list[tuple[str, str, str]]:
+    if path in SCENARIOS:
+        return _scenario_texts(path)
+    return _catalogue_texts(path) if path in CATALOGUES else _topology_texts(path)
 
 
 def _topology_texts(path: Path) -> list[tuple[str, str, str]]:
@@ -61,11 +81,12 @@ def _topology_texts(path: Path) -> list[tuple[str, str, str]]:
 def test_the_shipped_files_are_the_ones_checked():
     assert tuple(p.stem for p in SCENARIOS) == SHIPPED_SCENARIOS
     assert [p.name for p in TOPOLOGIES] == ["chongqing-2025.yaml", "chongqing.yaml"]
+    assert [p.name for p in CATALOGUES] == ["programme.yaml"]
 
 
-@pytest.mark.parametrize("path", SCENARIOS + TOPOLOGIES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SCENARIOS + CATALOGUES + TOPOLOGIES, ids=lambda p: p.name)
 def test_every_shown_english_text_has_a_chinese_one(path):
-    pairs = _scenario_texts(path) if path in SCENARIOS else _topology_texts(path)
+    pairs = _texts(path)
     assert pairs
     for english, chinese, field in pairs:
         assert chinese.strip(), f"{path.name}: {field} has no Chinese text"
@@ -73,9 +94,9 @@ def test_every_shown_english_text_has_a_chinese_one(path):
         assert chinese != english, f"{path.name}: {field}_zh repeats the English"
 
 
-@pytest.mark.parametrize("path", SCENARIOS + TOPOLOGIES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SCENARIOS + CATALOGUES + TOPOLOGIES, ids=lambda p: p.name)
 def test_translations_keep_the_cited_sources(path):
-    pairs = _scenario_texts(path) if path in SCENARIOS else _topology_texts(path)
+    pairs = _texts(path)
     for english, chinese, field in pairs:
         for cited in CITATION.findall(english):
             assert cited in chinese, f"{path.name}: {field}_zh drops {cited!r}"
@@ -147,8 +168,11 @@ def test_validate_names_the_file_line_and_counts(tmp_path):
 # --- extends ------------------------------------------------------------------------------------
 
 def _extending(tmp_path: Path, body: str) -> Path:
-    base = (ROOT / "scenarios" / "baseline.yaml").read_text(encoding="utf-8")
-    (tmp_path / "baseline.yaml").write_text(base, encoding="utf-8")
+    # baseline.yaml extends the programme's catalogue: both are copied, laid out as shipped.
+    for name in ("baseline.yaml", "catalogue/programme.yaml"):
+        copy = tmp_path / name
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_text((ROOT / "scenarios" / name).read_text(encoding="utf-8"), encoding="utf-8")
     path = tmp_path / "variant.yaml"
     path.write_text("kind: scenario\nextends: baseline.yaml\nname: variant\n" + body,
                     encoding="utf-8")
@@ -182,22 +206,37 @@ def test_untouched_texts_keep_the_base_translation(tmp_path, topology):
     assert [s.source_zh for s in scenario.services] == [s.source_zh for s in base.services]
 
 
-def test_services_of_an_extending_file_replace_the_base_list(tmp_path, topology):
-    # A list is replaced whole, so no translation of a base service can outlive its text.
+def test_a_new_service_of_an_extending_file_is_added_to_the_catalogue_ones(tmp_path, topology):
+    # baseline.yaml rests on a catalogue, so its services are added to by id, not replaced;
+    # the new one has no translation, the inherited ones keep theirs.
     path = _extending(tmp_path, (
         "services:\n"
         "  - {id: only, name: Only, plane: extranet, pattern: district_to_far_end,\n"
         "     far_end: dc-cloud, driver: staff, up_mbps_per_unit: 0.01, profile: office,\n"
         "     source: a new estimate}\n"))
     scenario = netplan.load_scenario(path, topology)
-    assert [(s.id, s.source, s.source_zh) for s in scenario.services] == [
-        ("only", "a new estimate", "")]
+    base = netplan.load_scenario(ROOT / "scenarios" / "baseline.yaml", topology)
+    assert [s.id for s in scenario.services] == [s.id for s in base.services] + ["only"]
+    assert (scenario.services[-1].source, scenario.services[-1].source_zh) == (
+        "a new estimate", "")
+    assert [s.source_zh for s in scenario.services[:-1]] == [s.source_zh for s in base.services]
+
+
+def test_a_service_rewritten_by_id_drops_the_inherited_translation(tmp_path, topology):
+    path = _extending(tmp_path, (
+        "services:\n  - {id: oa_email, name: Office mail, source: a new estimate}\n"))
+    scenario = netplan.load_scenario(path, topology)
+    base = netplan.load_scenario(ROOT / "scenarios" / "baseline.yaml", topology)
+    changed = scenario.service("oa_email")
+    assert changed.up_mbps_per_unit == base.service("oa_email").up_mbps_per_unit  # merged
+    assert (changed.name, changed.name_zh) == ("Office mail", "")
+    assert (changed.source, changed.source_zh) == ("a new estimate", "")
 
 
 # --- every shipped file validates ---------------------------------------------------------------
 
 def test_validate_accepts_every_shipped_scenario_and_topology():
-    files = [str(p) for p in SCENARIOS + TOPOLOGIES]
+    files = [str(p) for p in SCENARIOS + CATALOGUES + TOPOLOGIES]
     result = CliRunner().invoke(cli, ["validate", *files], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert result.output.count("ok ") == len(files)

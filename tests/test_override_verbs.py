@@ -174,7 +174,10 @@ def sim_utilisation(out: Path, link_direction: str) -> float:
 
 @cache
 def scenario_inputs() -> dict:
-    return yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    """The baseline as written, with the services and profiles of the catalogue it extends."""
+    base = yaml.safe_load(BASELINE.read_text(encoding="utf-8"))
+    catalogue = yaml.safe_load((BASELINE.parent / base["extends"]).read_text(encoding="utf-8"))
+    return catalogue | base
 
 
 def service_input(service: str) -> dict:
@@ -260,11 +263,45 @@ def scale_district_floor_gbps() -> float:
     return staff_gbps("oa_email", "down", h, staff) + staff_gbps("internet_access", "down", h, staff)
 
 
+def internet_users() -> float:
+    """Internet users of all districts: residents × internet users per resident."""
+    districts = [r for r in read_csv(NODES_CSV) if r["kind"] == "district"]
+    residents = sum(float(r["population"] or 0) for r in districts)
+    return residents * scenario_inputs()["drivers"]["internet_users_per_resident"]
+
+
+def exit_gbps(hour: int, leaving: bool) -> float:
+    """Traffic through the Internet exit at ``hour``, the scaled service scaled: leaving it
+    (the staff's Internet downstream to the districts, the citizens' requests to the data
+    centre serving them) or arriving at it (the staff's upstream, the portal's pages)."""
+    o = OVERRIDES["scale_service"]
+    staff_way, citizen_way = ("down", "up") if leaving else ("up", "down")
+    total = 0.0
+    for s in scenario_inputs()["services"]:
+        factor = o["factor"] if s["id"] == o["service"] else 1.0
+        if s["pattern"] == "district_to_far_end" and s.get("far_end") == "internet-exit":
+            assert s["driver"] == "staff"
+            total += factor * staff_gbps(s["id"], staff_way, hour, staff_total())
+        elif s["pattern"] == "citizens_via_exit" and s["from_site"] == "internet-exit":
+            assert s["driver"] == "internet_users" and not s.get("region_weights")
+            profile = scenario_inputs()["profiles"][s["profile"]][hour]
+            total += (factor * internet_users() * s.get("active_fraction", 1.0)
+                      * s[f"{citizen_way}_mbps_per_unit"] * profile / 1e3)
+    return total
+
+
 def internet_down_gbps() -> float:
-    """All Internet downstream at the busy hour, times the scale factor: it leaves the exit
-    over the one exit link left when the other fails."""
-    factor = OVERRIDES["scale_service"]["factor"]
-    return factor * staff_gbps("internet_access", "down", busy_hour(), staff_total())
+    """The busiest hour and direction of the Internet exit's traffic, the scaled service
+    scaled: all of it crosses the one exit link left when the other fails."""
+    return max(exit_gbps(h, leaving) for h in range(24) for leaving in (True, False))
+
+
+def dc_pair_flows() -> set[str]:
+    """Fixed flows between the two data centres (replication, base-database sync): when one
+    fails over to the other they have nowhere to go and stop."""
+    sites = {"dc-cloud", "dc-dr"}
+    return {s["id"] for s in scenario_inputs()["services"] if s["pattern"] == "site_to_site"
+            and {s["from_site"], s["far_end"]} <= sites}
 
 
 # ----------------------------------------------------------------------------- effects
@@ -307,9 +344,9 @@ def demand_effect(action: str, out: Path, base) -> None:
     elif action == "fail_data_centre":
         assert not [r for r in rows if "dc-cloud" in (r["origin"], r["destination"])
                     and demand_value(r) > 0]
-        # Everything the cloud DC served is served from the DR site; replication between
-        # the two stops.
-        moved = _site_totals(baseline, {"dc-cloud", "dc-dr"}, skip={"dc_replication"})
+        # Everything the cloud DC served is served from the DR site; the fixed flows between
+        # the two (replication, base-database sync) stop.
+        moved = _site_totals(baseline, {"dc-cloud", "dc-dr"}, skip=dc_pair_flows())
         assert _site_totals(rows, {"dc-dr"}) == pytest.approx(moved, rel=1e-9)
     else:
         raise AssertionError(action)
@@ -366,7 +403,7 @@ def analysis_effect(action: str, out: Path, base) -> None:
         assert at_dc and all(load(r) == 0 for r in at_dc)
         dc = {r["data_centre"]: r for r in read_csv(out / "dc_load.csv")}
         expected = busy_servers(demand_table(base("demand")), {"dc-cloud", "dc-dr"},
-                                skip={"dc_replication"})
+                                skip=dc_pair_flows())
         assert float(dc["dc-dr"]["busy_servers"]) == pytest.approx(expected, rel=1e-4)
         assert float(dc["dc-cloud"]["busy_servers"]) == 0
     elif action == "scale_service":
@@ -409,7 +446,7 @@ def plan_effect(action: str, out: Path, base, routing: str) -> None:
     elif action == "fail_data_centre":
         racks = {r["id"]: r for r in plan_rows(out) if r["item"] == "data_centre"}
         busy = busy_servers(demand_table(base("demand")), {"dc-cloud", "dc-dr"},
-                            skip={"dc_replication"})
+                            skip=dc_pair_flows())
         dr = next(dc for dc in yaml.safe_load(TOPOLOGY.read_text(encoding="utf-8"))
                   ["data_centres"] if dc["id"] == "dc-dr")
         needed = math.ceil(busy / dr["target_utilisation"] / dr["servers_per_rack"] - 1e-9)

@@ -229,12 +229,14 @@ def test_the_planes_differ_by_line_style_not_colour(en_map):
     assert (extranet.line.dash, intranet.line.dash) == ("solid", "dash")
 
 
-def test_link_colours_follow_the_colour_bar(zh_map):
+def test_link_colours_follow_the_colour_bar(baseline, zh_map):
     (bar,) = [tr for tr in zh_map.data if tr.marker.showscale and tr.name == t("map.link", "zh")]
     expected = pcolors.get_colorscale(LINK_COLOURSCALE)
     assert [colour for _, colour in bar.marker.colorscale] == [c for _, c in expected]
     assert [at for at, _ in bar.marker.colorscale] == pytest.approx([at for at, _ in expected])
-    assert bar.marker.cmin == 0.0 and bar.marker.cmax == 1.0
+    # Full at 100 %, or at the worst link when one is over 100 % before the plan.
+    worst = max(row["worst_utilisation"] for row in baseline.results["analysis"]["worst_case"])
+    assert bar.marker.cmin == 0.0 and bar.marker.cmax == pytest.approx(max(1.0, worst))
     assert bar.marker.colorbar.title.text == t("map.worst_utilisation", "zh")
 
 
@@ -323,3 +325,16 @@ def test_drawn_labels_do_not_overlap(baseline, tmp_path):
             overlap_x = min(box_a[2], box_b[2]) - max(box_a[0], box_b[0])
             overlap_y = min(box_a[3], box_b[3]) - max(box_a[1], box_b[1])
             assert overlap_x <= 1 or overlap_y <= 1, (a, b)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_map_built_unvalidated_is_what_plotly_validation_gives(lang, zh_map, en_map):
+    """The map skips plotly's per-property checks for speed: plotly's full validation of the
+    same figure must accept every property and change nothing (named colour scales and the
+    template included)."""
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    fig = zh_map if lang == "zh" else en_map
+    validated = go.Figure(fig.to_dict())
+    assert json.loads(pio.to_json(fig)) == json.loads(pio.to_json(validated))

@@ -19,7 +19,7 @@ UNITS = {"Gbit/s", "Mbit/s", "ms", "km", "s", "kW", "G", "GB/T", "n-1", "n-1-nod
          "SHA-256", "Erlang", "Erlang-B", "Erlang-C", "Kaufman-Roberts", "M/M/c", "PS", "UTC",
          "plotly.js", "summary.json", "x", "e"}
 #: Names cited inside the Chinese source texts: sites, files, standards, vendors, codecs.
-CITED = {"cbg.cn", "cqrd.gov.cn", "traffic_classes.csv", "PROVENANCE.md", "GCJ-02", "WGS-84",
+CITED = {"cbg.cn", "cqrd.gov.cn", "ceirp.cn", "traffic_classes.csv", "PROVENANCE.md", "GCJ-02", "WGS-84",
          "H.264", "H.265", "1080p30", "1080P", "720p", "TB", "Cisco", "Zoom", "carrier-a",
          "carrier-b", "calculator", "topologies/data/PROVENANCE.md"}
 
@@ -66,7 +66,7 @@ def test_no_year_prints_with_a_thousands_separator(run):
 
 
 @pytest.mark.parametrize("name", ["baseline", "growth-5y", "video-surge", "dc-outage",
-                                  "consolidation", "n-1-audit"])
+                                  "consolidation", "n-1-audit", "smart-city-2020"])
 def test_every_reason_of_the_shipped_plans_reads_in_chinese(name):
     topo = netplan.load_topology(netplan.default_topology_path())
     scenario = netplan.load_scenario(netplan.default_scenario_path(name), topo)

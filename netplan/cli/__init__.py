@@ -17,10 +17,13 @@ import sys
 import click
 
 from netplan import __version__
+from netplan.cli.availability import availability
 from netplan.cli.batch import batch
 from netplan.cli.compute import analyze, demand, optimize, simulate
 from netplan.cli.files import schema, show, validate
+from netplan.cli.measured import calibrate, deduce
 from netplan.cli.runs import compare, plan, report
+from netplan.cli.serve import serve
 from netplan.cli.sndlib import sndlib
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -94,7 +97,7 @@ def cli(ctx: click.Context, verbose: int, allow_outside: bool) -> None:
 
 
 for _verb in (validate, schema, show, demand, analyze, optimize, simulate, plan, report,
-              compare, batch, sndlib):
+              compare, batch, sndlib, serve, deduce, calibrate, availability):
     cli.add_command(_verb)
 
 

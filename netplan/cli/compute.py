@@ -7,6 +7,8 @@ Each is ``load → API call → save → print``: the work is in :func:`netplan.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -41,7 +43,8 @@ def _save(result, output: str, overwrite: bool, extra: dict | None = None) -> No
 def demand(topology: str, scenario: str, output: str | None, overwrite: bool) -> None:
     """Turn a scenario into demand; print busy-hour totals per plane, service and year.
 
-    With -o DIR, also write demand.csv, demand.npz (labelled axes) and busy_hour.csv.
+    With -o DIR, also write demand.csv, demand.npz (labelled axes), busy_hour.csv and
+    services.csv (each service: names, group, plane, busy-hour Gbit/s, source or estimate).
     All demand figures are estimates.
     """
     import netplan
@@ -49,13 +52,13 @@ def demand(topology: str, scenario: str, output: str | None, overwrite: bool) ->
     topo = load_topology_arg(topology)
     result = netplan.build_demand(topo, load_scenario_arg(scenario, topo))
     click.echo(f"busy-hour demand of scenario {result.scenario!r} (Gbit/s, estimates)")
-    click.echo(f"{'plane':<10} {'service':<22} {'year':>5} {'hour':>5} {'total_gbps':>12}")
+    click.echo(f"{'plane':<10} {'service':<26} {'year':>5} {'hour':>5} {'total_gbps':>12}")
     for row in result.busy_hour_totals():
-        click.echo(f"{row['plane']:<10} {terminal_safe(row['service']):<22} {row['year']:>5} "
+        click.echo(f"{row['plane']:<10} {terminal_safe(row['service']):<26} {row['year']:>5} "
                    f"{row['busy_hour']:>5} {row['total_gbps']:>12.3f}")
     if output:
         _save(result, output, overwrite)
-        click.echo(f"wrote {output}/demand.csv, demand.npz, busy_hour.csv")
+        click.echo(f"wrote {output}/services.csv, demand.csv, demand.npz, busy_hour.csv")
 
 
 @click.command()
@@ -69,16 +72,23 @@ def demand(topology: str, scenario: str, output: str | None, overwrite: bool) ->
               help="The Repetita .demands file that goes with --topology.")
 @click.option("--routing", type=click.Choice(["ecmp", "min-mlu"]), default="ecmp",
               help="For imported networks: ECMP shortest paths or the min-max-utilisation LP.")
+@click.option("--dask", "dask_scheduler", default=None, metavar="ADDRESS",
+              help="Sweep the failure states on a running Dask cluster (needs netplan[dask]); "
+                   "the same results as one process.")
+@click.option("--dask-local", is_flag=True,
+              help="Sweep the failure states on a local Dask cluster, one worker per core.")
 @output_option()
 def analyze(files: tuple[str, ...], failures: str | None, graph_file: str | None,
-            demands_file: str | None, routing: str, output: str, overwrite: bool) -> None:
+            demands_file: str | None, routing: str, dask_scheduler: str | None,
+            dask_local: bool, output: str, overwrite: bool) -> None:
     """Worst load of every link over all hours, years and failure states, with its cause.
 
     FILES is a TOPOLOGY followed by one or more SCENARIO files. Writes worst_case.csv,
     sla_violations.csv, lost_demand.csv, dc_load.csv and summary.json to -o DIR.
     Exit code 3 when the network as it stands misses a target (see summary.json's verdict).
     With --topology X.graph --demands X.demands it analyses an imported network instead and
-    writes link_loads.csv and summary.json.
+    writes link_loads.csv and summary.json. Progress goes to stderr; with --dask ADDRESS or
+    --dask-local the failure states are swept in parts on a Dask cluster.
     """
     import netplan
     from netplan.errors import Problem, ValidationError
@@ -96,14 +106,19 @@ def analyze(files: tuple[str, ...], failures: str | None, graph_file: str | None
         return
     if len(files) < 2:
         raise ValidationError([Problem("FILES", "", "give a TOPOLOGY and at least one SCENARIO")])
+    if dask_scheduler and dask_local:
+        raise ValidationError([Problem("--dask", "", "give --dask ADDRESS or --dask-local, "
+                                       "not both")])
     from netplan.analysis.sweep import sweep_progress
     from netplan.cli.progress import ProgressDisplay
 
     topo = load_topology_arg(files[0])
     scenarios = [load_scenario_arg(path, topo) for path in files[1:]]
-    with ProgressDisplay() as display, sweep_progress(display.count):
+    policy = parse_failures(failures)
+    with ProgressDisplay() as display, sweep_progress(display.count), \
+            _spread_on_dask(dask_scheduler, dask_local):
         display.stage("analyse", 1, 1)
-        study = netplan.analyze(topo, scenarios, parse_failures(failures))
+        study = netplan.analyze(topo, scenarios, policy)
     _save(study, output, overwrite)
     summary = study.summary()
     click.echo(f"{len(summary['failure_states'])} plane studies, "
@@ -116,6 +131,20 @@ def analyze(files: tuple[str, ...], failures: str | None, graph_file: str | None
     click.echo(f"wrote {output}/worst_case.csv, sla_violations.csv, lost_demand.csv, "
                "dc_load.csv, summary.json")
     exit_with(verdict)
+
+
+@contextmanager
+def _spread_on_dask(scheduler: str | None, local: bool) -> Iterator[None]:
+    """With a Dask cluster, failure sweeps run their states in parts there; else nothing."""
+    if not scheduler and not local:
+        yield
+        return
+    from netplan.analysis.distributed import spread_states
+    from netplan.batch.executors import dask_executor
+
+    with dask_executor(scheduler) as executor, spread_states(
+            executor, parts=3 * max(os.cpu_count() or 1, 2)):
+        yield
 
 
 @click.command()
@@ -220,11 +249,20 @@ def service_line(row: dict) -> str:
     >>> service_line({"service": "web", "blocking": {"mean": 0.01, "ci_low": 0.005,
     ...               "ci_high": 0.015, "method": "simulated"}})
     'web: blocking 0.01 [0.005, 0.015] (simulated)'
+    >>> service_line({"service": "db", "response_p95_s": {"mean": 0.06, "ci_low": None,
+    ...               "ci_high": None, "method": "simulation"}})
+    'db: response_p95_s 0.06 [n/a, n/a] (simulation)'
     """
     parts = [f"{row.get('service', '')}:"]
     for key in ("blocking", "response_p95_s"):
         value = row.get(key)
         if isinstance(value, dict) and value.get("mean") is not None:
-            parts.append(f"{key} {value['mean']:.4g} [{value.get('ci_low', float('nan')):.4g}, "
-                         f"{value.get('ci_high', float('nan')):.4g}] ({value.get('method', '')})")
+            low, high = (_bound(value.get(end)) for end in ("ci_low", "ci_high"))
+            parts.append(f"{key} {value['mean']:.4g} [{low}, {high}] ({value.get('method', '')})")
     return terminal_safe(" ".join(parts))
+
+
+def _bound(value) -> str:
+    """An interval end as printed: ``n/a`` where the replications gave none (too few
+    samples of a rare service for an interval)."""
+    return "n/a" if value is None else f"{value:.4g}"

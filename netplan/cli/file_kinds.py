@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from netplan.errors import Problem, ValidationError
-from netplan.io.yamlfile import load_yaml
+from netplan.io.yamlfile import Located, load_yaml
+from netplan.model.catalogue import GROUPS
 
 
 def _yaml_kind(data: object) -> str | None:
@@ -20,6 +21,29 @@ def _yaml_kind(data: object) -> str | None:
     if "services" in data or "extends" in data:
         return "scenario"
     return None
+
+
+def describe_catalogue(doc: Located) -> str:
+    """Validate a service catalogue on its own; one line: its services, systems and groups.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.io.yamlfile import load_yaml
+    >>> path = netplan.default_scenario_path("baseline").parent / "catalogue" / "programme.yaml"
+    >>> print(describe_catalogue(load_yaml(path)))  # doctest: +ELLIPSIS
+    catalogue 'programme.yaml': 32 services, 28 systems (portal 1, application_system 12, ...
+    """
+    from netplan.io.scenario_io import catalogue_from_document
+
+    profiles, services = catalogue_from_document(doc)
+    systems: dict[str, set[str]] = {}
+    for service in services:
+        systems.setdefault(service.group, set()).add(service.system_id)
+    groups = ", ".join(f"{group} {len(systems[group])}" for group in GROUPS if group in systems)
+    return (f"catalogue {Path(doc.file).name!r}: {len(services)} services, "
+            f"{sum(len(v) for v in systems.values())} systems ({groups}), "
+            f"{len(profiles)} profiles")
 
 
 def validate_file(path: str | os.PathLike) -> str:
@@ -47,6 +71,8 @@ def validate_file(path: str | os.PathLike) -> str:
             scenario, topology = scenario_with_topology(doc)
             checked = " (references checked against its topology)" if topology else ""
             return f"scenario {scenario.name!r}: {len(scenario.services)} services{checked}"
+        if kind == "catalogue":
+            return describe_catalogue(doc)
         if kind == "batch":
             from netplan.batch.spec import batch_from_document
 
@@ -54,7 +80,7 @@ def validate_file(path: str | os.PathLike) -> str:
             return f"batch {batch.name!r}: {len(batch.variants())} variants, stage {batch.stage}"
         raise ValidationError(
             [Problem(str(p), "kind", "cannot tell the kind of file: add `kind: topology`, "
-                     "`kind: scenario` or `kind: batch`", 1)]
+                     "`kind: scenario`, `kind: catalogue` or `kind: batch`", 1)]
         )
     if suffix == ".graphml":
         topo = read_topology_graphml(p)

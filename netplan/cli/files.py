@@ -89,7 +89,8 @@ def show(topology: str | None, list_links: bool, list_nodes: bool, plane: str | 
     elif as_json:
         import json
 
-        text = json.dumps(topology_document(topo), indent=2, ensure_ascii=False)
+        document = with_failure_rates(topo, topology_document(topo))
+        text = json.dumps(document, indent=2, ensure_ascii=False)
         click.echo(terminal_safe(text, for_json=True))
     else:
         click.echo(terminal_safe_lines(topology_summary(topo)))
@@ -127,6 +128,34 @@ def _echo_lists(topo, links: bool, nodes: bool, plane: str | None, as_json: bool
         candidates = sum(r["candidate"] for r in link_rows)
         click.echo(terminal_safe(f"{len(link_rows)} links ({candidates} candidates); a "
                                  "scenario's overrides name them by id"))
+
+
+def with_failure_rates(topo, document: dict) -> dict:
+    """``document`` with the failure rates of every node, link and shared-risk group.
+
+    Nodes and links get ``mtbf_h``, ``mttr_h`` and ``failure_rate_estimate``; the groups'
+    rates are listed under ``srlgs``. The topology's own values where it gives them, else the defaults of
+    ``topologies/data/failure_rates.csv`` (estimates); ``mtbf_h`` is null for an element
+    that never fails.
+    """
+    from netplan.availability.rates import element_rates
+
+    rates = element_rates(topo)
+
+    def fields(rate) -> dict:
+        finite = rate.mtbf_h != float("inf")
+        return {"mtbf_h": rate.mtbf_h if finite else None, "mttr_h": rate.mttr_h,
+                "failure_rate_estimate": rate.estimate}
+
+    for section in ("nodes", "links"):
+        for item in document.get(section, []):
+            rate = rates[section].get(item.get("id")) if isinstance(item, dict) else None
+            if rate is not None:
+                item.update(fields(rate))
+    if rates["srlgs"]:
+        document["srlgs"] = [{"group": group, **fields(rate), "source": rate.source}
+                             for group, rate in rates["srlgs"].items()]
+    return document
 
 
 def node_row(node) -> dict:

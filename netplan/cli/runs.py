@@ -26,10 +26,13 @@ from netplan.cli.options import load_run_dir, output_option
               "checked before the run starts).")
 @click.option("--png", is_flag=True, help="Also write each figure as PNG (needs netplan[static] "
               "and chromium; checked before the run starts).")
+@click.option("--base-demand", "base_demand", type=click.Path(dir_okay=False), default=None,
+              help="demands.csv from `deduce` or `calibrate`: the base year is the measured "
+                   "(deduced) demand, grown by the scenario's rates (docs/measured-traffic.md).")
 @output_option(required=False, help_text="Output directory (default: out/plan-<scenario>).")
 def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
          time_limit_s: float, sim: str, max_sessions: float, pdf: bool, png: bool,
-         output: str | None, overwrite: bool) -> None:
+         base_demand: str | None, output: str | None, overwrite: bool) -> None:
     """The main job: validate, build demand, analyse every failure, size, re-check, report.
 
     With no arguments it runs on the default Chongqing network and the baseline scenario.
@@ -56,19 +59,65 @@ def plan(topology: str | None, scenario: str | None, lang: str, routing: str,
     with ProgressDisplay() as display:
         display.stage("validate", 1, len(STAGES))
         topo = netplan.load_topology(topology)
-        run = netplan.plan(topo, netplan.load_scenario(scenario, topo), routing=routing,
+        scen = netplan.load_scenario(scenario, topo)
+        demand = None
+        if base_demand is not None:
+            from netplan.measured.base_demand import measured_base_demand
+
+            demand = measured_base_demand(topo, scen, base_demand)
+        run = netplan.plan(topo, scen, routing=routing,
                            time_limit_s=time_limit_s, sim=sim, progress=display.stage,
                            step_progress=display.count, topology_file=topology,
-                           scenario_file=scenario, max_sessions=max_sessions)
+                           scenario_file=scenario, max_sessions=max_sessions, demand=demand)
         display.stage("report", len(STAGES), len(STAGES))
         run.save(output, lang=lang, overwrite=overwrite, pdf=pdf, png=png)
     echo_verdict(run.verdict, f"{output}/summary.json and the report")
+    if demand is not None:
+        from netplan.io.text import terminal_safe
+
+        click.echo(f"base year: measured, deduced from counters ({', '.join(demand.measured_planes)}"
+                   f" from {terminal_safe(base_demand)}); later years grown by the scenario's "
+                   "rates (estimates)")
     click.echo(purchases_line(run.plan))
+    if "availability" in run.summary():
+        click.echo(_availability_line(run.summary()["availability"]))
     check = run.plan.check
     click.echo(f"independent check: {'passed' if check.get('passed') else 'FAILED'} "
                f"({check.get('method', '')})")
     click.echo(wrote_line(output, run_files(output), index=INDEX_FILE))
     exit_with(run.verdict)
+
+
+def _availability_line(summary: dict) -> str:
+    """One line on availability after the plan: targets met or missed, links built for them.
+
+    Examples
+    --------
+    >>> print(_availability_line({"targets_set": 2, "targets_judged_on": "network",
+    ...     "meets_targets_before": False, "meets_targets_after": True,
+    ...     "targets_missed_after": 0, "links_built": [{"link": "l", "districts": ["d"]}],
+    ...     "worst_after": []}))
+    availability (estimates, judged on the network): targets met after the plan (missed before); built l for d
+    """
+    from netplan.io.text import terminal_safe
+
+    head = f"availability (estimates, judged on the {summary['targets_judged_on']})".replace(
+        "on the end_to_end", "end to end")
+    built = "; built " + ", ".join(f"{b['link']} for {', '.join(b['districts'])}"
+                                   for b in summary["links_built"]) if summary["links_built"] else ""
+    if not summary["targets_set"]:
+        worst = summary["worst_after"][0] if summary["worst_after"] else None
+        text = "availability (estimates): no targets set"
+        if worst:
+            text += (f"; most downtime {worst['district']} {worst['downtime_min_per_year']:.1f} "
+                     f"min a year ({worst['plane']} → {worst['destination']})")
+        return terminal_safe(text)
+    if summary["meets_targets_after"]:
+        before = "" if summary["meets_targets_before"] else " (missed before)"
+        return terminal_safe(f"{head}: targets met after the plan{before}{built}")
+    return terminal_safe(f"{head}: {summary['targets_missed_after']} of {summary['targets_set']} "
+                         f"(district, plane, destination) rows miss their target after the plan"
+                         f"{built}")
 
 
 @click.command()

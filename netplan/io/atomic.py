@@ -98,6 +98,10 @@ NETPLAN_FILES = frozenset({
     # a batch variant's folder
     "record.json", "scenario.yaml", "links.csv", "purchases.csv", "infeasibilities.csv",
     "services.csv",
+    # deduce / calibrate
+    "demands.csv", "fit.csv", "calibrated.yaml", "calibration.csv", "measured_vs_modelled.csv",
+    # availability
+    "availability.csv", "equity.csv", "availability_summary.json", "equity_summary.json",
 })
 """Every file name netplan writes in an output directory (folders written before markers)."""
 

@@ -17,9 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+#: Text a spreadsheet would read as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def records_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
-                   digits: int | None = None) -> str:
+                   digits: int | None = None, text_safe: bool = False) -> str:
     """CSV text of ``rows``.
 
     Parameters
@@ -31,6 +34,9 @@ def records_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | N
     digits : int, optional
         Significant digits of floats (those of ``f"{x:.{digits}g}"``); default those of
         ``repr``, every digit. Either way written as a plain decimal.
+    text_safe : bool
+        For tables holding names from the inputs: text that would start a formula in a
+        spreadsheet gets a leading ``'``, and control and bidi characters become visible.
 
     Examples
     --------
@@ -46,6 +52,9 @@ def records_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | N
     >>> print(records_to_csv([{"cny": 80151696.1, "gbps": 1.5e-05}], digits=6), end="")
     cny,gbps
     80151700,0.000015
+    >>> print(records_to_csv([{"name": "=1+2", "n": -1.5}], text_safe=True), end="")
+    name,n
+    '=1+2,-1.5
     >>> print(records_to_csv([{"cny": 1e16, "gbps": 1.5e-05}]), end="")
     cny,gbps
     10000000000000000.0,0.000015
@@ -62,15 +71,20 @@ def records_to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str] | N
                             extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: _cell(value, digits) for key, value in row.items()})
+        writer.writerow({key: _cell(value, digits, text_safe) for key, value in row.items()})
     return buffer.getvalue()
 
 
-def _cell(value: Any, digits: int | None) -> Any:
+def _cell(value: Any, digits: int | None, text_safe: bool = False) -> Any:
     if value is None:
         return ""
     if isinstance(value, float):
         return plain_decimal(value, digits)
+    if text_safe and isinstance(value, str):
+        from netplan.io.text import document_safe
+
+        value = document_safe(value)
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
     return value
 
 

@@ -21,7 +21,9 @@ MISSING_FIELD = "required field is missing"
 
 SCHEMA_KINDS = {
     "topology": "topology files: nodes, links, tiers, data centres",
-    "scenario": "scenario files; one with `extends:` gives only what it changes",
+    "scenario": "scenario files and service catalogues (`kind: catalogue`); a scenario with "
+                "`extends:` gives only what it changes, one with `catalogue:` takes its "
+                "profiles and services",
 }
 """The kinds of input file ``egov-netplan schema KIND`` describes, and what each covers."""
 
@@ -122,10 +124,14 @@ def schema_document(kind: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one kind of input file, for editors.
 
     A scenario that ``extends`` another is checked as the partial file it is: it needs no
-    field (its base gives them), its mappings (``drivers``, ``targets`` …) may give only the
-    keys they change, since they merge into the base's, and anything else it gives must be
-    whole. Without ``extends`` every required field must be there. A topology's tables
-    (``nodes``, ``links`` …) may be given as the name of a CSV file instead.
+    field (its base gives them), its mappings (``drivers``, ``targets``, ``availability`` …)
+    may give only the keys they change, since they merge into the base's, and so may its
+    ``services`` entries, which change the base's entry of the same ``id`` when the base rests
+    on a catalogue; anything else it gives must be whole. A scenario that names a
+    ``catalogue:`` needs every required field but the profiles and services it takes from
+    there. Otherwise every required field must be there. A service catalogue
+    (``kind: catalogue``) gives only the catalogue's fields, its profiles and services whole.
+    A topology's tables (``nodes``, ``links`` …) may be given as the name of a CSV file instead.
 
     Parameters
     ----------
@@ -135,10 +141,13 @@ def schema_document(kind: str) -> dict[str, Any]:
     Examples
     --------
     >>> doc = schema_document("scenario")
-    >>> doc["title"], "extends" in doc["properties"], doc["if"]
-    ('netplan scenario', True, {'required': ['extends']})
-    >>> doc["else"]["required"][:3]
-    ['name', 'title', 'question']
+    >>> doc["title"], "extends" in doc["properties"], doc["properties"]["kind"]["enum"]
+    ('netplan scenario', True, ['scenario', 'catalogue'])
+    >>> scenario = doc["else"]
+    >>> scenario["if"], scenario["else"]["else"]["required"][:3]
+    ({'required': ['extends']}, ['name', 'title', 'question'])
+    >>> doc["then"]["required"]
+    ['profiles', 'services']
     """
     from netplan.model.scenario import Scenario
     from netplan.model.topology import Topology
@@ -147,7 +156,7 @@ def schema_document(kind: str) -> dict[str, Any]:
         raise ValueError(f"no schema for {kind!r}; kinds: {', '.join(SCHEMA_KINDS)}")
     document = {"topology": Topology, "scenario": Scenario}[kind].model_json_schema()
     if kind == "scenario":
-        document = _allowing_extends(document)
+        document = _allowing_extends(_with_availability_keys(document))
     else:
         document = _allowing_csv_tables(document)
     document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -182,31 +191,95 @@ def _allowing_csv_tables(document: dict[str, Any]) -> dict[str, Any]:
 _EXTENDS = {
     "type": "string",
     "minLength": 1,
-    "description": "The scenario file this one is built on (relative to this file). This "
-                   "file then gives only what it changes: mappings merge into the base's, "
-                   "anything else replaces the base's value.",
+    "description": "The scenario file (or service catalogue) this one is built on, relative "
+                   "to this file. This file then gives only what it changes: mappings merge "
+                   "into the base's, anything else replaces the base's value, except services "
+                   "resting on a catalogue, which merge by id.",
 }
+_CATALOGUE = {
+    "type": "string",
+    "minLength": 1,
+    "description": "The service catalogue (kind: catalogue) whose profiles and services this "
+                   "scenario takes, relative to this file; its own services add to them and "
+                   "change them by id.",
+}
+CATALOGUE_KEYS: tuple[str, ...] = (
+    "kind", "title", "title_zh", "description", "description_zh", "profiles",
+    "profiles_estimate", "services",
+)
+"""The fields a service catalogue (``kind: catalogue``) may give."""
+_FROM_CATALOGUE = ("profiles", "services")
+
+
+def _with_availability_keys(document: dict[str, Any]) -> dict[str, Any]:
+    """A scenario's schema whose availability targets say which keys and values they take.
+
+    The model checks both in a validator, which its JSON Schema cannot show: a key is a
+    district id, a region or ``*``; a target is a percentage, so one below 1 is refused.
+    """
+    from netplan.model.scenario import REGIONS
+    from netplan.model.topology import Identifier
+
+    defs = dict(document["$defs"])
+    model = dict(defs["AvailabilityTargets"])
+    targets = dict(model["properties"]["targets"])
+    targets["propertyNames"] = {**targets["propertyNames"], "anyOf": [
+        {"enum": ["*", *REGIONS]},
+        {"pattern": pydantic.TypeAdapter(Identifier).json_schema()["pattern"]},
+    ]}
+    targets["additionalProperties"] = {**targets["additionalProperties"], "minimum": 1}
+    model["properties"] = {**model["properties"], "targets": targets}
+    defs["AvailabilityTargets"] = model
+    return {**document, "$defs": defs}
 
 
 def _allowing_extends(document: dict[str, Any]) -> dict[str, Any]:
-    """A model's schema that also takes a partial file with ``extends``.
+    """The scenario schema that also takes a partial file, a file on a catalogue, a catalogue.
 
-    The top level takes what a partial file may give (mappings with any of their keys);
-    ``else`` — no ``extends`` — adds the required fields and the full mappings back.
+    The top level takes what a partial file may give (mappings with any of their keys,
+    services entries with their ``id`` and any other fields). ``then`` — ``kind: catalogue``
+    — keeps to the catalogue's fields, whole; ``else`` — a scenario — asks nothing more of
+    one with ``extends``, the required fields but profiles and services of one with
+    ``catalogue``, and the required fields and full mappings of any other.
     """
     document = dict(document)
     defs = dict(document.get("$defs", {}))
     partial_defs: dict[str, Any] = {}
     full = document["properties"]
     relaxed = {name: _relaxed(value, defs, partial_defs) for name, value in full.items()}
-    document["properties"] = {**relaxed, "extends": _EXTENDS}
+    relaxed["services"] = _services_by_id(full["services"], defs, partial_defs)
+    relaxed["kind"] = {**full["kind"], "enum": ["scenario", "catalogue"]}
+    relaxed["kind"].pop("const", None)
+    document["properties"] = {**relaxed, "extends": _EXTENDS, "catalogue": _CATALOGUE}
     document["$defs"] = {**defs, **partial_defs}
-    document["if"] = {"required": ["extends"]}
+    required = document.pop("required", [])
+    whole = {name: full[name] for name in full if name != "kind" and relaxed[name] != full[name]}
+    on_catalogue = {
+        "required": [name for name in required if name not in _FROM_CATALOGUE],
+        "properties": {k: v for k, v in whole.items() if k not in _FROM_CATALOGUE},
+    }
+    document["if"] = {"required": ["kind"], "properties": {"kind": {"const": "catalogue"}}}
+    document["then"] = {
+        "propertyNames": {"enum": list(CATALOGUE_KEYS)},
+        "required": [name for name in required if name in _FROM_CATALOGUE],
+        "properties": {k: v for k, v in whole.items() if k in CATALOGUE_KEYS},
+    }
     document["else"] = {
-        "required": document.pop("required", []),
-        "properties": {name: full[name] for name in full if relaxed[name] != full[name]},
+        "if": {"required": ["extends"]},
+        "else": {"if": {"required": ["catalogue"]}, "then": on_catalogue,
+                 "else": {"required": required, "properties": whole}},
     }
     return document
+
+
+def _services_by_id(services: dict[str, Any], defs: dict[str, Any],
+                    partial_defs: dict[str, Any]) -> dict[str, Any]:
+    """``services`` as a partial file may give them: entries with an ``id`` and any fields.
+
+    On a catalogue an entry with a known id changes only the fields it gives.
+    """
+    entry = _relaxed(services["items"], defs, partial_defs)
+    return {**services, "items": {**entry, "required": ["id"]}}
 
 
 def _relaxed(schema: Any, defs: dict[str, Any], partial_defs: dict[str, Any]) -> Any:

@@ -507,7 +507,23 @@ def _check_against_topology(scenario: Scenario, topology: Topology, hints: _Hint
     for i, service in enumerate(scenario.services):
         findings += guard(_site_findings, service, f"services[{i}]", topology, sites, hints)
     findings += _OverrideCheck(topology, hints, guard).run(scenario)
+    findings += _availability_target_findings(scenario, topology, hints)
     return findings
+
+
+def _availability_target_findings(scenario: Scenario, topology: Topology,
+                                  hints: _Hints) -> list[Finding]:
+    """Availability targets keyed by a district id must name a district of the topology."""
+    if scenario.availability is None:
+        return []
+    districts = {n.id for n in topology.nodes if n.kind == "district"}
+    from netplan.model.scenario import REGIONS
+
+    regions = set(REGIONS)
+    return [(f"availability.targets.{key}",
+             f"unknown district {key!r}{hints(key, districts)}")
+            for key in scenario.availability.targets
+            if key != "*" and key not in regions and key not in districts]
 
 
 def _site_findings(service: Service, where: str, topology: Topology, sites: set[str],

@@ -16,9 +16,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
+    model_serializer,
 )
 from pydantic_core import PydanticCustomError
 
@@ -54,6 +57,14 @@ MAX_PRICE_CNY = 1e12
 """Largest price of anything, CNY."""
 MAX_RACKS = 1_000_000
 """Most racks in one data centre."""
+MAX_MTBF_H = 1e9
+"""Longest mean time between failures, hours (about 114,000 years)."""
+MAX_MTTR_H = 1e5
+"""Longest mean time to repair, hours (about 11 years)."""
+CABLE_TYPES: tuple[str, ...] = ("buried", "aerial", "leased")
+"""Cable types of a link; each has a cut rate per km and a repair time
+(``topologies/data/failure_rates.csv``)."""
+_FAILURE_FIELDS = ("cable", "mtbf_h", "mttr_h", "srlg_rates")
 
 Plane = Literal["extranet", "intranet"]
 NodeKind = Literal[
@@ -96,6 +107,38 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
+class _FailureOverrides(Frozen):
+    """A model with optional failure-rate fields, left out of dumps while unset.
+
+    Unset, they take the defaults of ``topologies/data/failure_rates.csv``; leaving them out
+    keeps the files written from, and the fingerprints of, every topology that sets none
+    exactly as they were.
+    """
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_failure_fields(self, handler):
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in _FAILURE_FIELDS:
+                if key in data and data[key] in (None, (), [], {}):
+                    del data[key]
+        return data
+
+
+def _mtbf_field():
+    """An optional override of the default mean time between failures."""
+    return Field(None, gt=0, le=MAX_MTBF_H,
+                 description="Mean time between failures (mean up time), hours; default from "
+                             "topologies/data/failure_rates.csv (an estimate).")
+
+
+def _mttr_field():
+    """An optional override of the default mean time to repair."""
+    return Field(None, gt=0, le=MAX_MTTR_H,
+                 description="Mean time to repair, hours; default from "
+                             "topologies/data/failure_rates.csv (an estimate).")
+
+
 class Tier(Frozen):
     """A circuit type that can be bought, as real circuits are: in modules of fixed speed.
 
@@ -126,7 +169,7 @@ class Tier(Frozen):
     source: str = ""
 
 
-class Node(Frozen):
+class Node(_FailureOverrides):
     """A site: a district/county government node, a core, a data centre or an exit."""
 
     id: Identifier
@@ -154,9 +197,11 @@ class Node(Frozen):
     )
     estimate_fields: tuple[str, ...] = Field((), description="Fields whose values are estimates.")
     source: str = ""
+    mtbf_h: float | None = _mtbf_field()
+    mttr_h: float | None = _mttr_field()
 
 
-class Link(Frozen):
+class Link(_FailureOverrides):
     """A physical link of one plane (full duplex: the capacity holds in each direction)."""
 
     id: Identifier
@@ -189,6 +234,28 @@ class Link(Frozen):
     capacity_max_gbps: float | None = Field(
         None, gt=0, le=MAX_LINK_GBPS, description="Most capacity it can take."
     )
+    cable: Literal["buried", "aerial", "leased"] | None = Field(
+        None, description="Cable type, for its cut rate per km and repair time; default from "
+                          "topologies/data/failure_rates.csv.",
+    )
+    mtbf_h: float | None = _mtbf_field()
+    mttr_h: float | None = _mttr_field()
+
+
+class SrlgRate(Frozen):
+    """The failure rate of one shared-risk group: an event takes down every link in it.
+
+    Examples
+    --------
+    >>> SrlgRate(group="duct-7", mtbf_h=87600, mttr_h=12).estimate
+    True
+    """
+
+    group: Identifier
+    mtbf_h: float = Field(gt=0, le=MAX_MTBF_H, description="Mean time between group events, hours.")
+    mttr_h: float = Field(gt=0, le=MAX_MTTR_H, description="Mean time to repair, hours.")
+    estimate: bool = Field(True, description="True when the rate is an estimate.")
+    source: str = ""
 
 
 class DataCentre(Frozen):
@@ -210,7 +277,41 @@ class DataCentre(Frozen):
     source: str = ""
 
 
-class Topology(Frozen):
+def _srlg_rates_in(value: object) -> object:
+    """``{group: {mtbf_h, mttr_h, …}}`` as written in files, to rows with their group."""
+    if isinstance(value, dict):
+        return tuple({"group": group, **rate} if isinstance(rate, dict) else rate
+                     for group, rate in value.items())
+    return value
+
+
+_SRLG_RATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "mtbf_h": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_MTBF_H,
+                   "description": "Mean time between group events, hours."},
+        "mttr_h": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_MTTR_H,
+                   "description": "Mean time to repair, hours."},
+        "estimate": {"type": "boolean", "default": True},
+        "source": {"type": "string", "default": ""},
+    },
+    "required": ["mtbf_h", "mttr_h"],
+    "additionalProperties": False,
+}
+
+# Written as a mapping by group (a group has one rate); held as a tuple of rows, so the
+# topology stays hashable.
+SrlgRates = Annotated[
+    tuple[SrlgRate, ...],
+    BeforeValidator(_srlg_rates_in),
+    PlainSerializer(lambda rows: {r.group: {"mtbf_h": r.mtbf_h, "mttr_h": r.mttr_h,
+                                            "estimate": r.estimate, "source": r.source}
+                                  for r in rows}),
+    WithJsonSchema({"type": "object", "additionalProperties": _SRLG_RATE_SCHEMA}),
+]
+
+
+class Topology(_FailureOverrides):
     """Both planes of a network: its sites, links, data centres and tier catalogue.
 
     Build one from a YAML file with :func:`netplan.load_topology` or in code with
@@ -236,6 +337,11 @@ class Topology(Frozen):
     notes_zh: tuple[Prose, ...] = Field(
         (), description="The notes in Chinese (zh reports): none, or one per note in its order."
     )
+    srlg_rates: SrlgRates = Field(
+        (), description="Failure rates of shared-risk groups, by group: {group: {mtbf_h, "
+                        "mttr_h, estimate, source}}; a group not listed takes the default of "
+                        "its kind (topologies/data/failure_rates.csv).",
+    )
 
     @field_validator("notes_zh")
     @classmethod
@@ -248,6 +354,17 @@ class Topology(Frozen):
                 {"given": len(notes_zh), "expected": len(notes)},
             )
         return notes_zh
+
+    @field_validator("srlg_rates")
+    @classmethod
+    def _one_rate_per_group(cls, rates: tuple[SrlgRate, ...]):
+        seen: set[str] = set()
+        for rate in rates:
+            if rate.group in seen:
+                raise PydanticCustomError(
+                    "srlg_rate_twice", "gives group {group!r} twice", {"group": rate.group})
+            seen.add(rate.group)
+        return rates
 
     def _index(self, section: str, key: str) -> dict:
         """``{item.<key>: item}`` over ``self.<section>``, built once per tuple of items.

@@ -7,13 +7,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from netplan.analysis.failures import StepProgress
 from netplan.analysis.study import Study
 from netplan.analysis.sweep import sweep_progress
-from netplan.demand import Demand
+from netplan.demand import Demand, build_demand
 from netplan.errors import Problem, ValidationError
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
+from netplan.planning.availability_step import (
+    AvailabilityChoice,
+    build_links,
+    choose_links,
+    missed_item,
+    with_builds,
+    worst_per_district,
+)
 from netplan.planning.fixed.planner import optimize_fixed
 from netplan.planning.plan import Plan
 from netplan.planning.routed.planner import optimize_routed
@@ -34,6 +44,7 @@ def optimize(
     demand: Demand | None = None,
     study: Study | None = None,
     progress: StepProgress | None = None,
+    availability: AvailabilityChoice | None = None,
 ) -> Plan:
     """The cheapest plan of link tiers and racks, per year, meeting every target.
 
@@ -56,6 +67,14 @@ def optimize(
     progress : callable, optional
         ``progress(done, total, message)`` from inside the long steps: each MILP solve in
         optimized mode, each batch of failure states the fixed planner sweeps.
+    availability : AvailabilityChoice, optional
+        The candidate links the scenario's availability targets need
+        (:func:`netplan.planning.availability_step.choose_links`), when already chosen.
+        With targets set (``scenario.availability``), fixed routing builds them first and
+        sizes the network with them built; their build charge and the districts they bring
+        to target are in the plan's rows, and a target no link can reach is an
+        infeasibility (``item`` ``availability``) with its diagnosis. Optimized routing
+        does not buy for availability: targets its plan misses are infeasibilities.
 
     Returns
     -------
@@ -88,9 +107,50 @@ def optimize(
     # The sweeps made on the way (the fixed planner's, a fallback's) report to it too.
     with sweep_progress(progress):
         if routing == "optimized":
-            return optimize_routed(topology, scenario, time_limit_s=time_limit_s, gap=gap,
+            plan = optimize_routed(topology, scenario, time_limit_s=time_limit_s, gap=gap,
                                    check=check, demand=demand, progress=progress)
-        return optimize_fixed(topology, scenario, check=check, demand=demand, study=study)
+            return _routed_availability(plan, topology, scenario, demand)
+        if scenario.availability is None:
+            return optimize_fixed(topology, scenario, check=check, demand=demand, study=study)
+        return _fixed_with_targets(topology, scenario, check=check, demand=demand, study=study,
+                                   choice=availability)
+
+
+def _fixed_with_targets(topology: Topology, scenario: Scenario, *, check: bool,
+                        demand: Demand | None, study: Study | None,
+                        choice: AvailabilityChoice | None) -> Plan:
+    """The fixed-routing plan of a scenario with availability targets: the candidate links
+    they need are built first, then the network is sized with them."""
+    if demand is None:
+        demand = build_demand(topology, scenario)
+    if choice is None:
+        choice = choose_links(topology, scenario, demand=demand)
+    if not choice.built:
+        plan = optimize_fixed(topology, scenario, check=check, demand=demand, study=study)
+        return with_builds(plan, choice, demand.whatif.topology)
+    built_topology, built_scenario = build_links(topology, scenario, choice.built)
+    # The study swept the network without them: the sizing sweeps the one with them.
+    network, _ = build_links(demand.whatif.topology, scenario, choice.built)
+    built_demand = replace(demand, whatif=replace(demand.whatif, topology=network))
+    plan = optimize_fixed(built_topology, built_scenario, check=check, demand=built_demand)
+    return with_builds(plan, choice, network)
+
+
+def _routed_availability(plan: Plan, topology: Topology, scenario: Scenario,
+                         demand: Demand | None) -> Plan:
+    """A routed plan with the availability targets it misses as infeasibilities."""
+    if scenario.availability is None:
+        return plan
+    choice = choose_links(topology, scenario, demand=demand)
+    bought = [r["id"] for r in plan.rows if r["item"] == "link" and r["build_capex_cny"] > 0]
+    after = choice.model.evaluate(bought) if bought else choice.before
+    items = [missed_item(r, plan.years[0], "the optimized routing mode does not buy links "
+                         "for availability targets (the fixed mode does)")
+             for r in worst_per_district(after.misses(), "judged_lower_bound")]
+    if not items:
+        return plan
+    return replace(plan, status="infeasible" if plan.status == "optimal" else plan.status,
+                   infeasibilities=(*plan.infeasibilities, *items))
 
 
 def _check_study(study: Study, scenario: Scenario) -> None:

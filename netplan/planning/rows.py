@@ -9,6 +9,9 @@ its reason which modules it retires (:class:`TierLedger`).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 import numpy as np
 
 from netplan.model.scenario import Scenario
@@ -25,8 +28,15 @@ __all__ = [
     "need_phrase",
     "plan_row",
     "rack_rows",
+    "system_label",
+    "systems_in_reason",
+    "systems_phrase",
     "with_replacement",
 ]
+
+SYSTEM_HEADS: tuple[str, ...] = ("load by system", "servers by system")
+"""How a reason introduces the systems behind a link's load or a data centre's servers."""
+_SHARE = re.compile(r"(.+?) (?:\(([^()]*)\) )?(\d+)%(?:, |$)")
 
 
 def district_of(topology: Topology, link: Link) -> str:
@@ -464,6 +474,79 @@ def rack_rows(
                 )
             )
     return rows, discounted
+
+
+def system_label(name: str, name_zh: str = "") -> str:
+    """A system as a reason names it: its short English name, its short Chinese one in brackets.
+
+    The short names drop what follows the system's own name (`` — queries``, ``(…)``), so
+    the flows of one system read alike; the reason's grammar keeps no ``;`` or brackets in them.
+
+    Examples
+    --------
+    >>> system_label("Golden Shield (金盾, public security)", "金盾工程（公安）")
+    'Golden Shield (金盾工程)'
+    >>> system_label("Population base database — queries", "人口基础信息库（查询）")
+    'Population base database (人口基础信息库)'
+    >>> system_label("Backup; nightly")
+    'Backup, nightly'
+    """
+    def short(text: str, cuts: tuple[str, ...]) -> str:
+        for cut in cuts:
+            text = text.split(cut)[0]
+        return re.sub(r"[()（）]", "", text).replace(";", ",").strip()
+
+    en = short(name, (" (", " — "))
+    zh = short(name_zh, ("（", "(", " — "))
+    return f"{en} ({zh})" if zh else en
+
+
+def systems_phrase(shares: Sequence[tuple[str, float]], head: str = SYSTEM_HEADS[0], *,
+                   most: int = 3, least: float = 0.01) -> str:
+    """The systems behind a purchase, largest share first: ``; load by system: A (甲) 41%, …``.
+
+    Parameters
+    ----------
+    shares : sequence of (str, float)
+        System labels (:func:`system_label`) and their shares of the load (0-1).
+    head : str
+        One of :data:`SYSTEM_HEADS`.
+    most : int
+        At most this many systems are named.
+    least : float
+        Systems under this share are not named.
+
+    Examples
+    --------
+    >>> systems_phrase([("B (乙)", 0.3), ("A (甲)", 0.6), ("C", 0.004)])
+    '; load by system: A (甲) 60%, B (乙) 30%'
+    >>> systems_phrase([])
+    ''
+    """
+    named = sorted((x for x in shares if x[1] >= least), key=lambda x: -x[1])[:most]
+    if not named:
+        return ""
+    return f"; {head}: " + ", ".join(f"{label} {share:.0%}" for label, share in named)
+
+
+def systems_in_reason(reason: str) -> list[tuple[str, str, str, float]]:
+    """The systems a reason names (see :func:`systems_phrase`): head, English and Chinese
+    names, share.
+
+    Examples
+    --------
+    >>> systems_in_reason("load 1.000 Gbit/s needs 2.000 Gbit/s at the 50% target; "
+    ...                   "load by system: Roads, bridges (路桥) 60%, Video 40%; replaces x")
+    [('load by system', 'Roads, bridges', '路桥', 0.6), ('load by system', 'Video', '', 0.4)]
+    """
+    out = []
+    for part in reason.split("; "):
+        head, _, listed = part.partition(": ")
+        if head not in SYSTEM_HEADS:
+            continue
+        for found in _SHARE.finditer(listed):
+            out.append((head, found[1], found[2] or "", int(found[3]) / 100))
+    return out
 
 
 def budget_items(scenario: Scenario, rows: list[dict], spent_on: str) -> list[dict]:

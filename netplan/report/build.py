@@ -328,6 +328,17 @@ def report_sections(run: RunData, lang: str = "zh") -> list[Section]:
             Table(_shown(bought, run, lang), columns, _labels(columns, lang),
                   formats={"capex_cny": ",.0f", "marginal_cost_cny": ",.0f"})]))
 
+    if any(s.get("group", "common") != "common" for s in res["scenario"]["services"]):
+        from netplan.report.bysystem import bysystem_section
+
+        sections.append(bysystem_section(run, lang))
+
+    from netplan.report.availability import availability_section
+
+    availability = availability_section(run, lang)  # None for runs saved without it
+    if availability is not None:
+        sections.append(availability)
+
     sim = res.get("simulation")
     if sim:
         from netplan.report.simfigs import simulation_section

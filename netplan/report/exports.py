@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -17,10 +18,8 @@ from typing import Any
 
 from netplan.io.atomic import write_bytes_atomic
 from netplan.io.run_dir import RunData
-from netplan.io.tables import plain_decimal
+from netplan.io.tables import FORMULA_STARTS, plain_decimal
 from netplan.report.reasons_zh import reason_zh
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 BILL_COLUMNS = (
     ("year", "Year 年份"), ("district", "District 区县"), ("item", "Item 项目"),
@@ -58,6 +57,62 @@ BILL_SHEET = "Bill of quantities 采购清单"
 RACK_SHEET = "Racks 机架"
 YEAR_SHEET = "Cost per year 逐年费用"
 SUMMARY_SHEET = "Summary 摘要"
+AVAILABILITY_SHEET = "Availability 可用性"
+EQUITY_SHEET = "Equity 均衡"
+AVAILABILITY_SHEET_COLUMNS = (
+    ("district", "District 区县"), ("name_zh", "名称"), ("region", "Region 片区"),
+    ("plane", "Plane 网络"), ("destination", "Destination 目的地"), ("target", "Target 目标"),
+    ("availability", "Availability (estimate) 可用性（估算）"),
+    ("availability_lower_bound", "Availability, lower bound (estimate) 可用性下界（估算）"),
+    ("downtime_min_per_year", "Downtime min/yr (estimate) 年断网分钟（估算）"),
+    ("downtime_min_per_year_before",
+     "Downtime before the plan, min/yr (estimate) 采购前年断网分钟（估算）"),
+    ("network_availability", "Network availability (estimate) 网络可用性（估算）"),
+    ("network_downtime_min_per_year", "Network downtime min/yr (estimate) 网络年断网分钟（估算）"),
+    ("network_downtime_min_per_year_before",
+     "Network downtime before the plan, min/yr (estimate) 采购前网络年断网分钟（估算）"),
+    ("neglected_probability", "Neglected probability (the bound) 舍弃概率（误差界）"),
+    ("judged_on", "Target judged on 目标判定口径"), ("meets", "Meets target 达标"),
+    ("dominant_cut", "Dominant cut 主要断点"), ("dominant_cut_share", "Its share 其占比"),
+    ("network_dominant_cut", "Dominant cut of the network 网络主要断点"),
+    ("estimate", "Estimate 估算"),
+)
+EQUITY_SHEET_COLUMNS = (
+    ("district", "District 区县"), ("name_zh", "名称"), ("region", "Region 片区"),
+    ("plane", "Plane 网络"), ("population", "Population 常住人口"),
+    ("staff_estimate", "Staff (estimate) 工作人员（估算）"),
+    ("access_capacity_gbps", "Access capacity Gbit/s 接入带宽"),
+    ("access_kbps_per_resident", "Access kbit/s per resident 人均接入带宽"),
+    ("access_kbps_per_staff", "Access kbit/s per staff member (estimate) 每名工作人员接入带宽（估算）"),
+    ("worst_hour_utilisation", "Worst-hour utilisation (estimate) 忙时利用率（估算）"),
+    ("availability", "Availability, worst destination (estimate) 可用性（最差目的地，估算）"),
+    ("downtime_min_per_year", "Downtime min/yr (estimate) 年断网分钟（估算）"),
+    ("network_downtime_min_per_year", "Network downtime min/yr (estimate) 网络年断网分钟（估算）"),
+    ("latency_to_dc_ms", "Latency to the data centre ms 到数据中心时延（毫秒）"),
+    ("estimate", "Estimate 估算"),
+)
+SPREAD_SHEET_COLUMNS = (
+    ("plane", "Plane 网络"), ("figure", "Figure 指标"), ("worse", "Worse end 较差一端"),
+    ("districts", "Districts 区县数"),
+    ("min_before", "Min before 采购前最小"), ("max_before", "Max before 采购前最大"),
+    ("ratio_before", "Max/min before 采购前最大/最小"), ("gini_before", "Gini before 采购前基尼系数"),
+    ("worst_before", "Worst five before 采购前最差五个"),
+    ("min_after", "Min after 采购后最小"), ("max_after", "Max after 采购后最大"),
+    ("ratio_after", "Max/min after 采购后最大/最小"), ("gini_after", "Gini after 采购后基尼系数"),
+    ("worst_after", "Worst five after 采购后最差五个"),
+)
+AVAILABILITY_PURCHASE_COLUMNS = (
+    ("link", "Candidate link built 新建候选链路"),
+    ("districts", "Districts it brings to target 使之达标的区县"), ("plane", "Plane 网络"),
+    ("capex_cny", "Capex CNY (estimate) 建设投资（估算）"),
+)
+# Spreadsheet number formats by column: fractions as percentages, minutes to two decimals.
+_AVAILABILITY_NUMBERS = {"target": "0.00000%", "availability": "0.000000%",
+                         "availability_lower_bound": "0.000000%",
+                         "network_availability": "0.000000%", "dominant_cut_share": "0.0%",
+                         "worst_hour_utilisation": "0.0%", "neglected_probability": "0.0E+00"}
+_ESTIMATE_NOTE = ("Estimates 估算", "Every figure is an estimate: it follows from estimated failure "
+                  "rates, repair times and demand. 所有数值均为估算：由估算的故障率、修复时间与需求算出。")
 
 
 def safe_cell(value: Any) -> Any:
@@ -179,7 +234,8 @@ def _csv_value(key: str, value: Any) -> Any:
 
 
 def workbook_bytes(run: RunData) -> bytes:
-    """``plan.xlsx``: summary, bill of quantities, racks, and cost per year, with formula totals."""
+    """``plan.xlsx``: summary, bill of quantities, racks, and cost per year, with formula
+    totals; availability and equity after the plan when the run saved them."""
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -205,6 +261,7 @@ def workbook_bytes(run: RunData) -> bytes:
     _table_sheet(book, YEAR_SHEET, year_rows, YEAR_COLUMNS, formats, totals=("capex_cny",),
                  formulas=YEAR_FORMULAS,
                  total_label="Capex, all years (opex is yearly, not summed) 建设投资合计")
+    _availability_sheets(book, run.results, formats)
     book.close()
     return buffer.getvalue()
 
@@ -316,6 +373,102 @@ def _table_sheet(book, name, rows, columns, formats, *, totals, formulas,
         value = sum(float(r.get(key, 0) or 0) for r in rows)
         formula = f"=SUM({col}2:{col}{last + 1})" if last else "=0"
         sheet.write_formula(last + 1, list(letters).index(key), formula, formats["total"], value)
+
+
+def availability_sheet_rows(results: Mapping[str, Any]) -> list[dict]:
+    """The availability rows after the plan, each with its downtime before the plan.
+
+    ``[]`` for a run saved without availability.
+
+    Examples
+    --------
+    >>> row = {"district": "a", "plane": "extranet", "destination": "dc",
+    ...        "downtime_min_per_year": 5.0, "network_downtime_min_per_year": 1.0}
+    >>> saved = {"availability": {"before": {"rows": [row]}, "after": {"rows": [
+    ...     row | {"downtime_min_per_year": 4.0, "network_downtime_min_per_year": 0.5}]}}}
+    >>> out = availability_sheet_rows(saved)[0]
+    >>> out["downtime_min_per_year"], out["downtime_min_per_year_before"]
+    (4.0, 5.0)
+    """
+    part = results.get("availability") or {}
+
+    def key(row):
+        return row["district"], row["plane"], row["destination"]
+
+    before = {key(r): r for r in part.get("before", {}).get("rows", [])}
+    out = []
+    for row in part.get("after", {}).get("rows", []):
+        old = before.get(key(row), {})
+        out.append(dict(row) | {
+            "downtime_min_per_year_before": old.get("downtime_min_per_year"),
+            "network_downtime_min_per_year_before": old.get("network_downtime_min_per_year")})
+    return out
+
+
+def _availability_sheets(book, results: Mapping[str, Any], formats: dict) -> None:
+    """The availability and equity sheets, when the run saved them."""
+    from netplan.report.availability import spread_rows
+
+    number_formats = {key: book.add_format({"num_format": spec})
+                      for key, spec in _AVAILABILITY_NUMBERS.items()}
+    number_formats["_cny"] = formats["money"]
+    avail, equity = results.get("availability"), results.get("equity")
+    if avail:
+        sheet = _sheet(book, AVAILABILITY_SHEET, AVAILABILITY_SHEET_COLUMNS)
+        row = _records(sheet, 0, availability_sheet_rows(results), AVAILABILITY_SHEET_COLUMNS,
+                       formats, number_formats)
+        if avail.get("purchases"):
+            row = _records(sheet, row + 1, avail["purchases"], AVAILABILITY_PURCHASE_COLUMNS,
+                           formats, number_formats)
+        _note(sheet, row + 1, formats)
+    if equity:
+        sheet = _sheet(book, EQUITY_SHEET, EQUITY_SHEET_COLUMNS)
+        row = _records(sheet, 0, equity.get("after", {}).get("rows", []), EQUITY_SHEET_COLUMNS,
+                       formats, number_formats)
+        sheet.write_string(row + 1, 0, "Spread across districts, before and after the plan "
+                           "(estimates) 区县间差距：采购前后（估算）", formats["bold"])
+        spreads = spread_rows(equity.get("before", {}).get("summary", {}),
+                              equity.get("after", {}).get("summary", {}))
+        row = _records(sheet, row + 2, spreads, SPREAD_SHEET_COLUMNS, formats, number_formats)
+        _note(sheet, row + 1, formats)
+
+
+def _sheet(book, name: str, columns):
+    sheet = book.add_worksheet(name)
+    sheet.freeze_panes(1, 0)
+    for j, (key, _) in enumerate(columns):
+        sheet.set_column(j, j, 40 if "cut" in key else 16)
+    return sheet
+
+
+def _records(sheet, first: int, rows, columns, formats: dict, number_formats: dict) -> int:
+    """``rows`` under a header at row ``first``: numbers as numbers, text neutralised.
+    Returns the row after the last one written."""
+    for j, (_, label) in enumerate(columns):
+        sheet.write_string(first, j, label, formats["bold"])
+    for i, row in enumerate(rows, start=first + 1):
+        for j, (key, _) in enumerate(columns):
+            fmt = number_formats.get("_cny" if key.endswith("_cny") else key)
+            _cell(sheet, i, j, row.get(key), fmt)
+    return first + 1 + len(rows)
+
+
+def _cell(sheet, i: int, j: int, value: Any, fmt) -> None:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        sheet.write_blank(i, j, None)
+    elif isinstance(value, bool):
+        sheet.write_boolean(i, j, value)
+    elif isinstance(value, int | float):
+        sheet.write_number(i, j, value, fmt)
+    elif isinstance(value, list | tuple):
+        sheet.write_string(i, j, str(safe_cell(", ".join(str(v) for v in value))))
+    else:
+        sheet.write_string(i, j, str(safe_cell(value)))
+
+
+def _note(sheet, row: int, formats: dict) -> None:
+    sheet.write_string(row, 0, _ESTIMATE_NOTE[0], formats["bold"])
+    sheet.write_string(row, 1, _ESTIMATE_NOTE[1])
 
 
 def xl_col(index: int) -> str:

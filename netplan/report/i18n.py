@@ -225,6 +225,151 @@ _LABELS: dict[str, dict[str, str]] = {
     "col.lost_gbps": {"zh": "中断需求（Gbit/s）", "en": "Lost (Gbit/s)"},
     "col.name": {"zh": "名称", "en": "Name"},
     "col.value": {"zh": "取值", "en": "Value"},
+    # the "by system" view (report/bysystem.py)
+    "sec.bysystem": {"zh": "按系统：门户、应用系统、基础库与感知", "en": "By system: portal, applications, "
+                     "base databases and sensing"},
+    "bysys.text": {
+        "zh": "每个系统的忙时流量（首年与末年）、占本网络忙时流量的份额、对应的采购投资份额、目标，以及"
+        "无故障和故障时超出时延目标的起止对数。采购份额为估算：按系统占其网络忙时流量的比例分摊该网络"
+        "的采购投资（机柜计入政务外网）。",
+        "en": "Each system's busy-hour traffic (first and last year), its share of its plane's "
+        "busy-hour traffic and of the purchases, its targets, and the origin-destination pairs "
+        "over its latency target without and with failures. The purchase share is an estimate: "
+        "the plane's purchase capex split in proportion to busy-hour traffic (racks count on "
+        "the extranet).",
+    },
+    "bysys.system": {"zh": "系统", "en": "System"},
+    "bysys.name": {"zh": "名称", "en": "Name"},
+    "bysys.group": {"zh": "类别", "en": "Group"},
+    "bysys.plane": {"zh": "网络", "en": "Plane"},
+    "bysys.first_gbps": {"zh": "首年忙时（Gbit/s，估算）", "en": "Busy hour, first year (Gbit/s, estimate)"},
+    "bysys.last_gbps": {"zh": "末年忙时（Gbit/s，估算）", "en": "Busy hour, last year (Gbit/s, estimate)"},
+    "bysys.share": {"zh": "占本网络流量", "en": "Share of plane traffic"},
+    "bysys.capex_share": {"zh": "采购投资份额（估算）", "en": "Share of purchases (estimate)"},
+    "bysys.targets": {"zh": "目标", "en": "Targets"},
+    "bysys.normal": {"zh": "无故障时超时延", "en": "Over latency, normal"},
+    "bysys.failure": {"zh": "故障时超时延", "en": "Over latency, under failure"},
+    "bysys.state": {"zh": "状态", "en": "State"},
+    "bysys.state_normal": {"zh": "采购后，无故障", "en": "After the purchases, no failure"},
+    "bysys.state_failure": {"zh": "采购后，{failure}（最不利）", "en": "After the purchases, "
+                            "{failure} down (the worst for it)"},
+    "bysys.links": {"zh": "其负载迫使采购的链路（占该链路定容负载）",
+                    "en": "Links its load drives to their limit (share of the sizing load)"},
+    "bysys.hour": {"zh": "时段", "en": "Hour"},
+    "bysys.mean_s": {"zh": "平均响应（秒）", "en": "Mean response (s)"},
+    "bysys.under_1s": {"zh": "1 秒内", "en": "Under 1 s"},
+    "bysys.under_3s": {"zh": "3 秒内", "en": "Under 3 s"},
+    "bysys.under_10s": {"zh": "10 秒内", "en": "Under 10 s"},
+    "bysys.over_60s": {"zh": "超过 60 秒", "en": "Over 60 s"},
+    "bysys.target": {"zh": "目标", "en": "Target"},
+    "bysys.meets": {"zh": "达标", "en": "Meets"},
+    "bysys.target_share": {"zh": "{share:.0%} 的页面在 {limit:g} 秒内", "en": "{share:.0%} of pages within {limit:g} s"},
+    "bysys.blocking": {"zh": "阻塞率 ≤ {share:.0%}", "en": "blocking ≤ {share:.0%}"},
+    "bysys.portal_caption": {"zh": "门户网站页面响应时间分档（估算）", "en": "Portal page response time in bins (estimate)"},
+    "bysys.portal_text": {
+        "zh": "门户网站页面响应时间按政府网站访问速度调查的分档给出：按仿真的忙时平均响应时间，假定响应时间服从"
+        "指数分布（M/M/1 逗留时间）估算各档份额。第一行为采购后无故障的网络；故障行为其请求和页面所经链路"
+        "逐一中断时平均响应最长的一种，用闭式公式（解析法）计算，其余流量按各自路由绕行。",
+        "en": "The portal's page response time in the bins of the survey of government sites: the "
+        "shares are estimated from the simulated busy-hour mean response time, taking the "
+        "response time as exponential (the M/M/1 sojourn time). The first row is the network "
+        "after the purchases without failures; the failure row is the link failure on its "
+        "requests' and pages' paths that makes its mean response longest, evaluated in closed "
+        "form (analytic), the rest of the traffic rerouted as it would be.",
+    },
+    "bysys.portal_no_sim": {"zh": "本次运行未做仿真，门户网站响应时间分档从略。",
+                            "en": "This run has no simulation, so the portal's response-time bins are not shown."},
+    "group.portal": {"zh": "门户网站", "en": "Portal"},
+    "group.application_system": {"zh": "应用系统", "en": "Application system"},
+    "group.base_database": {"zh": "基础信息库", "en": "Base database"},
+    "group.sensing": {"zh": "城市感知", "en": "Sensing"},
+    "group.common": {"zh": "公共业务", "en": "Common"},
+    # availability and equity (report/availability.py)
+    "sec.availability": {"zh": "可用性与均衡", "en": "Availability and equity"},
+    "avail.text": {
+        "zh": "各区县每年预计断网多少分钟、偏远区县是否与中心城区享有同等服务。所有数值均为估算：由各链路、"
+        "节点和共享风险组的故障率与修复时间（估算）算出，采购后的数值按本方案采购后的网络计算。",
+        "en": "How many minutes a year each district is expected to be cut off, and whether remote "
+        "counties are served as well as the centre. Every figure is an estimate: it follows from "
+        "the failure rates and repair times of the links, nodes and shared-risk groups "
+        "(estimates); figures after the plan are for the network with the plan's purchases.",
+    },
+    "avail.judged.end_to_end": {"zh": "按端到端（含两端节点）计", "en": "end to end (both end nodes included)"},
+    "avail.judged.network": {"zh": "按两端之间的网络（不含两端节点）计",
+                             "en": "on the network between the two end nodes (their own failures left out)"},
+    "avail.no_target": {"zh": "未设可用性目标；下表列出断网时间最长的五个区县（{judged}）。",
+                        "en": "No availability target is set; the table lists the five districts "
+                        "with the most downtime ({judged})."},
+    "avail.missed": {"zh": "采购后，{rows} 个设有目标的（区县、网络、目的地）组合中有 {missed} 个未达可用性目标"
+                     "（采购前 {before} 个），{judged}。",
+                     "en": "After the plan, {missed} of the {rows} (district, plane, destination) "
+                     "pairs with an availability target miss it ({before} before the plan), judged "
+                     "{judged}."},
+    "avail.no_purchase": {"zh": "本方案未为可用性目标新建链路。",
+                          "en": "The plan builds no link for the availability targets."},
+    "avail.map.downtime": {"zh": "断网时间（分钟/年，估算）", "en": "Downtime (min/yr, estimate)"},
+    "avail.map.per_resident": {"zh": "人均接入带宽（千比特/秒，估算）",
+                               "en": "Access per resident (kbit/s, estimate)"},
+    "avail.caption.downtime": {
+        "zh": "采购后各区县预计每年断网分钟数（估算）：取该区县在两张网中较差一张、到其最差目的地的值，"
+        "{judged}。加粗的区县未达目标（未设目标时为最差的五个）。",
+        "en": "Expected downtime in minutes a year after the plan (estimate): each district "
+        "coloured by its worst destination in the worse of its planes, judged {judged}. Districts "
+        "named in bold miss their target (or, with no target set, are the worst five).",
+    },
+    "avail.caption.per_resident": {
+        "zh": "采购后{plane}各区县接入链路装机带宽按常住人口平均（千比特/秒，估算）。",
+        "en": "Installed access bandwidth per resident on the {plane} after the plan, kbit/s "
+        "(estimate).",
+    },
+    "avail.table.misses": {"zh": "采购后未达可用性目标的组合，差距最大的在前；断网时间为每年分钟数（估算）",
+                           "en": "Pairs that miss their availability target after the plan, the "
+                           "furthest below first; downtime in minutes a year (estimates)"},
+    "avail.table.more": {"zh": "；其余 {n} 个见导出的可用性 CSV 文件与采购表格",
+                         "en": "; {n} more in availability.csv and plan.xlsx"},
+    "avail.table.worst": {"zh": "采购后断网时间最长的五个区县；断网时间为每年分钟数（估算）",
+                          "en": "The five districts with the most downtime after the plan; "
+                          "downtime in minutes a year (estimates)"},
+    "avail.table.purchases": {"zh": "为达到可用性目标新建的候选链路及其使区县达标的情况（投资为估算）",
+                              "en": "Candidate links built for the availability targets, and the "
+                              "districts each brings to target (capex an estimate)"},
+    "avail.table.spread": {"zh": "区县间差距：采购前后的最大/最小比与基尼系数（估算）",
+                           "en": "The spread across districts before and after the plan: max/min "
+                           "ratio and Gini coefficient (estimates)"},
+    "avail.spread": {"zh": "{plane}{figure}：最大/最小比 {ratio_before} → {ratio_after}，"
+                     "基尼系数 {gini_before} → {gini_after}（{change}）。",
+                     "en": "{plane}, {figure}: max/min {ratio_before} → {ratio_after}, Gini "
+                     "{gini_before} → {gini_after} ({change})."},
+    "avail.change.narrower": {"zh": "差距缩小", "en": "the gap narrows"},
+    "avail.change.wider": {"zh": "差距扩大", "en": "the gap widens"},
+    "avail.change.same": {"zh": "差距不变", "en": "the gap is unchanged"},
+    "avail.change.unknown": {"zh": "无法比较", "en": "not comparable"},
+    "avail.figure.access_kbps_per_resident": {"zh": "人均接入带宽", "en": "access per resident"},
+    "avail.figure.access_kbps_per_staff": {"zh": "每名工作人员接入带宽", "en": "access per staff member"},
+    "avail.figure.worst_hour_utilisation": {"zh": "忙时接入利用率", "en": "worst-hour utilisation"},
+    "avail.figure.downtime_min_per_year": {"zh": "断网时间（端到端）", "en": "downtime (end to end)"},
+    "avail.figure.network_downtime_min_per_year": {"zh": "断网时间（仅网络）",
+                                                   "en": "downtime (network alone)"},
+    "avail.figure.latency_to_dc_ms": {"zh": "到数据中心时延", "en": "latency to the data centre"},
+    "avail.col.district": {"zh": "区县", "en": "District"},
+    "avail.col.plane": {"zh": "网络", "en": "Plane"},
+    "avail.col.destination": {"zh": "目的地", "en": "Destination"},
+    "avail.col.target": {"zh": "目标", "en": "Target"},
+    "avail.col.judged_availability": {"zh": "可用性下界", "en": "Availability, lower bound"},
+    "avail.col.before_min": {"zh": "采购前（分钟/年）", "en": "Before (min/yr)"},
+    "avail.col.downtime_min": {"zh": "采购后（分钟/年）", "en": "After (min/yr)"},
+    "avail.col.dominant_cut": {"zh": "主要断点", "en": "Dominant cut"},
+    "avail.col.dominant_cut_share": {"zh": "主要断点占比", "en": "Cut share"},
+    "avail.col.link": {"zh": "链路", "en": "Link"},
+    "avail.col.districts": {"zh": "使之达标的区县", "en": "Districts brought to target"},
+    "avail.col.capex_cny": {"zh": "建设投资（估算）", "en": "Capex (estimate)"},
+    "avail.col.figure": {"zh": "指标", "en": "Figure"},
+    "avail.col.ratio_before": {"zh": "最大/最小（采购前）", "en": "Max/min before"},
+    "avail.col.ratio_after": {"zh": "最大/最小（采购后）", "en": "Max/min after"},
+    "avail.col.gini_before": {"zh": "基尼系数（采购前）", "en": "Gini before"},
+    "avail.col.gini_after": {"zh": "基尼系数（采购后）", "en": "Gini after"},
+    "avail.col.change": {"zh": "变化", "en": "Change"},
+    "avail.col.worst_after": {"zh": "采购后最差五个", "en": "Worst five after"},
 }
 
 #: Every label, read-only: ``LABELS[key][lang]``.

@@ -62,6 +62,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Collection, Mapping, Sequence
@@ -643,7 +644,7 @@ def _link_hover_traces(
             low, high = value_range
             marker.update(
                 color=[d.value for _, d in members],
-                colorscale=LINK_COLOURSCALE,
+                colorscale=_colourscale(LINK_COLOURSCALE),
                 cmin=low,
                 cmax=high,
                 opacity=0.9,
@@ -739,6 +740,7 @@ def _district_fill_traces(
     district_label: str,
     district_format: str,
     panel: _Panel,
+    district_range: tuple[float, float] | None = None,
 ) -> list[dict[str, Any]]:
     """The district fill (drawn under everything); on the main map also its hover points
     and colour bar."""
@@ -751,7 +753,7 @@ def _district_fill_traces(
         if fname and _get(node, "kind") == "district":
             district_names[fname] = display_name(_get(node, "name"), fname, lang)
     traces: list[dict[str, Any]] = []
-    d_low, d_high = scale_range(list(fill_values.values()), None)
+    d_low, d_high = scale_range(list(fill_values.values()), district_range)
     features = {f["properties"]["name"]: f for f in geo.load_districts()["features"]}
     hover_lon, hover_lat, hover_text, hover_val = [], [], [], []
     for name, rings in geo.district_rings():
@@ -802,7 +804,7 @@ def _district_fill_traces(
                 "size": 14,
                 "opacity": 0,
                 "color": hover_val,
-                "colorscale": DISTRICT_COLOURSCALE,
+                "colorscale": _colourscale(DISTRICT_COLOURSCALE),
                 "cmin": d_low,
                 "cmax": d_high,
                 "showscale": True,
@@ -1106,6 +1108,7 @@ def network_map(
     value_label: str | None = None,
     value_format: str = ".2f",
     value_range: tuple[float, float] | None = None,
+    district_range: tuple[float, float] | None = None,
     district_label: str | None = None,
     district_format: str = ",.0f",
     node_hover: Mapping[str, str] | None = None,
@@ -1144,6 +1147,9 @@ def network_map(
     value_range : (float, float), optional
         Colour-scale range for ``link_values`` (e.g. ``(0, 1)`` for utilisation);
         default: the values' own range.
+    district_range : (float, float), optional
+        Colour-scale range for ``district_values`` (e.g. from 0 for quantities whose ratios
+        matter); default: the values' own range.
     node_hover : mapping, optional
         Node id → extra text for the node's hover box.
     link_info : mapping, optional
@@ -1218,7 +1224,7 @@ def network_map(
             seen = [d for d in draws if d.visible_in(panel.box) is not None]
             shown = [d for d in seen if d.ends_in(panel.box)]
         traces += _district_fill_traces(
-            nodes, fill_values, lang, district_label, district_format, panel
+            nodes, fill_values, lang, district_label, district_format, panel, district_range
         )
         traces += _outline_traces(lang, panel)
         if panel.is_inset:
@@ -1237,9 +1243,28 @@ def network_map(
                 nodes, shown, panel, inset_panel, set(highlight_nodes), lang
             )
             traces += _label_traces(requests, nodes, panel, inset_panel, lang)
-    fig = go.Figure(data=traces)
-    fig.update_layout(**_map_layout(title, height_px, main, inset_panel, lang))
+    # Built from plain dicts without plotly's per-property validation, which took most of
+    # the map's time (hundreds of traces); tests validate the same figure in full.
+    fig = go.Figure(data=traces, layout=_map_layout(title, height_px, main, inset_panel, lang),
+                    _validate=False)
     return fig
+
+
+@functools.cache
+def _colourscale(name: str) -> tuple[tuple[float, str], ...]:
+    """A named plotly colour scale as (position, colour) pairs: the figure is built without
+    plotly's validation, which is what would otherwise expand the name."""
+    import plotly.colors as pcolors
+
+    return tuple((float(at), colour) for at, colour in pcolors.get_colorscale(name))
+
+
+@functools.cache
+def _template(name: str) -> dict[str, Any]:
+    """A named plotly template as the layout dict a validated figure would hold."""
+    import plotly.io as pio
+
+    return pio.templates[name].to_plotly_json()
 
 
 def _base_geo() -> dict[str, Any]:
@@ -1266,7 +1291,7 @@ def _map_layout(
     with an inset, its panel framed and titled on the right."""
     main_x = MAIN_DOMAIN_X if inset else (0.0, 1.0)
     layout: dict[str, Any] = dict(
-        template="plotly_white",
+        template=_template("plotly_white"),
         height=height_px,
         font={"family": MAP_FONT},
         margin={"l": 10, "r": 10, "t": 50 if title else 10, "b": 10},

@@ -3,7 +3,8 @@
 The planners write each reason in English from a small, fixed grammar (the phrases of
 :mod:`netplan.planning.rows`, :mod:`netplan.planning.routed.explain` and
 :mod:`netplan.planning.routed.stable`). :func:`reason_zh` renders that grammar in Chinese
-phrase by phrase; ids, numbers and units pass through unchanged. ``tests/test_report_zh.py``
+phrase by phrase; ids, numbers and units pass through unchanged, and the systems behind a
+purchase are named by the Chinese names the English reason gives in brackets. ``tests/test_report_zh.py``
 runs every reason the shipped scenarios produce through it and checks that no English word
 is left, so a new English phrase cannot reach a zh report untranslated.
 """
@@ -61,9 +62,47 @@ def _lots(text: str) -> str:
     return text
 
 
+_SYSTEM_HEADS = {"load by system": "按系统分负载", "servers by system": "按系统分服务器"}
+_SHARE = re.compile(r"(.+?) (?:\(([^()]*)\) )?(\d+%)(?:, |$)")
+
+
+def _systems(m: re.Match) -> str:
+    """``; load by system: A (甲) 41%, B 30%`` as ``；按系统分负载：甲 41%、B 30%``.
+
+    A system is named by its Chinese name (in brackets in the English reason), else as is.
+    """
+    named = [f"{found[2] or found[1]} {found[3]}" for found in _SHARE.finditer(m[2])]
+    return f"；{_SYSTEM_HEADS[m[1]]}：" + "、".join(named)
+
+
+_PLANE_ZH = {"extranet": "政务外网", "intranet": "政务内网"}
+_MEASURE_ZH = {"network": "网络", "end-to-end": "端到端", "end to end": "端到端"}
+
 _RULES: tuple[tuple[str, str], ...] = (
+    # the systems behind a purchase (first: their names are free text)
+    (r"; (load by system|servers by system): (.+?)(?=; |$)", _systems),
     # what forces a link purchase
     (r"builds candidate link \(fixed charge (" + _NUM + r") CNY\); ", r"新建候选链路（固定建设费 \1 元）；"),
+    # availability targets (planning/availability_step.py)
+    (r"for the availability target of (.+?): (network|end-to-end) availability on the "
+     r"(extranet|intranet) to (" + _ID + r") (" + _NUM + r")% → (" + _NUM + r")% against ("
+     + _NUM + r")% \(estimates\)",
+     lambda m: f"满足 {m[1]} 的可用性目标：{_PLANE_ZH[m[3]]}到 {m[4]} 的{_MEASURE_ZH[m[2]]}"
+               f"可用性 {m[5]}% → {m[6]}%，目标 {m[7]}%（估算）"),
+    (r"for the availability target of (.+?)(?=; |$)", r"满足 \1 的可用性目标"),
+    (r"the least capacity that builds it: (\d+) × (" + _ID + r")", r"建成所需的最小容量：\1 × \2"),
+    (r"^availability target (" + _NUM + r")% \((end to end|network)\) of (" + _ID + r") on the "
+     r"(extranet|intranet) to (" + _ID + r") is (out of reach|missed): ",
+     lambda m: f"{m[3]} 在{_PLANE_ZH[m[4]]}到 {m[5]} 的{_MEASURE_ZH[m[2]]}可用性目标 {m[1]}% "
+               f"{'无法达到' if m[6] == 'out of reach' else '未达到'}："),
+    (r"at best (" + _NUM + r")% \(estimate\), ", r"最多 \1%（估算），"),
+    (r"：(" + _NUM + r")% \(estimate\), dominant cut (.+?); ", r"：\1%（估算），主导割集 \2；"),
+    (r"its end nodes' own failures alone cost (" + _NUM + r") min a year, more than the ("
+     + _NUM + r") the target allows \(dominant cut (.+?)\): no link purchase can change that",
+     r"两端节点自身故障每年已停机 \1 分钟，超过目标允许的 \2 分钟（主导割集 \3），任何链路采购都无法改变"),
+    (r"even with every candidate link built; dominant cut (.+)$", r"即使建设全部候选链路；主导割集 \1"),
+    (r"the optimized routing mode does not buy links for availability targets \(the fixed mode "
+     r"does\)", r"优化路由模式不为可用性目标购买链路（固定路由模式会购买）"),
     (r"^without failure at (\d{4}) (\d\d:00), scenario (" + _ID + r"): ",
      r"无故障时，\1 年 \2（情景 \3）："),
     (r"^when (" + _FAILURE + r") fails at (\d{4}) (\d\d:00), scenario (" + _ID + r"): ",
@@ -122,6 +161,10 @@ def reason_zh(reason: str) -> str:
     '链路 ex-a 故障时，2026 年 10:00（情景 baseline）：负载 0.913 Gbit/s，按 90% 目标需要 1.014 Gbit/s；原有 1 Gbit/s'
     >>> reason_zh("replaces the 2.5G module bought in 2026 with 3 × 1G")
     '以 3 × 1G 替换 2026 年购买的 2.5G 模块'
+    >>> reason_zh("without failure at 2026 10:00, scenario s: load 7.000 Gbit/s needs 10.000 "
+    ...           "Gbit/s at the 70% target; load by system: Golden Shield (金盾工程) 60%, Roads, "
+    ...           "bridges (路桥) 30%; 10 Gbit/s installed before")
+    '无故障时，2026 年 10:00（情景 s）：负载 7.000 Gbit/s，按 70% 目标需要 10.000 Gbit/s；按系统分负载：金盾工程 60%、路桥 30%；原有 10 Gbit/s'
     """
     text = reason
     for pattern, replacement in _RULES:

@@ -75,6 +75,16 @@ RUN_FILES: dict[str, tuple[str, str]] = {
     "sim_pool_queue.csv": ("simulated queue of every data-centre server pool over time (not "
                            "with --sim none)",
                            "仿真得到的各数据中心服务器池排队随时间变化（--sim none 时不生成）"),
+    "availability.csv": ("availability of every district per plane and destination after the "
+                         "purchases: target, availability, downtime minutes a year, whether it "
+                         "meets the target, the dominant cut (estimates)",
+                         "采购后各区县按网络平面和目的地的可用性：目标、可用性、年停机分钟数、"
+                         "是否达标、主导割集（估算）"),
+    "equity.csv": ("service per district after the purchases: bandwidth per resident and per "
+                   "staff member, worst-hour utilisation, downtime, latency to the data centre "
+                   "(estimates)",
+                   "采购后各区县的服务水平：人均及每名工作人员带宽、最忙时段利用率、停机时间、"
+                   "到数据中心的时延（估算）"),
     "results.json": ("every result of the run, for `egov-netplan report` and `compare`",
                      "本次运行的全部结果，供 `egov-netplan report` 和 `compare` 使用"),
     "arrays.npz": ("the numbers the report's figures are drawn from (NumPy arrays)",

@@ -28,6 +28,8 @@ import netplan
 from netplan.analysis.failures import StepProgress
 from netplan.analysis.study import Study, analyze
 from netplan.analysis.sweep import sweep_progress
+from netplan.availability.api import AvailabilityResult
+from netplan.availability.equity import EquityResult
 from netplan.demand import Demand, build_demand
 from netplan.io.run_dir import RUN_FORMAT, RunData
 from netplan.model.describe import topology_document
@@ -36,6 +38,7 @@ from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
 from netplan.model.whatif import without_link_overrides
 from netplan.planning import Plan, optimize
+from netplan.planning.availability_step import AvailabilityChoice, choose_links
 from netplan.sim.scenario import (
     MAX_SESSIONS,
     SimScenarioResult,
@@ -74,6 +77,9 @@ class PlanRun:
         drives the summary line, ``summary.json``, the report and the exit code.
     data : RunData
         The saved-results bundle (``results.json`` and ``arrays.npz``) the report reads.
+    availability, equity : AvailabilityResult, EquityResult, optional
+        Per district after the purchases (``availability.csv``, ``equity.csv``); before and
+        after are in ``results["availability"]`` and ``results["equity"]`` (estimates).
     """
 
     topology: Topology
@@ -84,6 +90,8 @@ class PlanRun:
     simulation: SimScenarioResult | None
     verdict: Verdict
     data: RunData
+    availability: AvailabilityResult | None = None
+    equity: EquityResult | None = None
 
     @property
     def results(self) -> dict:
@@ -108,6 +116,9 @@ class PlanRun:
                      if plan.check else None},
             "costs": plan.costs(),
             "before_purchases": self.study.summary(),
+            **({"availability": _availability_summary(self.results)}
+               if "availability" in self.results else {}),
+            "base_demand": _base_demand(self.demand),
             "estimate": True,
             "note": "Demand, prices and costs are estimates; see the report's sources.",
         }
@@ -141,6 +152,10 @@ class PlanRun:
             write_text_atomic(stage / "summary.json",
                               json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
             write_exports(self.data, stage)
+            if self.availability is not None:
+                # After the plan: the network with what it bought (estimates).
+                write_text_atomic(stage / "availability.csv", self.availability.to_csv())
+                write_text_atomic(stage / "equity.csv", self.equity.to_csv())
             if self.simulation is not None:
                 self.simulation.save(stage)
             write_text_atomic(stage / "report.html", html)
@@ -164,7 +179,7 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
          time_limit_s: float = 120.0, gap: float = 0.01, sim: str = "analytic",
          check: bool = True, progress: Progress | None = None, topology_file: str = "",
          scenario_file: str = "", step_progress: StepProgress | None = None,
-         max_sessions: float = MAX_SESSIONS) -> PlanRun:
+         max_sessions: float = MAX_SESSIONS, demand: Demand | None = None) -> PlanRun:
     """The main job on a topology and scenario: demand, analysis, plan, re-check, simulation.
 
     Parameters
@@ -190,6 +205,10 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
     max_sessions : float
         With ``sim="simulate"``: the most sessions the simulation may create; checked before
         anything is computed (see :data:`netplan.sim.scenario.MAX_SESSIONS`).
+    demand : Demand, optional
+        The demand to plan for instead of ``build_demand(topology, scenario)``: e.g. a base
+        year deduced from measured link counters
+        (:func:`netplan.measured.base_demand.measured_base_demand`), grown by the scenario.
 
     Returns
     -------
@@ -209,13 +228,15 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
     if sim == "simulate":
         _check_budget_early(topology, scenario, max_sessions, scenario_file)
     step("demand", 2, total)
-    demand = build_demand(topology, scenario)
+    demand = demand if demand is not None else build_demand(topology, scenario)
     step("analyse", 3, total)
     with sweep_progress(step_progress):
         study = analyze(topology, scenario, demand=demand)
     step("optimize", 4, total)
+    choice = _named_file(scenario_file, choose_links, topology, scenario, demand=demand)
     sized_plan = optimize(topology, scenario, routing, time_limit_s=time_limit_s, gap=gap,
-                          check=check, demand=demand, study=study, progress=step_progress)
+                          check=check, demand=demand, study=study, progress=step_progress,
+                          availability=choice)
     step("simulate", 5, total)
     simulation = None
     if sim != "none" and any(s.session is not None for s in scenario.services):
@@ -232,7 +253,67 @@ def plan(topology: Topology, scenario: Scenario, *, routing: str = "fixed",
     verdict = plan_verdict(sized_plan, study, simulation)
     data = run_data(topology, scenario, demand, study, sized_plan, simulation, verdict,
                     routing=routing, topology_file=topology_file, scenario_file=scenario_file)
-    return PlanRun(topology, scenario, demand, study, sized_plan, simulation, verdict, data)
+    parts, after, fairness = _availability_parts(topology, scenario, demand, study, sized_plan,
+                                                 choice)
+    data.results.update(parts)
+    return PlanRun(topology, scenario, demand, study, sized_plan, simulation, verdict, data,
+                   after, fairness)
+
+
+def _named_file(scenario_file: str, function, *args, **kwargs):
+    """``function(*args, **kwargs)``, its input problems naming the scenario file."""
+    from dataclasses import replace
+
+    from netplan.errors import ValidationError
+
+    try:
+        return function(*args, **kwargs)
+    except ValidationError as exc:
+        raise ValidationError([replace(p, file=p.file or scenario_file)
+                               for p in exc.problems]) from None
+
+
+def _availability_parts(topology: Topology, scenario: Scenario, demand: Demand, study: Study,
+                        sized_plan: Plan, choice: AvailabilityChoice | None):
+    """Availability and equity before and after the plan (``results.json``'s
+    ``availability`` and ``equity``), and the two results after it."""
+    from dataclasses import replace
+
+    from netplan.availability import equity, prepare
+    from netplan.availability.results import run_results
+
+    model = choice.model if choice is not None else prepare(topology, scenario, demand=demand)
+    before = choice.before if choice is not None else model.evaluate()
+    built = [r["id"] for r in sized_plan.rows
+             if r["item"] == "link" and r["build_capex_cny"] > 0]
+    after = model.evaluate(sorted(set(built))) if built else before
+    sized = sized_plan.sized_topology(demand.whatif.topology)
+    sized_demand = replace(demand, whatif=replace(demand.whatif, topology=sized))
+    fair_before = equity(demand.whatif.topology, scenario, demand=demand, study=study,
+                         availability=before)
+    fair_after = equity(sized, without_link_overrides(scenario), demand=sized_demand,
+                        availability=after)
+    # What the plan spends on each link bought: its build charge and the modules sized on it.
+    purchases = [p.to_json() | {"capex_cny": sum(r["capex_cny"] for r in sized_plan.rows
+                                                 if r["item"] == "link" and r["id"] == p.link)}
+                 for p in (choice.purchases if choice is not None else ())]
+    return run_results(before, after, fair_before, fair_after, purchases), after, fair_after
+
+
+def _availability_summary(results: dict) -> dict:
+    """``summary.json``'s availability: the targets, whether they are met before and after
+    the plan, the links bought for them and the worst rows after it (estimates)."""
+    part = results["availability"]
+    before, after = part["before"]["summary"], part["after"]["summary"]
+    return {"targets_judged_on": after["targets_judged_on"],
+            "targets_set": after["targets_set"],
+            "meets_targets_before": before["meets_targets"],
+            "meets_targets_after": after["meets_targets"],
+            "targets_missed_after": after["targets_missed"],
+            "links_built": [{"link": p["link"], "districts": p["districts"]}
+                            for p in part["purchases"]],
+            "worst_after": after["worst"],
+            "estimate": True}
 
 
 def _check_budget_early(topology: Topology, scenario: Scenario, max_sessions: float,
@@ -272,7 +353,8 @@ def run_data(topology: Topology, scenario: Scenario, demand: Demand, study: Stud
     results = {
         "format": RUN_FORMAT,
         "netplan_version": netplan.__version__,
-        "inputs": _inputs(topology, scenario, routing, topology_file, scenario_file),
+        "inputs": {**_inputs(topology, scenario, routing, topology_file, scenario_file),
+                   "base_demand": _base_demand(demand)},
         # As the scenario changed it (links added, removed, re-tiered): what was planned.
         "topology": topology_document(demand.whatif.topology),
         "scenario": Scenario.model_dump(scenario, mode="json"),
@@ -290,6 +372,14 @@ def run_data(topology: Topology, scenario: Scenario, demand: Demand, study: Stud
     if simulation is not None:
         results["simulation"] = simulation.to_json()
     return RunData(results=results, arrays=arrays)
+
+
+def _base_demand(demand: Demand) -> dict:
+    """Where the base year's demand comes from: the scenario's model (estimates) or
+    measurements (``plan --base-demand``) for some planes."""
+    measured = list(getattr(demand, "measured_planes", ()))
+    return {"measured_planes": measured, "source": getattr(demand, "source", "") if measured
+            else "", "estimate": not measured}
 
 
 def _inputs(topology: Topology, scenario: Scenario, routing: str, topology_file: str,

@@ -32,7 +32,7 @@ from netplan.sim.model import ServerPool
 from netplan.sim.replication import mean_ci, run_replications, summarise
 
 __all__ = ["MAX_SESSIONS", "SimScenarioResult", "check_session_budget", "expected_session_count",
-           "simulate_scenario"]
+           "portal_under_failure", "simulate_scenario"]
 
 log = logging.getLogger(__name__)
 
@@ -306,8 +306,79 @@ def simulate_scenario(
         "pools": pool_rows,
         "busiest_links": link_rows,
     }
+    under_failure = portal_under_failure(network, classes, pools, reroute, labels, scenario,
+                                         hours)
+    if under_failure:
+        summary["services_under_failure"] = under_failure
     return SimScenarioResult(summary, link_series, pool_series, network.link_ids,
                              tuple(p.id for p in pools))
+
+
+def portal_under_failure(network, classes, pools, reroute, labels, scenario,
+                         hours: Sequence[int]) -> list[dict]:
+    """The portal's mean response in the single link failure that hurts it most, per hour.
+
+    A portal (a service of group ``portal`` with a response-time target) is evaluated in
+    closed form (:func:`netplan.sim.closed_form.analytic`, whatever the run's method: one
+    evaluation per failure state is cheap, a simulation per state would not be) with each
+    link its requests and pages use down in turn, the rest of the network carrying its own
+    rerouted traffic. A failure elsewhere leaves the portal's paths as they are. Scenarios
+    whose failure policy is ``none`` only get the normal state.
+
+    Returns
+    -------
+    list of dict
+        Per portal and hour: ``failure`` (``link:ID``), ``response_mean_s`` (None when the
+        failure cuts it off), ``cut_off``, ``method`` and the targets.
+
+    Examples
+    --------
+    >>> import netplan
+    >>> from netplan.sim.build import sim_inputs
+    >>> topo = netplan.load_topology(netplan.default_topology_path())
+    >>> scen = netplan.load_scenario(netplan.default_scenario_path("baseline"), topo)
+    >>> net, classes, pools, reroute, labels = sim_inputs(topo, scen)
+    >>> [row] = portal_under_failure(net, classes, pools, reroute, labels, scen, [10])
+    >>> row["service"], row["failure"].startswith("link:"), row["method"]
+    ('portal', True, 'analytic')
+    """
+    if set(scenario.failure_policy) <= {"none"}:
+        return []
+    base_ids = np.array([lid[:-1] for lid in network.link_ids])  # "ex-a>" and "ex-a<" -> "ex-a"
+    rows = []
+    for service in scenario.services:
+        limit = service.targets.max_response_time_s
+        mine = [i for i, c in enumerate(labels.class_service) if c == service.id]
+        if service.group != "portal" or limit is None or not mine:
+            continue
+        used = sorted({str(base_ids[a]) for i in mine for path in classes[i].paths for a in path})
+        for hour in hours:
+            worst = None
+            for link in used:
+                res = analytic(network, classes, pools, hour=int(hour), reroute=reroute,
+                               failed_links=base_ids == link)
+                mean = _portal_mean(res, classes, mine, int(hour))
+                if worst is None or mean > worst[1]:
+                    worst = (link, mean)
+            if worst is None:
+                continue
+            rows.append({"hour": int(hour), "service": service.id, "failure": f"link:{worst[0]}",
+                         "response_mean_s": _num(worst[1]), "cut_off": math.isinf(worst[1]),
+                         "method": "analytic", "target_response_s": limit,
+                         "response_share": service.targets.response_share})
+    return rows
+
+
+def _portal_mean(res, classes, mine: list[int], hour: int) -> float:
+    """Arrival-weighted mean response of the portal's classes; inf when one is cut off."""
+    rates = np.array([classes[i].arrival_rate_per_s[hour] for i in mine])
+    values = np.asarray(res["response_mean_s"].mean)[mine]
+    live = rates > 0
+    if not live.any():
+        return 0.0
+    if np.isnan(values[live]).any() or np.isinf(values[live]).any():
+        return math.inf
+    return float((rates[live] * values[live]).sum() / rates[live].sum())
 
 
 def expected_session_count(classes, hours: Sequence[int], replications: int,

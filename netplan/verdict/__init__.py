@@ -4,7 +4,8 @@ Computed once per run and read by everything that states an answer: the command'
 line, ``summary.json``, the report and the exit code (0 meets targets, 3 ran but does not).
 A run meets its targets only when every demand is served in every failure state of its
 policy, every link stays within its utilisation targets, latency and service targets hold,
-and (for a plan) the independent re-check passed.
+every district meets the scenario's availability targets (when set), and (for a plan) the
+independent re-check passed.
 
 Examples
 --------
@@ -23,6 +24,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from netplan.verdict.findings import (
+    availability_findings,
+    availability_missed_findings,
     cut_off_findings,
     latency_findings,
     lost_records_of_plan,
@@ -114,17 +117,22 @@ def _targets(study) -> dict:
             "max_utilisation_failure": study.max_utilisation_failure}
 
 
-def network_verdict(study) -> Verdict:
+def network_verdict(study, availability=None) -> Verdict:
     """The verdict on the network as it stands, from its analysis.
 
     Parameters
     ----------
     study : netplan.Study
+    availability : AvailabilityResult, optional
+        The network's availability against the scenario's targets
+        (:func:`netplan.availability.availability`); each district and plane below its
+        target is a finding.
 
     Returns
     -------
     Verdict
-        Cut-off districts, links over target, latency misses and data centres short of racks.
+        Cut-off districts, links over target, latency misses, data centres short of racks
+        and districts below their availability targets.
     """
     findings = [
         *cut_off_findings(study, study.lost_demand()),
@@ -133,6 +141,9 @@ def network_verdict(study) -> Verdict:
         *latency_findings(study, study.sla_violations()),
         *rack_findings(study.dc_load),
     ]
+    if availability is not None:
+        findings += availability_missed_findings(study.demand(study.scenarios[0]).whatif.topology,
+                                                 availability)
     return Verdict("network", tuple(study.failure_policy), _targets(study), tuple(findings))
 
 
@@ -163,6 +174,8 @@ def plan_verdict(plan, study, simulation=None) -> Verdict:
     """
     # What the plan cannot buy its way out of comes first, then the districts cut off.
     findings = unmet_findings(plan.infeasibilities)
+    findings += availability_findings(study.demand(plan.scenario).whatif.topology,
+                                      plan.infeasibilities)
     findings += cut_off_findings(study, lost_records_of_plan(plan, plan.scenario))
     if plan.check:
         findings += utilisation_findings(plan.check.get("breaches", ()),

@@ -18,6 +18,11 @@ Findings are plain JSON-ready dicts with a ``kind``:
     A service whose simulated or closed-form blocking or response time misses its target.
 ``unchecked``
     The plan was not re-checked independently, so it cannot be said to meet its targets.
+``availability``
+    A district whose availability to a destination (worst destination per plane) misses
+    the scenario's target: the value against the target and the dominant cut; for a
+    target no candidate link can reach, the best reachable value (every candidate built)
+    and what bounds it (``bound_by``: the end nodes' own equipment, or the network).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from collections.abc import Iterable, Sequence
 from netplan.verdict.remedies import components, restoring_candidates
 
 __all__ = [
+    "availability_findings",
+    "availability_missed_findings",
     "cut_off_findings",
     "latency_findings",
     "lost_records_of_plan",
@@ -337,7 +344,7 @@ def unmet_findings(items: Iterable[dict]) -> list[dict]:
     return [
         {"kind": "unmet", "item": i["item"], "id": i["id"], "year": i["year"],
          "plane": i.get("plane"), "reason": i["reason"], "shortfall": float(i["shortfall"])}
-        for i in items if i["item"] != "demand"
+        for i in items if i["item"] not in ("demand", "availability")
     ]
 
 
@@ -386,3 +393,62 @@ def lost_records_of_plan(plan, scenario: str) -> list[dict]:
                     "destination": destination, "lost_gbps": float(item["shortfall"]),
                     "year": item["year"]})
     return out
+
+
+_AVAILABILITY_KEYS = ("district", "plane", "destination", "destinations", "target", "judged_on",
+                      "value", "best", "bound_by", "dominant_cut",
+                      "end_nodes_downtime_min_per_year", "allowed_downtime_min_per_year")
+
+
+def availability_findings(topology, items: Iterable[dict]) -> list[dict]:
+    """One ``availability`` finding per plan infeasibility of item ``availability``.
+
+    Parameters
+    ----------
+    topology : Topology
+        For the districts' names.
+    items : iterable of dict
+        A plan's infeasibilities; those of item ``availability`` carry their diagnosis
+        under ``availability`` (:mod:`netplan.planning.availability_step`).
+
+    Examples
+    --------
+    >>> item = {"item": "availability", "availability": {
+    ...     "district": "d", "plane": "extranet", "destination": "dc", "target": 0.9999,
+    ...     "judged_on": "end_to_end", "value": 0.9990, "best": 0.9991,
+    ...     "bound_by": "end_nodes", "dominant_cut": "node:d"}}
+    >>> f = availability_findings(None, [item])[0]
+    >>> f["kind"], f["best"], f["destinations"]
+    ('availability', 0.9991, ['dc'])
+    """
+    out = []
+    for item in items:
+        if item.get("item") != "availability":
+            continue
+        found = item["availability"]
+        name, name_zh = _names(topology, found["district"]) if topology is not None else (
+            found["district"], found.get("name_zh", ""))
+        finding = {"kind": "availability", "name": name, "name_zh": name_zh or found.get(
+            "name_zh", "")}
+        finding |= {k: found.get(k) for k in _AVAILABILITY_KEYS}
+        finding["destinations"] = list(found.get("destinations") or [found["destination"]])
+        finding["estimate"] = True
+        out.append(finding)
+    return sorted(out, key=lambda f: ((f["best"] if f["best"] is not None else f["value"])
+                                      - f["target"], f["district"], f["plane"]))
+
+
+def availability_missed_findings(topology, result) -> list[dict]:
+    """One ``availability`` finding per district and plane an availability result misses.
+
+    Parameters
+    ----------
+    topology : Topology
+        For the districts' names.
+    result : AvailabilityResult
+        With targets (:func:`netplan.availability.availability`).
+    """
+    from netplan.planning.availability_step import missed_item, worst_per_district
+
+    rows = worst_per_district(result.misses(), "judged_lower_bound")
+    return availability_findings(topology, [missed_item(r, 0, "") for r in rows])

@@ -134,8 +134,55 @@ def _unchecked(_: dict, lang: str) -> str:
     return "the plan was not re-checked independently, so it cannot be said to meet its targets"
 
 
+def _judged(judged_on: str | None, lang: str) -> str:
+    if lang == "zh":
+        return "两端节点之间的网络" if judged_on == "network" else "端到端"
+    return "the network between the end nodes" if judged_on == "network" else "end to end"
+
+
+def _more_destinations(f: dict, lang: str) -> str:
+    more = len(f.get("destinations") or []) - 1
+    if more <= 0:
+        return ""
+    return f"（另有 {more} 个目的地）" if lang == "zh" else f" (and {more} more destinations)"
+
+
+def _availability(f: dict, lang: str) -> str:
+    """A district below its availability target: by how much, and what bounds it."""
+    zh = lang == "zh"
+    where = (f"{_place(f, lang)}在{_plane(f['plane'], lang)}上到 {f['destination']}" if zh else
+             f"{_place(f, lang)} on the {_plane(f['plane'], lang)} to {f['destination']}")
+    target, judged = f"{100 * f['target']:.4f}%", _judged(f.get("judged_on"), lang)
+    more = _more_destinations(f, lang)
+    if f.get("best") is None:
+        if zh:
+            return (f"{where} 的可用性 {100 * f['value']:.4f}%（估算）低于目标 {target}"
+                    f"（{judged}），主导割集 {f['dominant_cut']}{more}")
+        return (f"{where}: availability {100 * f['value']:.4f}% (estimate) below the {target} "
+                f"target ({judged}), dominant cut {f['dominant_cut']}{more}")
+    best = f"{100 * f['best']:.4f}%"
+    if f.get("bound_by") == "end_nodes":
+        ends, allowed = f["end_nodes_downtime_min_per_year"], f["allowed_downtime_min_per_year"]
+        if zh:
+            return (f"{where} 的可用性目标 {target}（{judged}）无法达到：即使建设全部候选链路最多 "
+                    f"{best}（估算）；两端节点自身设备故障每年已停机 {ends:.1f} 分钟，超过目标允许的 "
+                    f"{allowed:.1f} 分钟（主导割集 {f['dominant_cut']}），任何链路采购都无法改变"
+                    f"{more}")
+        return (f"{where} cannot reach its {target} availability target ({judged}): at best "
+                f"{best} (estimate) with every candidate link built; its end nodes' own "
+                f"equipment alone is down {ends:.1f} min a year, more than the {allowed:.1f} "
+                f"the target allows (dominant cut {f['dominant_cut']}), which no link purchase "
+                f"changes{more}")
+    if zh:
+        return (f"{where} 的可用性目标 {target}（{judged}）无法达到：即使建设全部候选链路最多 "
+                f"{best}（估算；主导割集 {f['dominant_cut']}）{more}")
+    return (f"{where} cannot reach its {target} availability target ({judged}): at best {best} "
+            f"(estimate) with every candidate link built (dominant cut {f['dominant_cut']}){more}")
+
+
 _LINES = {"cut_off": _cut_off, "utilisation": _utilisation, "latency": _latency,
-          "racks": _racks, "unmet": _unmet, "service": _service, "unchecked": _unchecked}
+          "racks": _racks, "unmet": _unmet, "service": _service, "unchecked": _unchecked,
+          "availability": _availability}
 
 
 def finding_line(finding: dict, lang: str = "en") -> str:
@@ -182,6 +229,8 @@ _KIND_WORDS = {
     "unmet": ("{n} limit(s) the plan cannot meet", "{n} 项方案无法满足的限制"),
     "service": ("{n} service target(s) missed", "{n} 项业务目标未满足"),
     "unchecked": ("not re-checked independently", "未经独立复核"),
+    "availability": ("{n} district-plane(s) below an availability target",
+                     "{n} 个区县（按网络平面）低于可用性目标"),
 }
 
 

@@ -17,14 +17,15 @@ from dataclasses import replace
 
 import numpy as np
 
+from netplan.analysis.routing import Routing, ecmp_routing
 from netplan.analysis.study import Study, dc_load
-from netplan.analysis.sweep import sweep_scenario
+from netplan.analysis.sweep import PlaneSweep, sweep_scenario
 from netplan.demand import Demand, build_demand
 from netplan.model.scenario import Scenario
 from netplan.model.topology import Topology
 from netplan.planning.costs import catalogue_of, installed_opex_cny, marginal_cost_cny
 from netplan.planning.fixed.check import independent_check
-from netplan.planning.fixed.requirements import LinkRequirements, link_requirements
+from netplan.planning.fixed.requirements import Binding, LinkRequirements, link_requirements
 from netplan.planning.plan import Plan
 from netplan.planning.rows import (
     TierLedger,
@@ -36,6 +37,8 @@ from netplan.planning.rows import (
     link_row,
     need_phrase,
     rack_rows,
+    system_label,
+    systems_phrase,
     with_replacement,
 )
 from netplan.planning.sizing import SizingResult, TierCatalogue, discount_factors, size_tiers
@@ -53,6 +56,88 @@ def _reason(req: LinkRequirements, li: int, yi: int, capacity_before: float) -> 
     return f"{failure_phrase(b.failure)} at {when}: load {b.load_gbps:.3f} Gbit/s " + need_phrase(
         b.load_gbps, b.target_utilisation, capacity_before
     )
+
+
+def _system_of(scenario: Scenario, service_ids: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
+    """Per service, the index of its system; and each system's label (see ``system_label``)."""
+    labels: dict[str, int] = {}
+    names: list[str] = []
+    member = []
+    for sid in service_ids:
+        service = scenario.service(sid)
+        if service.system_id not in labels:
+            labels[service.system_id] = len(names)
+            names.append(system_label(service.name, service.name_zh))
+        member.append(labels[service.system_id])
+    return np.array(member, dtype=np.intp), names
+
+
+class _LinkSystems:
+    """Which systems make up a link's load in the state, year and hour that size it.
+
+    The sweep keeps only each state's total load; the purchased links are few, so their
+    load is split by service here, routing the binding state's demand once per state.
+    """
+
+    def __init__(self, sweep: PlaneSweep, scenario: Scenario):
+        self.sweep = sweep
+        self.member, self.labels = _system_of(scenario, sweep.demand.services)
+        self._routes: dict[str, Routing] = {}
+
+    def gbps(self, li: int, b: Binding) -> np.ndarray:
+        """Gbit/s of each system on link ``li`` (the direction that binds) in ``b``'s sample."""
+        ps, pd = self.sweep, self.sweep.demand
+        if b.failure not in self._routes:
+            state = next(s for s in ps.states if s.name == b.failure)
+            self._routes[b.failure] = ecmp_routing(ps.graph, pd.od_src, pd.od_dst,
+                                                   state.links, state.nodes)
+        split = self._routes[b.failure].split
+        arcs = np.flatnonzero(ps.graph.arc_link == li)
+        per_service = np.asarray(split[arcs] @ pd.gbps[:, pd.years.index(b.year), b.hour, :].T)
+        arc = int(np.argmin(np.abs(per_service.sum(axis=1) - b.load_gbps)))
+        return np.bincount(self.member, weights=per_service[arc], minlength=len(self.labels))
+
+    def phrase(self, li: int, b: Binding) -> str:
+        """``; load by system: …`` for the reason of a purchase on link ``li``."""
+        loads = self.gbps(li, b)
+        total = loads.sum()
+        if total <= 0:
+            return ""
+        return systems_phrase(list(zip(self.labels, loads / total, strict=True)))
+
+
+def _rack_phrase(demand: Demand, scenario: Scenario, dc_node: str, year: int) -> str:
+    """``; servers by system: …``: the systems keeping a data centre's servers busy in ``year``
+    (each service's servers per Gbit/s × its busiest hour at the data centre, as
+    :func:`netplan.analysis.study.dc_load` counts them)."""
+    servers: dict[str, float] = {}
+    for pd in demand.planes.values():
+        if dc_node not in pd.node_ids or year not in pd.years:
+            continue
+        node = pd.node_ids.index(dc_node)
+        down = [pd.node_ids.index(n) for n in demand.whatif.failed_nodes if n in pd.node_ids]
+        touches = ((pd.od_src == node) | (pd.od_dst == node)) & ~np.isin(pd.od_src, down) \
+            & ~np.isin(pd.od_dst, down)
+        yi = pd.years.index(year)
+        for si, sid in enumerate(pd.services):
+            service = scenario.service(sid)
+            if service.servers_per_gbps <= 0:
+                continue
+            peak = pd.gbps[si, yi][:, touches].sum(axis=-1).max()
+            label = system_label(service.name, service.name_zh)
+            servers[label] = servers.get(label, 0.0) + service.servers_per_gbps * float(peak)
+    total = sum(servers.values())
+    if total <= 0:
+        return ""
+    return systems_phrase([(k, v / total) for k, v in servers.items()], "servers by system")
+
+
+def _with_rack_systems(rows: list[dict], demand: Demand, scenario: Scenario) -> list[dict]:
+    """Rack purchases with the systems that keep their servers busy named in the reason."""
+    nodes = {dc.id: dc.node for dc in demand.whatif.topology.data_centres}
+    return [row | {"reason": row["reason"] + _rack_phrase(demand, scenario, nodes[row["id"]],
+                                                          row["year"])}
+            if row["purchase"] else row for row in rows]
 
 
 def _size_plane(
@@ -82,8 +167,12 @@ def _plane_rows(
     catalogue: TierCatalogue,
     discount_rate: float,
     infeasible: list[dict],
+    systems: _LinkSystems | None = None,
 ) -> tuple[list[dict], SizingResult]:
-    """Rows of every link of one plane and year, sized exactly; shortfalls go to ``infeasible``."""
+    """Rows of every link of one plane and year, sized exactly; shortfalls go to ``infeasible``.
+
+    With ``systems``, a purchase's reason names the systems behind the load that forces it.
+    """
     chosen, init_tier, init_mod, length, result = _size_plane(topo, req, catalogue, discount_rate)
     rows: list[dict] = []
     for li, link in enumerate(chosen):
@@ -142,7 +231,10 @@ def _plane_rows(
                     opex_cny=float(result.opex_cny[li, yi]),
                     existing_opex_cny=existing_opex,
                     marginal_cost_cny=marginal,
-                    reason=with_replacement(_reason(req, li, yi, before), replaced)
+                    reason=with_replacement(
+                        _reason(req, li, yi, before)
+                        + (systems.phrase(li, req.binding[li][yi]) if systems else ""),
+                        replaced)
                     if bought
                     else "",
                 )
@@ -223,12 +315,14 @@ def optimize_fixed(topology: Topology, scenario: Scenario, *, check: bool = True
     rows: list[dict] = []
     infeasible: list[dict] = []
     total = 0.0
+    by_plane = {ps.plane: ps for ps in sweeps}
     for plane, req in requirements.items():
-        plane_rows, result = _plane_rows(topo, plane, req, catalogue, rate, infeasible)
+        systems = _LinkSystems(by_plane[plane], scenario)
+        plane_rows, result = _plane_rows(topo, plane, req, catalogue, rate, infeasible, systems)
         total += result.total_discounted_cost_cny
         rows += plane_rows
     racks, rack_cost = rack_rows(topo, scenario, dc_rows, df, infeasible)
-    rows += racks
+    rows += _with_rack_systems(racks, demand, scenario)
     total += rack_cost
     infeasible += budget_items(scenario, rows, _BUDGET_SPENT_ON)
     infeasible += _lost_items(requirements)
