@@ -88,13 +88,8 @@ def _resolve(doc: Located, chain: tuple[str, ...], folders: InputFolders) -> tup
     if "extends" not in doc.data:
         return doc, on_catalogue
     ref = doc.data["extends"]
-    line = doc.where(("extends",))[1]
-    if not isinstance(ref, str) or not ref:
-        raise ValidationError([Problem(doc.file, "extends", "must be a scenario file name", line)])
-    named = Path(doc.file).parent / ref
-    reference = Reference(doc.file, "extends", ref, line, "netplan scenario file")
-    folders.check(named, reference)
-    target = Path(os.path.realpath(named))  # unlike Path.resolve, never raises on a link loop
+    target, reference, line = _named_file(doc, "extends", folders, "a scenario file name",
+                                          "netplan scenario file")
     if str(target) in chain:
         raise ValidationError(
             [Problem(doc.file, "extends", f"scenarios extend each other in a cycle via {ref!r}", line)]
@@ -203,16 +198,25 @@ def _services_by_id(base: Located, given: list, own_lines: dict,
     return items, lines, written
 
 
+def _named_file(doc: Located, key: str, folders: InputFolders, must_be: str,
+                what: str) -> tuple[Path, Reference, int | None]:
+    """The file ``doc`` names under ``key`` (``extends`` or ``catalogue``), checked against
+    the input folders: its real path, the reference for messages, and the key's line."""
+    ref = doc.data[key]
+    line = doc.where((key,))[1]
+    if not isinstance(ref, str) or not ref:
+        raise ValidationError([Problem(doc.file, key, f"must be {must_be}", line)])
+    named = Path(doc.file).parent / ref
+    reference = Reference(doc.file, key, ref, line, what)
+    folders.check(named, reference)
+    # Unlike Path.resolve, realpath never raises on a link loop.
+    return Path(os.path.realpath(named)), reference, line
+
+
 def _named_catalogue(doc: Located, folders: InputFolders) -> Located:
     """The profiles and services of the catalogue ``doc`` names in ``catalogue:``."""
-    ref = doc.data["catalogue"]
-    line = doc.where(("catalogue",))[1]
-    if not isinstance(ref, str) or not ref:
-        raise ValidationError([Problem(doc.file, "catalogue", "must be a catalogue file name", line)])
-    named = Path(doc.file).parent / ref
-    reference = Reference(doc.file, "catalogue", ref, line, "netplan service catalogue")
-    folders.check(named, reference)
-    target = Path(os.path.realpath(named))
+    target, reference, line = _named_file(doc, "catalogue", folders, "a catalogue file name",
+                                          "netplan service catalogue")
     if not target.exists():
         raise ValidationError(
             [Problem(doc.file, "catalogue", f"catalogue {str(target)!r} does not exist", line)])
