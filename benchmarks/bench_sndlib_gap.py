@@ -12,9 +12,10 @@ Two configurations run in the same process, one after the other (never in parall
 * ``before``: ``scipy.optimize.milp`` with the node/link cut-sets and dominance bounds, no
   first design, no relaxation bound — the design MILP as it was;
 * ``after``: the defaults — HiGHS through ``highspy``, an LP-rounding design as the MIP start
-  (:mod:`netplan.planning.design.incumbent`) and, for survivable models, the bound of the
-  modules-only relaxation with rounded metric inequalities
-  (:mod:`netplan.planning.design.metric`).
+  (:mod:`netplan.planning.design.incumbent`) and, in a second thread beside HiGHS, the
+  modules-only decomposition with rounded metric and separated cut-set inequalities and
+  repaired designs (:mod:`netplan.planning.design.metric`,
+  :mod:`netplan.planning.design.separation`).
 
 The machine may be shared: each row prints the load average and the processor time the
 solve got, so a row with little processor time per wall-clock second was starved.

@@ -21,10 +21,11 @@ from netplan.cli import cli
 from netplan.planning.check import check_routable
 from netplan.planning.design.backends import choose_solver, solve_arrays
 from netplan.planning.design.formulation import build_model
-from netplan.planning.design.incumbent import cheapest_cover, heuristic_design
+from netplan.planning.design.incumbent import cheapest_cover, heuristic_design, repair_design
 from netplan.planning.design.metric import metric_cut, mir_round, relaxation_bound
 from netplan.planning.design.milp import solve_design
 from netplan.planning.design.problem import DesignProblem
+from netplan.planning.design.separation import separate_cutsets
 from netplan.planning.design.strengthen import cut_sets, module_bounds
 
 HAVE_HIGHSPY = importlib.util.find_spec("highspy") is not None
@@ -167,6 +168,59 @@ def test_extra_cut_sets_are_neighbourhoods_and_paths():
     assert extra == {(0, 1, 2), (0, 1, 3), (0, 2, 3)}
 
 
+# --- separated cut-set rows -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_separated_cut_rows_hold_for_every_routable_design(seed):
+    # Rows separated from random fractional and integer designs are checked against every
+    # module vector up to 2 per type that the independent LP finds routable.
+    rng = np.random.default_rng(40 + seed)
+    p = ring_with_chords(rng, 5, 1, 4, two_modules=False)
+    cap = p.module_capacity
+    rows = []
+    for _ in range(6):
+        rows += separate_cutsets(p, cap, rng.uniform(0, 1.5, p.n_modules), p.states())
+        rows += separate_cutsets(p, cap, rng.integers(0, 2, p.n_modules) * 1.0, p.states())
+    assert rows  # under-built designs always leave some cut short
+    designs = [np.asarray(y, float) for y in itertools.product(range(3), repeat=p.n_modules)
+               if routable(p, capacity_of(p, y))]
+    assert designs
+    for mods, coef, rhs in rows:
+        for y in designs:
+            assert coef @ y[mods] >= rhs - 1e-7
+
+
+def test_separation_finds_the_short_region_of_a_path():
+    # A path 0 - 1 - 2 - 3, demands from 0 and 1 to 3 of 6 each, one module of 10 per link:
+    # the cut around {0, 1, 2} carries 12 on one link, so it needs two modules there. The
+    # cuts around {0} and {0, 1} carry 6 and 12, {0, 1} on link 1 - 2: short as well.
+    p = DesignProblem(
+        n_nodes=4, link_src=[0, 1, 2], link_dst=[1, 2, 3], pre_capacity=[0] * 3,
+        pre_cost=[0] * 3, routing_cost=[0] * 3, module_link=[0, 1, 2],
+        module_capacity=[10] * 3, module_cost=[1] * 3, demand_src=[0, 1],
+        demand_dst=[3, 3], demand_volume=[6, 6],
+    )  # fmt: skip
+    rows = separate_cutsets(p, p.module_capacity, np.ones(3), p.states())
+    found = {(tuple(m.tolist()), tuple(c.tolist()), r) for m, c, r in rows}
+    assert found == {((1,), (1.0,), 2.0), ((2,), (1.0,), 2.0)}
+
+
+def test_separation_tests_every_failure_state():
+    # A triangle with a demand of 5 from 0 to 2 and one module per link routes normally; with
+    # the direct link down, the path 0 - 1 - 2 alone must carry it: rows for links 0 and 1.
+    p = DesignProblem(
+        n_nodes=3, link_src=[0, 1, 0], link_dst=[1, 2, 2], pre_capacity=[0] * 3,
+        pre_cost=[0] * 3, routing_cost=[0] * 3, module_link=[0, 1, 2],
+        module_capacity=[10] * 3, module_cost=[1] * 3, demand_src=[0], demand_dst=[2],
+        demand_volume=[15], survivability="unrestricted",
+    )  # fmt: skip
+    y = np.array([1.0, 1.0, 1.0])
+    assert separate_cutsets(p, p.module_capacity, y, [()]) == []
+    rows = separate_cutsets(p, p.module_capacity, y, p.states())
+    assert {(tuple(m.tolist()), r) for m, _, r in rows} >= {((0,), 2.0), ((1,), 2.0)}
+
+
 # --- the relaxation bound and the first design ------------------------------------------------
 
 
@@ -210,6 +264,67 @@ def test_heuristic_design_is_feasible_and_not_below_the_optimum(survivable):
     assert h.objective == pytest.approx(float(p.module_cost @ y))
     exact = solve_design(p, time_limit_s=30, gap=0, solver="scipy", incumbent=False)
     assert h.objective >= exact.objective - 1e-6
+
+
+@pytest.mark.parametrize("survivable", [False, True])
+def test_repaired_design_routes_keeps_what_it_needs_and_costs_no_less_than_the_optimum(
+    survivable,
+):
+    rng = np.random.default_rng(5)
+    kw = {"survivability": "unrestricted"} if survivable else {}
+    p = ring_with_chords(rng, 4, 1, 3, two_modules=False, **kw)
+    optimum = brute_force(p)
+    built = build_model(p, "aggregated")
+    cap, _, _ = module_bounds(p, float(p.demand_volume.sum()))
+    arrays = built.model.arrays()
+    for start in (np.zeros(p.n_modules), rng.integers(0, 3, p.n_modules) * 1.0):
+        d = repair_design(p, built, arrays, cap, start)
+        y = d.x[built.module_start : built.module_start + p.n_modules]
+        assert np.array_equal(y, np.round(y)) and routable(p, capacity_of(p, y))
+        assert d.objective == pytest.approx(float(p.module_cost @ y))
+        assert d.objective >= optimum - 1e-6
+
+
+def test_relaxation_rows_hold_at_a_routable_design_and_its_bound_stays_below():
+    # The rows the decomposition hands to the MILP hold for every integer design that routes:
+    # checked at abilene's optimal design, which the independent LP finds routable; the
+    # bound stays at or below that design's cost.
+    from netplan.io.sndlib import read_model, read_network
+    from netplan.planning.design.sndlib import design_problem
+
+    d = SNDLIB / "abilene"
+    p = design_problem(read_network(d / "abilene.txt"), read_model(d / "U-U-M-N-C-A-N-N.txt"))
+    cap, ub, _ = module_bounds(p, float(p.demand_volume.sum()))
+    r = relaxation_bound(p, cap, ub, p.states(), backend="scipy", time_budget_s=5)
+    assert r.inequalities
+    design = solve_design(p, time_limit_s=60, gap=0, solver="scipy", incumbent=False,
+                          relaxation_bound=False)
+    assert design.status == "optimal" and routable(p, design.capacity)
+    assert r.bound <= design.objective + 1e-6
+    for coef, rhs in r.inequalities:
+        assert coef @ design.module_count >= rhs - 1e-6
+
+
+@needs_highspy
+def test_a_set_stop_event_ends_the_search_at_once():
+    # A knapsack-like cover HiGHS needs to branch on; with the event set before it starts it
+    # stops at its first check and says it hit a limit, never "optimal".
+    import threading
+
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(1)
+    n = 40
+    A = sp.csr_array(rng.integers(1, 30, size=(8, n)).astype(float))
+    arrays = (rng.uniform(1, 2, n), np.zeros(n), np.full(n, 3.0), np.ones(n), A,
+              np.full(8, 211.5), np.full(8, np.inf))
+    stop = threading.Event()
+    stop.set()
+    out = solve_arrays(arrays, backend="highspy", time_limit_s=60, gap=0,
+                       options={"presolve": "off"}, stop=stop)
+    assert out.status == "limit"
+    free = solve_arrays(arrays, backend="highspy", time_limit_s=60, gap=0, options={})
+    assert free.status == "optimal"
 
 
 # --- the two interfaces ----------------------------------------------------------------------

@@ -12,8 +12,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,6 +91,9 @@ def solve_arrays(
     gap: float,
     options: dict,
     start: tuple[np.ndarray, np.ndarray] | None = None,
+    stop: threading.Event | None = None,
+    found: list[float] | None = None,
+    feed: Callable[[], np.ndarray | None] | None = None,
 ) -> SolverOutcome:
     """Solve ``min c x`` over ``rlb <= A x <= rub``, ``lb <= x <= ub``, integrality ``integ``.
 
@@ -103,6 +108,15 @@ def solve_arrays(
         Further HiGHS options.
     start : (index, value) arrays, optional
         A MIP start (``highspy`` only): values of some columns, the rest completed by HiGHS.
+    stop : threading.Event, optional
+        ``highspy`` only: the search stops (as at a time limit) soon after it is set, so
+        that a solve running in another thread can be ended early.
+    found : list, optional
+        ``highspy`` only: the objective of every improving design is appended to it as soon
+        as it is found, for another thread to read.
+    feed : callable, optional
+        ``highspy`` only: asked now and then during the search for a complete solution found
+        elsewhere (another thread's), or None; HiGHS takes it when it is feasible and better.
 
     Returns
     -------
@@ -121,7 +135,7 @@ def solve_arrays(
     ('optimal', 2.0, [2.0, 0.0])
     """
     if backend == "highspy":
-        return _solve_highspy(arrays, time_limit_s, gap, options, start)
+        return _solve_highspy(arrays, time_limit_s, gap, options, start, stop, found, feed)
     return _solve_scipy(arrays, time_limit_s, gap, options)
 
 
@@ -204,14 +218,26 @@ def _load_highspy(arrays, time_limit_s, gap, options):
     return h
 
 
-def _solve_highspy(arrays, time_limit_s, gap, options, start) -> SolverOutcome:
+def _solve_highspy(arrays, time_limit_s, gap, options, start, stop=None, found=None, feed=None):
     import highspy
 
     h = _load_highspy(arrays, time_limit_s, gap, options)
     incumbents: list[tuple[float, float]] = []
     t0 = time.perf_counter()
+    kinds = highspy.cb.HighsCallbackType
 
     def on_improving(kind, message, out, inp, user_data) -> None:
+        if kind == kinds.kCallbackMipInterrupt:
+            if stop is not None and stop.is_set():
+                inp.user_interrupt = True
+            return
+        if kind == kinds.kCallbackMipUserSolution:
+            x = feed()
+            if x is not None:
+                inp.setSolution(np.asarray(x, float))
+            return
+        if found is not None:
+            found.append(float(out.objective_function_value))
         incumbents.append((time.perf_counter() - t0, float(out.objective_function_value)))
         log.info(
             "design MILP: design of cost %.6g after %.1f s (bound %.6g)",
@@ -221,7 +247,11 @@ def _solve_highspy(arrays, time_limit_s, gap, options, start) -> SolverOutcome:
         )
 
     h.setCallback(on_improving, None)
-    h.startCallback(highspy.cb.HighsCallbackType.kCallbackMipImprovingSolution)
+    h.startCallback(kinds.kCallbackMipImprovingSolution)
+    if stop is not None:
+        h.startCallback(kinds.kCallbackMipInterrupt)
+    if feed is not None:
+        h.startCallback(kinds.kCallbackMipUserSolution)
     if start is not None:
         idx, val = start
         h.setSolution(int(idx.size), np.asarray(idx, np.int32), np.asarray(val, float))

@@ -29,7 +29,7 @@ from netplan.planning.design.problem import DesignProblem
 
 log = logging.getLogger(__name__)
 
-__all__ = ["HeuristicDesign", "cheapest_cover", "heuristic_design"]
+__all__ = ["HeuristicDesign", "cheapest_cover", "heuristic_design", "repair_design"]
 
 _MAX_NODES = 200_000
 
@@ -251,13 +251,16 @@ def _state_columns(built: BuiltModel, block, n_modules: int) -> np.ndarray:
     return np.concatenate([mods, np.unique(block.var)])
 
 
-def _sequential(p, built, arrays, cap, backend, t0, budget_s):
-    """States one at a time, modules bought so far free: the design, or None."""
+def _sequential(p, built, arrays, cap, backend, t0, budget_s, start_modules=None):
+    """States one at a time, modules bought so far (from ``start_modules`` on) free: the
+    design, or None."""
     c, lb, ub, _, A, rlb, rub = arrays
     A = sp.csr_array(A)
     mod = slice(built.module_start, built.module_start + p.n_modules)
     row_link, row_of_arc = _capacity_rows(p, built)
     y = np.zeros(p.n_modules)
+    if start_modules is not None:
+        y = np.minimum(np.asarray(start_modules, float), ub[mod])
     z = np.zeros(c.size)
     # Flow costs nothing across several states, and capacity already bought is free: a
     # tiny price per unit of flow keeps the LPs from routing around cycles, which would
@@ -379,3 +382,75 @@ def heuristic_design(
         best[1], lp_bound, elapsed,
     )  # fmt: skip
     return HeuristicDesign(best[0], best[1], lp_bound, best[2], elapsed)
+
+
+def repair_design(
+    p: DesignProblem,
+    built: BuiltModel,
+    arrays,
+    cap: np.ndarray,
+    modules: np.ndarray,
+    *,
+    backend: str = "scipy",
+    time_budget_s: float = 30.0,
+) -> HeuristicDesign | None:
+    """A feasible design that keeps ``modules`` and buys what else every state needs.
+
+    The states are routed one at a time with the modules bought so far free; each state's
+    LP buys (and rounds up to whole modules) only the capacity it still lacks. A design from
+    a relaxation that almost routes thus becomes a feasible one costing little more.
+
+    Parameters
+    ----------
+    p : DesignProblem
+    built : BuiltModel
+    arrays : tuple
+        ``built.model.arrays()``.
+    cap : (M,) float
+        Effective module capacities.
+    modules : (M,) float
+        Module counts to start from (integer).
+    backend : {"highspy", "scipy"}
+    time_budget_s : float
+
+    Returns
+    -------
+    HeuristicDesign or None
+        A complete solution of the MILP (modules, flows of every state), or None when a
+        state's LP fails or time runs out.
+
+    Examples
+    --------
+    A triangle, a demand of 7 from node 0 to 2, and a start with nothing: one module of 10 is
+    bought on each link of the cheap two-link path. Starting from a module on the dear
+    direct link, that link is used and nothing more is bought.
+
+    >>> from netplan.planning.design.formulation import build_model
+    >>> from netplan.planning.design.strengthen import module_bounds
+    >>> p = DesignProblem(
+    ...     n_nodes=3, link_src=[0, 1, 0], link_dst=[1, 2, 2],
+    ...     pre_capacity=[0, 0, 0], pre_cost=[0, 0, 0], routing_cost=[0, 0, 0],
+    ...     module_link=[0, 1, 2], module_capacity=[10, 10, 10], module_cost=[1, 1, 5],
+    ...     demand_src=[0], demand_dst=[2], demand_volume=[7])
+    >>> built = build_model(p, "aggregated")
+    >>> cap, _, _ = module_bounds(p, 7.0)
+    >>> arrays = built.model.arrays()
+    >>> repair_design(p, built, arrays, cap, np.zeros(3)).objective
+    2.0
+    >>> repair_design(p, built, arrays, cap, np.array([0.0, 0.0, 1.0])).objective
+    5.0
+    """
+    if p.routing != "continuous" or p.capacity_model == "linear":
+        return None
+    t0 = time.perf_counter()
+    best = _sequential(p, built, arrays, cap, backend, t0, time_budget_s, modules)
+    if best is None or not math.isfinite(best[1]):
+        return None
+    # Modules of the start the routing no longer needs are dropped: every link gets the
+    # cheapest cover of its largest load.
+    c, _, ub, *_ = arrays
+    mod = slice(built.module_start, built.module_start + p.n_modules)
+    z, total, _, _ = _round(p, built, best[0], cap, ub[mod], c)
+    if math.isfinite(total) and total < best[1]:
+        best = (z, total)
+    return HeuristicDesign(best[0], best[1], math.nan, 0, time.perf_counter() - t0)

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from netplan.planning.design.backends import solve_arrays
 from netplan.planning.design.problem import DesignProblem
+from netplan.planning.design.separation import separate_cutsets
 from netplan.planning.design.strengthen import cutset_relaxation_arrays
 
 log = logging.getLogger(__name__)
@@ -36,7 +39,13 @@ log = logging.getLogger(__name__)
 __all__ = ["RelaxationBound", "metric_cut", "mir_round", "relaxation_bound"]
 
 _EPS = 1e-9
-_ROUND_GAP = 2e-3
+_ROUND_GAP = 5e-3
+# Rounded cut-set rows added per round, the most violated first.
+_CUTSET_ROWS = 10
+# Share of the budget for the master's LP rounds, which gather rows far more cheaply than
+# its integer solves.
+_LP_SHARE = 0.25
+_LP_ROUNDS = 200
 
 
 def mir_round(coef: np.ndarray, rhs: float, divisor: float) -> tuple[np.ndarray, float]:
@@ -172,7 +181,9 @@ class RelaxationBound:
     ``bound`` is a lower bound on the module cost of every design (``nan`` when none);
     ``routable`` says whether the last relaxed design ``modules`` routes in every state, which
     makes it a feasible design (an optimal one when its module cost meets the bound and
-    nothing but modules costs money).
+    nothing but modules costs money). ``inequalities`` are the rows found on the way,
+    ``(coefficients over all modules, rhs)`` meaning ``Σ coefficients · y >= rhs``; every
+    integer design that routes meets them, so the full MILP may take them too.
     """
 
     bound: float
@@ -181,6 +192,7 @@ class RelaxationBound:
     rounds: int
     rows: int
     time_s: float
+    inequalities: tuple = ()
 
 
 def relaxation_bound(
@@ -192,8 +204,19 @@ def relaxation_bound(
     backend: str = "scipy",
     time_budget_s: float = 10.0,
     max_rounds: int = 50,
+    repair: Callable[[np.ndarray], float] | None = None,
+    gap: float = 0.0,
+    stop: threading.Event | None = None,
 ) -> RelaxationBound:
     """Lower bound on the module cost from cut-set and rounded metric inequalities.
+
+    This is a Benders decomposition of the design problem: the modules-only relaxation is
+    the master, and each state's routing check returns either "routes" or a metric
+    inequality the master's design violates. Besides those, every round adds the rounded
+    cut-set inequalities the master's design violates on larger node sets
+    (:func:`netplan.planning.design.separation.separate_cutsets`). With ``repair``, each
+    master design is also turned into a feasible one, and the loop stops as soon as the
+    bound is within ``gap`` of the cheapest of them.
 
     Parameters
     ----------
@@ -206,6 +229,16 @@ def relaxation_bound(
     time_budget_s : float
         Stop after this long (the bound so far stays valid).
     max_rounds : int
+    repair : callable, optional
+        Called with every master design (module counts); returns the cost of the cheapest
+        feasible design found so far (``inf`` when none), comparable with the bound. When it
+        has a ``best_modules`` attribute (that design's module counts), the master starts
+        from it.
+    gap : float
+        Relative gap between that cost and the bound at which to stop.
+    stop : threading.Event, optional
+        Stop (keeping the bound so far) soon after it is set: another thread solving the
+        same problem has finished.
 
     Returns
     -------
@@ -234,9 +267,11 @@ def relaxation_bound(
     extra_rows: list[tuple[np.ndarray, float]] = []
     bound, modules, routable, rounds = math.nan, None, False, 0
     undirected = p.link_model == "undirected" and not p.demand_directed
+    if undirected:
+        extra_rows += _lp_rows(p, cap, base, states, t0, _LP_SHARE * time_budget_s)
     while rounds < max_rounds:
         left = time_budget_s - (time.perf_counter() - t0)
-        if left <= 0.2:
+        if left <= 0.2 or (stop is not None and stop.is_set()):
             break
         if extra_rows:
             A_all = sp.vstack([A, sp.csr_array(np.array([r for r, _ in extra_rows]))]).tocsr()
@@ -246,15 +281,23 @@ def relaxation_bound(
         rub_all = np.full(rlb_all.size, np.inf)
         # Each round stops early (time share, a loose gap): its design only has to show
         # where to cut, and its bound stays valid whatever it stops at.
+        # The cheapest feasible design so far meets every valid row: a start for the master.
+        start = None
+        if repair is not None and getattr(repair, "best_modules", None) is not None:
+            start = (np.arange(c.size), np.minimum(repair.best_modules, ub))
         out = solve_arrays((c, lb, ub, integ, A_all, rlb_all, rub_all), backend=backend,
                            time_limit_s=min(left, max(time_budget_s / 4, 1.0)),
-                           gap=_ROUND_GAP, options={})
+                           gap=_ROUND_GAP, options={}, start=start, stop=stop)
         rounds += 1
         if np.isfinite(out.bound):
             bound = out.bound if not np.isfinite(bound) else max(bound, out.bound)
         if out.x is None or not undirected:
             break
         modules = np.round(out.x)
+        if repair is not None:
+            best = repair(modules)
+            if np.isfinite(bound) and bound >= best * (1 - gap) - _EPS * max(1.0, abs(best)):
+                break  # the cheapest feasible design is proven within the gap
         capacity = p.pre_capacity.copy()
         np.add.at(capacity, p.module_link, modules * cap)
         new = _violated(p, cap, capacity, modules, states, t0, time_budget_s)
@@ -264,10 +307,52 @@ def relaxation_bound(
             routable = True
             break
         extra_rows += new
+        for mods, coef, rhs in separate_cutsets(p, cap, modules, states, max_rows=_CUTSET_ROWS):
+            row = np.zeros(p.n_modules)
+            row[mods] = coef
+            extra_rows.append((row, rhs))
     elapsed = time.perf_counter() - t0
     log.info("modules-only relaxation: bound %.6g after %d round(s), %d metric rows, %.1f s",
              bound, rounds, len(extra_rows), elapsed)
-    return RelaxationBound(bound, modules, routable, rounds, len(extra_rows), elapsed)
+    return RelaxationBound(
+        bound, modules, routable, rounds, len(extra_rows), elapsed, tuple(extra_rows)
+    )
+
+
+def _lp_rows(p, cap, base, states, t0, budget_s) -> list[tuple[np.ndarray, float]]:
+    """Rows gathered on the master's LP relaxation: solve it, add the metric and cut-set
+    rows its fractional design violates, until none is or the time is up."""
+    c, lb, ub, _, A, rlb, _ = base
+    rows: list[tuple[np.ndarray, float]] = []
+    for _ in range(_LP_ROUNDS):
+        if time.perf_counter() - t0 > budget_s:
+            break
+        if rows:
+            A_all = sp.vstack([A, sp.csr_array(np.array([r for r, _ in rows]))]).tocsr()
+            rlb_all = np.r_[rlb, [b for _, b in rows]]
+        else:
+            A_all, rlb_all = A, rlb
+        out = solve_arrays(
+            (c, lb, ub, np.zeros(c.size), A_all, rlb_all, np.full(rlb_all.size, np.inf)),
+            backend="scipy", time_limit_s=max(budget_s - (time.perf_counter() - t0), 0.5),
+            gap=0.0, options={},
+        )
+        if out.x is None:
+            break
+        y = np.maximum(out.x, 0.0)
+        capacity = p.pre_capacity.copy()
+        np.add.at(capacity, p.module_link, y * cap)
+        new = _violated(p, cap, capacity, y, states, t0, budget_s) or []
+        for mods, coef, rhs in separate_cutsets(p, cap, y, states, max_rows=_CUTSET_ROWS * 5):
+            row = np.zeros(p.n_modules)
+            row[mods] = coef
+            new.append((row, rhs))
+        if not new:
+            break
+        rows += new
+    log.info("modules-only relaxation: %d rows from its LP, %.1f s", len(rows),
+             time.perf_counter() - t0)
+    return rows
 
 
 def _violated(p, cap, capacity, modules, states, t0, budget_s):

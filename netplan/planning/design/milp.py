@@ -39,15 +39,18 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
+import threading
 import time
 
 import numpy as np
+import scipy.sparse as sp
 
 from netplan.errors import Problem, ValidationError
 from netplan.planning.design.backends import SolverOutcome, choose_solver, solve_arrays
 from netplan.planning.design.flowpaths import arc_flow_from_paths, paths_for_state
 from netplan.planning.design.formulation import BuiltModel, build_model, choose_formulation
-from netplan.planning.design.incumbent import heuristic_design
+from netplan.planning.design.incumbent import HeuristicDesign, heuristic_design, repair_design
 from netplan.planning.design.metric import relaxation_bound as metric_relaxation
 from netplan.planning.design.problem import DesignProblem, DesignResult
 from netplan.planning.design.strengthen import module_bounds
@@ -56,12 +59,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["solve_design"]
 
-# Shares of the time limit the first-design heuristic and the cut-set relaxation may take
-# before the MILP starts.
+# Share of the time limit the first-design heuristic may take before the MILP starts, and
+# the share scipy's MILP leaves to the decomposition (with highspy the two run side by side).
 _HEURISTIC_SHARE = 0.2
-_RELAXATION_SHARE = 0.15
-# Survivable models with more columns than this get the relaxation's bound before HiGHS.
-_LARGE_MODEL_COLUMNS = 100_000
+_RELAXATION_SHARE = 0.5
 
 
 def solve_design(
@@ -110,15 +111,16 @@ def solve_design(
         Add the rounded cut-set rows of larger node sets too (see
         :func:`netplan.planning.design.strengthen.cut_sets`); valid for every integer design.
     relaxation_bound : {"auto", True, False}
-        Keep a share of the time limit back from HiGHS for the modules-only relaxation with
-        cut-set and rounded metric inequalities
-        (:func:`netplan.planning.design.metric.relaxation_bound`), run when HiGHS stopped
-        without closing the gap, and report the better of its lower bound and HiGHS's. On
-        large survivable models HiGHS may not even finish its root LP, and this is the only
-        useful bound; on survivable models with over 100,000 columns it therefore runs
-        before HiGHS (which does not always stop on time on them). ``auto``: survivable
-        models only (on one state HiGHS's bound was as good and the time kept back cost pdh
-        its proof of optimality within 60 s).
+        Also run the modules-only decomposition (:func:`netplan.planning.design.metric.
+        relaxation_bound`): a master problem over the module counts alone, with rounded
+        cut-set and metric inequalities added round by round, each master design repaired
+        into a feasible one (:func:`netplan.planning.design.incumbent.repair_design`). It
+        reports the better of its bound and HiGHS's, and the cheaper design. With
+        ``highspy`` it runs in a second thread beside HiGHS (HiGHS releases the
+        interpreter while it searches); whichever proves the gap first stops the other.
+        With scipy it takes the second half of the time limit when HiGHS has not closed the
+        gap. ``auto``: wherever it applies (undirected links and demands, splittable
+        routing, modular capacities).
 
     Returns
     -------
@@ -171,42 +173,51 @@ def solve_design(
     start, first = None, None
     cap, mod_ub, _ = module_bounds(problem, float(problem.demand_volume.sum()), dominance_bounds)
     relax = None
-    survivable = len(built.states) > 1
-    wanted = relaxation_bound is True or (relaxation_bound == "auto" and survivable)
-    reserve_s = _RELAXATION_SHARE * time_limit_s if wanted else 0.0
-    if wanted and survivable and c.size > _LARGE_MODEL_COLUMNS:
-        # HiGHS may not finish its root LP, nor stop on time, on a model this large.
-        relax = metric_relaxation(
-            problem, cap, mod_ub, built.states, backend=backend, time_budget_s=reserve_s
-        )
-        reserve_s = 0.0
+    wanted = relaxation_bound is True or (
+        relaxation_bound == "auto" and _decomposes(problem)
+    )
+    repaired = _Repairs(problem, built, arrays, cap, backend, t0, time_limit_s)
     if incumbent and backend == "highspy":
         first = heuristic_design(
             problem, built, arrays, cap, backend=backend,
             time_budget_s=_HEURISTIC_SHARE * time_limit_s,
         )  # fmt: skip
+        repaired.offer(first)
         if first is not None:
             start = (np.arange(c.size), first.x)
     milp_start_s = time.perf_counter() - t0
-    left_s = max(time_limit_s - milp_start_s - reserve_s, 1.0)
+    left_s = max(time_limit_s - milp_start_s, 1.0)
     options = {"mip_heuristic_effort": float(heuristic_effort)}
-    out = solve_arrays(
-        arrays, backend=backend, time_limit_s=left_s, gap=gap, options=options, start=start
-    )
-    if out.x is None and first is not None and out.status in ("limit", "error"):
+    if wanted and backend == "highspy":
+        # HiGHS releases the interpreter while it searches: the decomposition runs beside it
+        # on another core, and whichever closes the gap first stops the other.
+        out, relax = _race(problem, built, arrays, cap, mod_ub, repaired, left_s, gap, options,
+                           start)  # fmt: skip
+    else:
+        reserve_s = _RELAXATION_SHARE * left_s if wanted else 0.0
+        out = solve_arrays(arrays, backend=backend, time_limit_s=max(left_s - reserve_s, 1.0),
+                           gap=gap, options=options, start=start)  # fmt: skip
+        if wanted and out.status != "optimal":
+            if out.x is not None:
+                repaired.offer_x(out.x, out.objective + built.constant)
+            relax = metric_relaxation(
+                problem, cap, mod_ub, built.states, backend=backend,
+                time_budget_s=max(time_limit_s - (time.perf_counter() - t0), 0.5 * reserve_s),
+                repair=repaired, gap=gap,
+            )  # fmt: skip
+    if out.x is None and repaired.best is not None and out.status in ("limit", "error"):
         # HiGHS stopped before it had a design of its own (or accepted ours): the heuristic
         # design is a complete, feasible solution of the same model.
-        out.x, out.objective = first.x, first.objective - built.constant
+        out.x, out.objective = repaired.best.x, repaired.best.objective - built.constant
     # Improving designs timed from the start of solve_design, costs with the constant.
     out.incumbents = [(t + milp_start_s, v + built.constant) for t, v in out.incumbents]
-    left_s = time_limit_s - (time.perf_counter() - t0)
-    if reserve_s and out.status != "optimal":
-        # Not closed: spend the time kept back on the relaxation's bound (half of it at
-        # least, should HiGHS have run over its limit).
-        relax = metric_relaxation(
-            problem, cap, mod_ub, built.states, backend=backend,
-            time_budget_s=max(left_s, 0.5 * reserve_s),
-        )  # fmt: skip
+    better = repaired.best
+    if better is not None and (
+        out.x is None or better.objective < out.objective + built.constant - 1e-9
+    ):
+        log.info("decomposition design %.6g beats the MILP's", better.objective)
+        out.x, out.objective = better.x, better.objective - built.constant
+        out.incumbents.append((time.perf_counter() - t0, better.objective))
     relaxed = math.nan
     if relax is not None and np.isfinite(relax.bound):
         relaxed = relax.bound + built.constant
@@ -221,10 +232,127 @@ def solve_design(
         else:
             log.info("relaxation bound %.6g beats the MILP's %.6g", relaxed, out.bound)
             out.bound = relaxed - built.constant
-            if out.status == "limit" and out.x is not None:
-                reached = (out.objective - out.bound) / max(abs(out.objective), 1e-12)
-                out.status = "optimal" if reached <= gap else out.status
+    if out.status == "limit" and out.x is not None and np.isfinite(out.bound):
+        reached = (out.objective - out.bound) / max(abs(out.objective), 1e-12)
+        out.status = "optimal" if reached <= gap + 1e-12 else out.status
     return _result(problem, built, out, elapsed, cpu, c.size, A.shape[0], first)
+
+
+def _race(p, built, arrays, cap, mod_ub, repaired, left_s, gap, options, start):
+    """HiGHS on the full MILP in a thread, the modules-only decomposition in this one."""
+    milp_done, closed = threading.Event(), threading.Event()
+    found: list[float] = []
+    box: dict = {}
+
+    def milp() -> None:
+        try:
+            box["out"] = solve_arrays(arrays, backend="highspy", time_limit_s=left_s, gap=gap,
+                                      options=options, start=start, stop=closed, found=found,
+                                      feed=repaired.take_new)
+        except BaseException as exc:  # handed to the calling thread below
+            box["error"] = exc
+        finally:
+            milp_done.set()
+
+    repaired.found = found
+    worker = threading.Thread(target=milp, name="design-milp", daemon=True)
+    worker.start()
+    try:
+        relax = metric_relaxation(
+            p, cap, mod_ub, built.states, backend="highspy", time_budget_s=left_s,
+            repair=repaired, gap=gap, stop=milp_done,
+        )  # fmt: skip
+        best = repaired(None)
+        if np.isfinite(relax.bound) and relax.bound >= best * (1 - gap) - 1e-9 * max(1, best):
+            closed.set()  # proven within the gap: HiGHS need not search on
+    finally:
+        if sys.exc_info()[0] is not None:
+            closed.set()
+        worker.join()
+    if "error" in box:
+        raise box["error"]
+    return box["out"], relax
+
+
+def _with_rows(arrays, module_start: int, rows) -> tuple:
+    """``arrays`` with rows ``Σ coefficients · y >= rhs`` on the module columns appended."""
+    if not rows:
+        return arrays
+    c, lb, ub, integ, A, rlb, rub = arrays
+    dense = np.array([coef for coef, _ in rows])
+    r, m = np.nonzero(dense)
+    extra = sp.csr_array(
+        (dense[r, m], (r, module_start + m)), shape=(len(rows), A.shape[1])
+    )
+    return (
+        c, lb, ub, integ, sp.vstack([A, extra]).tocsr(),
+        np.r_[rlb, [rhs for _, rhs in rows]], np.r_[rub, np.full(len(rows), np.inf)],
+    )  # fmt: skip
+
+
+def _decomposes(p: DesignProblem) -> bool:
+    """Whether the modules-only decomposition applies: undirected links and demands,
+    splittable routing, modular capacities."""
+    return (
+        p.link_model == "undirected"
+        and not p.demand_directed
+        and p.routing == "continuous"
+        and p.capacity_model == "modular"
+        and p.candidate_paths is None
+        and p.n_modules > 0
+    )
+
+
+class _Repairs:
+    """The cheapest feasible design met so far (heuristic, MILP or repaired relaxation
+    design); called with a relaxation's module counts, repairs them into a design."""
+
+    def __init__(self, p, built, arrays, cap, backend, t0, time_limit_s) -> None:
+        self.p, self.built, self.arrays, self.cap = p, built, arrays, cap
+        self.backend, self.t0, self.limit_s = backend, t0, time_limit_s
+        self.best = None
+        self.found: list[float] = []  # costs of designs HiGHS found meanwhile (no constant)
+        self.fresh = False  # the best design has not been handed to HiGHS yet
+
+    @property
+    def best_modules(self) -> np.ndarray | None:
+        if self.best is None:
+            return None
+        start = self.built.module_start
+        return np.round(self.best.x[start : start + self.p.n_modules])
+
+    def offer(self, design) -> None:
+        if design is not None and (self.best is None or design.objective < self.best.objective):
+            self.best = design
+            self.fresh = True
+
+    def take_new(self) -> np.ndarray | None:
+        """The best design, once, if it beats every design HiGHS has found (for HiGHS)."""
+        best = self.best
+        if best is None or not self.fresh:
+            return None
+        self.fresh = False
+        if self.found and best.objective - self.built.constant >= min(self.found):
+            return None
+        return best.x
+
+    def offer_x(self, x: np.ndarray, objective: float) -> None:
+        self.offer(HeuristicDesign(x, objective, math.nan, 0, 0.0))
+
+    def __call__(self, modules: np.ndarray | None) -> float:
+        constant = self.built.constant
+        best = math.inf if self.best is None else self.best.objective - constant
+        # A repair only adds to the modules, so one costing more than the best already
+        # known cannot win.
+        left = self.limit_s - (time.perf_counter() - self.t0)
+        if modules is not None and float(self.p.module_cost @ modules) < best and left > 0.5:
+            self.offer(
+                repair_design(
+                    self.p, self.built, self.arrays, self.cap, modules,
+                    backend=self.backend, time_budget_s=min(left / 3, 60.0),
+                )  # fmt: skip
+            )
+        return math.inf if self.best is None else self.best.objective - constant
 
 
 def _result(
