@@ -236,9 +236,13 @@ def test_a_later_request_of_a_page_replaces_an_earlier_one(server):
 # --- the command ---------------------------------------------------------------------------
 
 def test_serve_prints_a_loopback_address_with_a_token_and_stops_on_ctrl_c(tmp_path):
+    # A process started with SIGINT ignored keeps ignoring it (as shells do for background
+    # jobs); the test's own process may have inherited that from the test runner, so the
+    # server is started with the default disposition a terminal gives it.
     process = subprocess.Popen([sys.executable, "-m", "netplan", "serve", "--dir", str(tmp_path)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=tmp_path)
+                               cwd=tmp_path,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = process.stdout.readline()
         found = re.search(r"http://127\.0\.0\.1:(\d+)/\?token=([\w-]{24,})", line)
