@@ -273,11 +273,7 @@ def relaxation_bound(
         left = time_budget_s - (time.perf_counter() - t0)
         if left <= 0.2 or (stop is not None and stop.is_set()):
             break
-        if extra_rows:
-            A_all = sp.vstack([A, sp.csr_array(np.array([r for r, _ in extra_rows]))]).tocsr()
-            rlb_all = np.r_[rlb, [b for _, b in extra_rows]]
-        else:
-            A_all, rlb_all = A, rlb
+        A_all, rlb_all = _stacked(A, rlb, extra_rows)
         rub_all = np.full(rlb_all.size, np.inf)
         # Each round stops early (time share, a loose gap): its design only has to show
         # where to cut, and its bound stays valid whatever it stops at.
@@ -307,16 +303,31 @@ def relaxation_bound(
             routable = True
             break
         extra_rows += new
-        for mods, coef, rhs in separate_cutsets(p, cap, modules, states, max_rows=_CUTSET_ROWS):
-            row = np.zeros(p.n_modules)
-            row[mods] = coef
-            extra_rows.append((row, rhs))
+        extra_rows += _dense(p, separate_cutsets(p, cap, modules, states, max_rows=_CUTSET_ROWS))
     elapsed = time.perf_counter() - t0
     log.info("modules-only relaxation: bound %.6g after %d round(s), %d metric rows, %.1f s",
              bound, rounds, len(extra_rows), elapsed)
     return RelaxationBound(
         bound, modules, routable, rounds, len(extra_rows), elapsed, tuple(extra_rows)
     )
+
+
+def _stacked(A, rlb, rows):
+    """The master's rows ``A``, ``rlb`` with ``rows`` (dense coefficients, rhs) below them."""
+    if not rows:
+        return A, rlb
+    extra = sp.csr_array(np.array([coef for coef, _ in rows]))
+    return sp.vstack([A, extra]).tocsr(), np.r_[rlb, [rhs for _, rhs in rows]]
+
+
+def _dense(p: DesignProblem, rows) -> list[tuple[np.ndarray, float]]:
+    """Separated rows ``(modules, coefficients, rhs)`` as coefficients over every module."""
+    out = []
+    for mods, coef, rhs in rows:
+        row = np.zeros(p.n_modules)
+        row[mods] = coef
+        out.append((row, rhs))
+    return out
 
 
 def _lp_rows(p, cap, base, states, t0, budget_s) -> list[tuple[np.ndarray, float]]:
@@ -327,11 +338,7 @@ def _lp_rows(p, cap, base, states, t0, budget_s) -> list[tuple[np.ndarray, float
     for _ in range(_LP_ROUNDS):
         if time.perf_counter() - t0 > budget_s:
             break
-        if rows:
-            A_all = sp.vstack([A, sp.csr_array(np.array([r for r, _ in rows]))]).tocsr()
-            rlb_all = np.r_[rlb, [b for _, b in rows]]
-        else:
-            A_all, rlb_all = A, rlb
+        A_all, rlb_all = _stacked(A, rlb, rows)
         out = solve_arrays(
             (c, lb, ub, np.zeros(c.size), A_all, rlb_all, np.full(rlb_all.size, np.inf)),
             backend="scipy", time_limit_s=max(budget_s - (time.perf_counter() - t0), 0.5),
@@ -343,10 +350,7 @@ def _lp_rows(p, cap, base, states, t0, budget_s) -> list[tuple[np.ndarray, float
         capacity = p.pre_capacity.copy()
         np.add.at(capacity, p.module_link, y * cap)
         new = _violated(p, cap, capacity, y, states, t0, budget_s) or []
-        for mods, coef, rhs in separate_cutsets(p, cap, y, states, max_rows=_CUTSET_ROWS * 5):
-            row = np.zeros(p.n_modules)
-            row[mods] = coef
-            new.append((row, rhs))
+        new += _dense(p, separate_cutsets(p, cap, y, states, max_rows=_CUTSET_ROWS * 5))
         if not new:
             break
         rows += new

@@ -44,7 +44,6 @@ import threading
 import time
 
 import numpy as np
-import scipy.sparse as sp
 
 from netplan.errors import Problem, ValidationError
 from netplan.planning.design.backends import SolverOutcome, choose_solver, solve_arrays
@@ -272,22 +271,6 @@ def _race(p, built, arrays, cap, mod_ub, repaired, left_s, gap, options, start):
     if "error" in box:
         raise box["error"]
     return box["out"], relax
-
-
-def _with_rows(arrays, module_start: int, rows) -> tuple:
-    """``arrays`` with rows ``Σ coefficients · y >= rhs`` on the module columns appended."""
-    if not rows:
-        return arrays
-    c, lb, ub, integ, A, rlb, rub = arrays
-    dense = np.array([coef for coef, _ in rows])
-    r, m = np.nonzero(dense)
-    extra = sp.csr_array(
-        (dense[r, m], (r, module_start + m)), shape=(len(rows), A.shape[1])
-    )
-    return (
-        c, lb, ub, integ, sp.vstack([A, extra]).tocsr(),
-        np.r_[rlb, [rhs for _, rhs in rows]], np.r_[rub, np.full(len(rows), np.inf)],
-    )  # fmt: skip
 
 
 def _decomposes(p: DesignProblem) -> bool:
