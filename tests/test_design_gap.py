@@ -285,6 +285,30 @@ def test_repaired_design_routes_keeps_what_it_needs_and_costs_no_less_than_the_o
         assert d.objective >= optimum - 1e-6
 
 
+@needs_highspy
+@pytest.mark.parametrize(("survivable", "seed"), [(False, 3), (False, 6), (True, 0), (True, 8)])
+def test_repair_solves_the_whole_purchase_at_once_where_state_by_state_rounding_overbuilds(
+    survivable, seed
+):
+    # On these instances the state-by-state LP repair from nothing rounds each purchase up
+    # on its own and pays more than the brute-force optimum; the completion MILP (highspy)
+    # buys everything at once and reaches the optimum.
+    rng = np.random.default_rng(seed)
+    kw = {"survivability": "unrestricted"} if survivable else {}
+    p = ring_with_chords(rng, 4, 1, 3, two_modules=False, **kw)
+    optimum = brute_force(p)
+    built = build_model(p, "aggregated")
+    cap, _, _ = module_bounds(p, float(p.demand_volume.sum()))
+    arrays = built.model.arrays()
+    nothing = np.zeros(p.n_modules)
+    by_state = repair_design(p, built, arrays, cap, nothing, backend="scipy")
+    at_once = repair_design(p, built, arrays, cap, nothing, backend="highspy")
+    y = at_once.x[built.module_start : built.module_start + p.n_modules]
+    assert routable(p, capacity_of(p, y))
+    assert at_once.objective == pytest.approx(optimum)
+    assert by_state.objective > optimum + 0.5
+
+
 def test_relaxation_rows_hold_at_a_routable_design_and_its_bound_stays_below():
     # The rows the decomposition hands to the MILP hold for every integer design that routes:
     # checked at abilene's optimal design, which the independent LP finds routable; the

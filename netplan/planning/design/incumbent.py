@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from netplan.planning.design.backends import solve_arrays
 from netplan.planning.design.formulation import BuiltModel
 from netplan.planning.design.problem import DesignProblem
 
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 __all__ = ["HeuristicDesign", "cheapest_cover", "heuristic_design", "repair_design"]
 
 _MAX_NODES = 200_000
+# The completion MILP of a repair: its time cap and the gap at which it stops.
+_COMPLETION_S = 30.0
+_COMPLETION_GAP = 1e-3
 
 
 def cheapest_cover(
@@ -393,12 +398,16 @@ def repair_design(
     *,
     backend: str = "scipy",
     time_budget_s: float = 30.0,
+    stop: threading.Event | None = None,
 ) -> HeuristicDesign | None:
     """A feasible design that keeps ``modules`` and buys what else every state needs.
 
     The states are routed one at a time with the modules bought so far free; each state's
     LP buys (and rounds up to whole modules) only the capacity it still lacks. A design from
-    a relaxation that almost routes thus becomes a feasible one costing little more.
+    a relaxation that almost routes thus becomes a feasible one costing little more. With
+    ``highspy`` the whole purchase is then solved at once (the full MILP with ``modules`` as
+    lower bounds, started from that design, for at most 30 s), which pools the rounding
+    across links and states; finally every link is re-covered at its largest load.
 
     Parameters
     ----------
@@ -412,6 +421,9 @@ def repair_design(
         Module counts to start from (integer).
     backend : {"highspy", "scipy"}
     time_budget_s : float
+    stop : threading.Event, optional
+        Once it is set, the whole-purchase MILP stops (keeping the best design so far):
+        another thread has finished the solve this repair serves.
 
     Returns
     -------
@@ -443,14 +455,51 @@ def repair_design(
     if p.routing != "continuous" or p.capacity_model == "linear":
         return None
     t0 = time.perf_counter()
-    best = _sequential(p, built, arrays, cap, backend, t0, time_budget_s, modules)
-    if best is None or not math.isfinite(best[1]):
+    full = _sequential(p, built, arrays, cap, backend, t0, time_budget_s, modules)
+    if full is None or not math.isfinite(full[1]):
         return None
-    # Modules of the start the routing no longer needs are dropped: every link gets the
-    # cheapest cover of its largest load.
+    best = full[:2]
     c, _, ub, *_ = arrays
     mod = slice(built.module_start, built.module_start + p.n_modules)
-    z, total, _, _ = _round(p, built, best[0], cap, ub[mod], c)
-    if math.isfinite(total) and total < best[1]:
-        best = (z, total)
+
+    def recovered(design):
+        # Modules of the start the routing no longer needs are dropped: every link gets the
+        # cheapest cover of its largest load.
+        z, total, _, _ = _round(p, built, design[0], cap, ub[mod], c)
+        return (z, total) if math.isfinite(total) and total < design[1] else design
+
+    best = recovered(best)
+    # Whatever is bought on top, the start's own modules are paid for: a completion can
+    # only win when they cost less than the design in hand.
+    floor = float(p.module_cost @ modules) + built.constant
+    if backend == "highspy" and floor < best[1] * (1 - _COMPLETION_GAP):
+        left_s = time_budget_s - (time.perf_counter() - t0)
+        completed = _cheapest_completion(p, built, arrays, modules, full[0],
+                                         min(left_s, _COMPLETION_S), stop)  # fmt: skip
+        if completed is not None:
+            completed = recovered(completed)
+            if completed[1] < best[1]:
+                best = completed
     return HeuristicDesign(best[0], best[1], math.nan, 0, time.perf_counter() - t0)
+
+
+def _cheapest_completion(p, built, arrays, modules, start, time_s, stop):
+    """The full MILP with ``modules`` as lower bounds on the module counts, started from the
+    feasible solution ``start``: the cheapest purchase on top of ``modules`` (or the best
+    HiGHS finds in ``time_s``), as ``(solution, cost)``, or None.
+
+    The state-by-state repair buys for each state on its own and rounds each purchase up at
+    once; solving the whole purchase together pools the rounding across links and states.
+    """
+    if time_s < 0.5 or (stop is not None and stop.is_set()):
+        return None
+    c, lb, ub, integ, A, rlb, rub = arrays
+    mod = slice(built.module_start, built.module_start + p.n_modules)
+    lb = lb.copy()
+    lb[mod] = np.clip(np.asarray(modules, float), lb[mod], ub[mod])
+    out = solve_arrays((c, lb, ub, integ, A, rlb, rub), backend="highspy", time_limit_s=time_s,
+                       gap=_COMPLETION_GAP, options={}, start=(np.arange(c.size), start),
+                       stop=stop)  # fmt: skip
+    if out.x is None:
+        return None
+    return out.x, float(out.objective) + built.constant

@@ -254,6 +254,7 @@ def _race(p, built, arrays, cap, mod_ub, repaired, left_s, gap, options, start):
             milp_done.set()
 
     repaired.found = found
+    repaired.stop = milp_done
     worker = threading.Thread(target=milp, name="design-milp", daemon=True)
     worker.start()
     try:
@@ -296,6 +297,7 @@ class _Repairs:
         self.best = None
         self.found: list[float] = []  # costs of designs HiGHS found meanwhile (no constant)
         self.fresh = False  # the best design has not been handed to HiGHS yet
+        self.stop: threading.Event | None = None  # set once the full MILP has finished
 
     @property
     def best_modules(self) -> np.ndarray | None:
@@ -332,7 +334,7 @@ class _Repairs:
             self.offer(
                 repair_design(
                     self.p, self.built, self.arrays, self.cap, modules,
-                    backend=self.backend, time_budget_s=min(left / 3, 60.0),
+                    backend=self.backend, time_budget_s=min(left / 3, 60.0), stop=self.stop,
                 )  # fmt: skip
             )
         return math.inf if self.best is None else self.best.objective - constant
