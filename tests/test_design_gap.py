@@ -266,17 +266,24 @@ def test_heuristic_design_is_feasible_and_not_below_the_optimum(survivable):
     assert h.objective >= exact.objective - 1e-6
 
 
+def small_single_module_model(seed: int, survivable: bool):
+    """A four-node ring with one chord, three demands and one module type per link, built
+    for repairs: ``(rng, problem, built model, effective capacities, arrays)``; ``rng`` is
+    left where the instance's draws ended."""
+    rng = np.random.default_rng(seed)
+    kw = {"survivability": "unrestricted"} if survivable else {}
+    p = ring_with_chords(rng, 4, 1, 3, two_modules=False, **kw)
+    built = build_model(p, "aggregated")
+    cap, _, _ = module_bounds(p, float(p.demand_volume.sum()))
+    return rng, p, built, cap, built.model.arrays()
+
+
 @pytest.mark.parametrize("survivable", [False, True])
 def test_repaired_design_routes_keeps_what_it_needs_and_costs_no_less_than_the_optimum(
     survivable,
 ):
-    rng = np.random.default_rng(5)
-    kw = {"survivability": "unrestricted"} if survivable else {}
-    p = ring_with_chords(rng, 4, 1, 3, two_modules=False, **kw)
+    rng, p, built, cap, arrays = small_single_module_model(5, survivable)
     optimum = brute_force(p)
-    built = build_model(p, "aggregated")
-    cap, _, _ = module_bounds(p, float(p.demand_volume.sum()))
-    arrays = built.model.arrays()
     for start in (np.zeros(p.n_modules), rng.integers(0, 3, p.n_modules) * 1.0):
         d = repair_design(p, built, arrays, cap, start)
         y = d.x[built.module_start : built.module_start + p.n_modules]
@@ -293,13 +300,8 @@ def test_repair_solves_the_whole_purchase_at_once_where_state_by_state_rounding_
     # On these instances the state-by-state LP repair from nothing rounds each purchase up
     # on its own and pays more than the brute-force optimum; the completion MILP (highspy)
     # buys everything at once and reaches the optimum.
-    rng = np.random.default_rng(seed)
-    kw = {"survivability": "unrestricted"} if survivable else {}
-    p = ring_with_chords(rng, 4, 1, 3, two_modules=False, **kw)
+    _, p, built, cap, arrays = small_single_module_model(seed, survivable)
     optimum = brute_force(p)
-    built = build_model(p, "aggregated")
-    cap, _, _ = module_bounds(p, float(p.demand_volume.sum()))
-    arrays = built.model.arrays()
     nothing = np.zeros(p.n_modules)
     by_state = repair_design(p, built, arrays, cap, nothing, backend="scipy")
     at_once = repair_design(p, built, arrays, cap, nothing, backend="highspy")
