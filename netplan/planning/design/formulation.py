@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from netplan.errors import Problem, RunError, ValidationError
+from netplan.planning.design.connectivity import SpanningRows, spanning_rows
 from netplan.planning.design.problem import FORMULATIONS, DesignProblem, path_arcs
 from netplan.planning.design.strengthen import cutset_rows, module_bounds
 
@@ -284,6 +285,18 @@ class BuiltModel:
     constant: float
     formulation: str
     routing_start: int | None = None  # largest flow of every link with routing cost
+    spanning: SpanningRows | None = None
+    spanning_start: int | None = None
+
+    def fill_spanning(self, p: DesignProblem, z: np.ndarray, cap: np.ndarray) -> np.ndarray:
+        """``z`` with the spanning columns set from its module counts (in place)."""
+        if self.spanning is not None:
+            y = z[self.module_start : self.module_start + p.n_modules]
+            capacity = p.pre_capacity.copy()
+            np.add.at(capacity, p.module_link, np.round(y) * cap)
+            start = self.spanning_start
+            z[start : start + self.spanning.n_columns] = self.spanning.fill(capacity > 0)
+        return z
 
 
 def choose_formulation(p: DesignProblem, formulation: str) -> str:
@@ -345,6 +358,7 @@ def build_model(
     cutset_cuts: bool = True,
     dominance: bool = True,
     extra_cuts: bool = False,
+    spanning: bool = False,
 ) -> BuiltModel:
     """The design MILP of ``p`` in ``formulation``, every network state included.
 
@@ -358,6 +372,9 @@ def build_model(
         Bound module counts by module dominance.
     extra_cuts : bool
         Cut-set rows of larger node sets as well (with ``cutset_cuts``).
+    spanning : bool
+        Add the spanning rows of :mod:`netplan.planning.design.connectivity` (the links
+        bought connect the ends of every demand) where they apply.
 
     Returns
     -------
@@ -402,6 +419,19 @@ def build_model(
     if cutset_cuts:
         rows, mods, vals, rhs = cutset_rows(p, cap, states, extra_cuts, ub if extra_cuts else None)
         model.add_rows(rhs.size, rows, mod0 + mods, vals, rhs, np.inf)
+    tree = spanning_rows(p) if spanning else None
+    tree0 = None
+    if tree is not None:
+        tree0 = model.add_vars(tree.n_columns, lb=0.0, ub=tree.column_ub)
+        m, o = tree.modules.tocoo(), tree.own.tocoo()
+        model.add_rows(
+            tree.row_lb.size,
+            np.r_[m.row, o.row],
+            np.r_[mod0 + m.col, tree0 + o.col],
+            np.r_[m.data, o.data],
+            tree.row_lb,
+            tree.row_ub,
+        )
     multi = len(states) > 1
     rc_arc = p.routing_cost[arcs.link]
     rc_flow = np.zeros_like(rc_arc) if multi else rc_arc
@@ -461,4 +491,6 @@ def build_model(
                 -np.inf,
                 0.0,
             )
-    return BuiltModel(model, mod0, setup0, blocks, states, arcs, constant, formulation, routing0)
+    return BuiltModel(
+        model, mod0, setup0, blocks, states, arcs, constant, formulation, routing0, tree, tree0
+    )

@@ -178,6 +178,7 @@ def _round(p, built, x, cap, ub, c) -> tuple[np.ndarray, float, np.ndarray, np.n
         capacity = p.pre_capacity.copy()
         np.add.at(capacity, p.module_link, y * cap)
         z[built.setup_start : built.setup_start + p.n_links] = (capacity > 0).astype(float)
+    built.fill_spanning(p, z, cap)
     return z, float(c @ z) + built.constant, paid, need
 
 
@@ -315,6 +316,7 @@ def _sequential(p, built, arrays, cap, backend, t0, budget_s, start_modules=None
             np.add.at(flow, built.arcs.link[block.arc], block.coef * z[block.var])
             peak = np.maximum(peak, flow)
         z[built.routing_start : built.routing_start + paying.size] = peak[paying]
+    built.fill_spanning(p, z, cap)
     return z, float(c @ z) + built.constant, 0
 
 

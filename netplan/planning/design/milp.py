@@ -47,6 +47,7 @@ import numpy as np
 
 from netplan.errors import Problem, ValidationError
 from netplan.planning.design.backends import SolverOutcome, choose_solver, solve_arrays
+from netplan.planning.design.connectivity import spanning_lifts, spanning_lp_bounds
 from netplan.planning.design.flowpaths import arc_flow_from_paths, paths_for_state
 from netplan.planning.design.formulation import BuiltModel, build_model, choose_formulation
 from netplan.planning.design.incumbent import HeuristicDesign, heuristic_design, repair_design
@@ -77,6 +78,7 @@ def solve_design(
     incumbent: bool = True,
     extra_cuts: bool = False,
     relaxation_bound: bool | str = "auto",
+    spanning_rows: bool | str = "auto",
 ) -> DesignResult:
     """Solve the network-design MILP with HiGHS.
 
@@ -120,6 +122,14 @@ def solve_design(
         With scipy it takes the second half of the time limit when HiGHS has not closed the
         gap. ``auto``: wherever it applies (undirected links and demands, splittable
         routing, modular capacities).
+    spanning_rows : {"auto", True, False}
+        Add the spanning rows of :mod:`netplan.planning.design.connectivity` to the MILP and
+        to the decomposition's master: the links bought connect every demand's ends (after
+        any single link failure too, when every one is a state). Valid for every design
+        that routes, so the optimum is unchanged. ``auto``: where they lift the LP bound
+        by at least 1 % (:func:`netplan.planning.design.connectivity.spanning_pays`). The
+        master takes them after its first integer round, and only when that round's bound
+        is below their LP bound (see :func:`netplan.planning.design.metric.relaxation_bound`).
 
     Returns
     -------
@@ -153,24 +163,32 @@ def solve_design(
         raise ValidationError([Problem("", "gap", "must be in [0, 1)")])
     if not (0 <= heuristic_effort <= 1):
         raise ValidationError([Problem("", "heuristic_effort", "must be in [0, 1]")])
+    if spanning_rows not in ("auto", True, False):
+        raise ValidationError([Problem("", "spanning_rows", "must be 'auto', True or False")])
     backend = choose_solver(solver)
     form = choose_formulation(problem, formulation)
     t0 = time.perf_counter()
     cpu0 = time.process_time()
-    built = build_model(problem, form, cutset_cuts, dominance_bounds, extra_cuts)
+    cap, mod_ub, _ = module_bounds(problem, float(problem.demand_volume.sum()), dominance_bounds)
+    spanning, spanning_bound = spanning_rows is True, math.nan
+    if spanning_rows is not False:
+        without, with_rows = spanning_lp_bounds(problem, cap, mod_ub)
+        spanning = spanning or spanning_lifts(without, with_rows)
+        spanning_bound = with_rows if spanning else math.nan
+    built = build_model(problem, form, cutset_cuts, dominance_bounds, extra_cuts, spanning)
     arrays = built.model.arrays()
     c, _, _, integ, A, _, _ = arrays
     log.info(
-        "design MILP (%s, %s): %d variables (%d integer), %d rows, %d states",
+        "design MILP (%s, %s): %d variables (%d integer), %d rows, %d states%s",
         form,
         backend,
         c.size,
         int(integ.sum()),
         A.shape[0],
         len(built.states),
+        ", spanning rows" if built.spanning is not None else "",
     )
     start, first = None, None
-    cap, mod_ub, _ = module_bounds(problem, float(problem.demand_volume.sum()), dominance_bounds)
     relax = None
     wanted = relaxation_bound is True or (
         relaxation_bound == "auto" and _decomposes(problem)
@@ -191,7 +209,7 @@ def solve_design(
         # HiGHS releases the interpreter while it searches: the decomposition runs beside it
         # on another core, and whichever closes the gap first stops the other.
         out, relax = _race(problem, built, arrays, cap, mod_ub, repaired, left_s, gap, options,
-                           start)  # fmt: skip
+                           start, spanning_bound)  # fmt: skip
     else:
         reserve_s = _RELAXATION_SHARE * left_s if wanted else 0.0
         out = solve_arrays(arrays, backend=backend, time_limit_s=max(left_s - reserve_s, 1.0),
@@ -202,7 +220,7 @@ def solve_design(
             relax = metric_relaxation(
                 problem, cap, mod_ub, built.states, backend=backend,
                 time_budget_s=max(time_limit_s - (time.perf_counter() - t0), 0.5 * reserve_s),
-                repair=repaired, gap=gap,
+                repair=repaired, gap=gap, spanning_bound=spanning_bound,
             )  # fmt: skip
     if out.x is None and repaired.best is not None and out.status in ("limit", "error"):
         # HiGHS stopped before it had a design of its own (or accepted ours): the heuristic
@@ -237,7 +255,7 @@ def solve_design(
     return _result(problem, built, out, elapsed, cpu, c.size, A.shape[0], first)
 
 
-def _race(p, built, arrays, cap, mod_ub, repaired, left_s, gap, options, start):
+def _race(p, built, arrays, cap, mod_ub, repaired, left_s, gap, options, start, spanning_bound):
     """HiGHS on the full MILP in a thread, the modules-only decomposition in this one."""
     milp_done, closed = threading.Event(), threading.Event()
     found: list[float] = []
@@ -260,7 +278,7 @@ def _race(p, built, arrays, cap, mod_ub, repaired, left_s, gap, options, start):
     try:
         relax = metric_relaxation(
             p, cap, mod_ub, built.states, backend="highspy", time_budget_s=left_s,
-            repair=repaired, gap=gap, stop=milp_done,
+            repair=repaired, gap=gap, stop=milp_done, spanning_bound=spanning_bound,
         )  # fmt: skip
         best = repaired(None)
         if np.isfinite(relax.bound) and relax.bound >= best * (1 - gap) - 1e-9 * max(1, best):
