@@ -32,7 +32,8 @@ OPTIMUM_NO_SURVIVABILITY = {
     "france": 20200.0, "polska": 23619.0, "pdh": 10903843.0, "atlanta": 86492550.3,
 }  # fmt: skip
 # These run into the time limit (the MILP is not closed within TIME_LIMIT_S).
-LONG = {("pdh", "U-U-M-N-C-A-N-N"), ("pdh", "U-U-M-N-C-A-N-U"), ("polska", "U-U-M-N-C-A-N-U")}
+LONG = {("pdh", "U-U-M-N-C-A-N-N"), ("pdh", "U-U-M-N-C-A-N-U"), ("polska", "U-U-M-N-C-A-N-U"),
+        ("india35", "U-U-M-N-C-A-N-N")}  # fmt: skip
 
 
 def _instances() -> list:
@@ -68,8 +69,9 @@ def _no_solver_lines(stderr: str) -> None:
 
 def test_every_instance_is_found():
     names = {p.id for p in _instances()}
-    assert {"geant-U-U-M-N-C-A-N-N", "polska-U-U-M-N-C-A-N-U", "pdh-U-U-M-N-C-A-N-U"} <= names
-    assert len(names) == 9
+    assert {"geant-U-U-M-N-C-A-N-N", "polska-U-U-M-N-C-A-N-U", "pdh-U-U-M-N-C-A-N-U",
+            "india35-U-U-M-N-C-A-N-N"} <= names
+    assert len(names) == 10
 
 
 @pytest.mark.parametrize(("name", "model"), _instances())

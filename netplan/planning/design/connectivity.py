@@ -314,8 +314,8 @@ def spanning_pays(p: DesignProblem, cap: np.ndarray, upper: np.ndarray) -> bool:
     Returns
     -------
     bool
+        False also where the rows do not apply or an LP fails.
     """
-
     return spanning_lifts(*spanning_lp_bounds(p, cap, upper))
 
 
