@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from netplan.cli import cli
 from netplan.planning.check import check_routable
+from netplan.planning.design import metric
 from netplan.planning.design.backends import choose_solver, solve_arrays
 from netplan.planning.design.formulation import build_model
 from netplan.planning.design.incumbent import cheapest_cover, heuristic_design, repair_design
@@ -332,6 +333,35 @@ def test_relaxation_rows_hold_at_a_routable_design_and_its_bound_stays_below():
 
 
 @needs_highspy
+@pytest.mark.parametrize("survivable", [False, True])
+def test_a_master_design_that_routes_short_of_its_own_optimum_is_solved_on(
+    survivable, monkeypatch
+):
+    # A first master round that stops 99 % short, on the repair's design (which routes in
+    # every state), has nothing left to cut: the master runs on with the gap asked for and
+    # proves the optimum of the full MILP.
+    monkeypatch.setattr(metric, "_ROUND_GAP", 0.99)
+    kw = {"survivability": "unrestricted"} if survivable else {}
+    p = ring_with_chords(np.random.default_rng(1), 7, 3, 8, **kw)
+    exact = solve_design(p, time_limit_s=60, gap=0, relaxation_bound=False)
+    cap, ub, _ = module_bounds(p, float(p.demand_volume.sum()))
+    everything = np.minimum(ub, 3.0)
+    assert routable(p, capacity_of(p, everything))
+
+    class Repair:
+        best_modules = everything
+
+        def __call__(self, modules):
+            return float(p.module_cost @ everything)
+
+    r = relaxation_bound(p, cap, ub, p.states(), backend="highspy", time_budget_s=30,
+                         repair=Repair(), gap=0.0)  # fmt: skip
+    assert exact.status == "optimal"
+    assert r.rounds >= 2 and r.routable
+    assert r.bound == pytest.approx(exact.objective)
+
+
+@needs_highspy
 def test_a_set_stop_event_ends_the_search_at_once():
     # A knapsack-like cover HiGHS needs to branch on; with the event set before it starts it
     # stops at its first check and says it hit a limit, never "optimal".
@@ -351,6 +381,68 @@ def test_a_set_stop_event_ends_the_search_at_once():
     assert out.status == "limit"
     free = solve_arrays(arrays, backend="highspy", time_limit_s=60, gap=0, options={})
     assert free.status == "optimal"
+
+
+@needs_highspy
+def test_the_search_reports_its_dual_bound_as_it_goes():
+    # The knapsack-like cover above: the bound another thread reads is a valid lower bound,
+    # at or below the optimum.
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(1)
+    n = 40
+    A = sp.csr_array(rng.integers(1, 30, size=(8, n)).astype(float))
+    arrays = (rng.uniform(1, 2, n), np.zeros(n), np.full(n, 3.0), np.ones(n), A,
+              np.full(8, 211.5), np.full(8, np.inf))
+    progress: dict = {}
+    out = solve_arrays(arrays, backend="highspy", time_limit_s=60, gap=0,
+                       options={"presolve": "off"}, progress=progress)
+    assert out.status == "optimal"
+    assert 0 < progress["bound"] <= out.objective + 1e-9
+
+
+def test_a_design_the_milp_found_counts_for_the_race_stop():
+    # The decomposition stops (and stops HiGHS) once its bound is within the gap of the
+    # cheapest design known, HiGHS's own designs included.
+    from netplan.planning.design.milp import _Repairs
+
+    p = ring_with_chords(np.random.default_rng(1), 5, 1, 4)
+    built = build_model(p, "aggregated")
+    cap, _, _ = module_bounds(p, float(p.demand_volume.sum()))
+    repairs = _Repairs(p, built, built.model.arrays(), cap, "scipy", 0.0, 60.0)
+    assert repairs(None) == math.inf
+    repairs.found.append(42.0)
+    assert repairs(None) == 42.0
+
+
+class _RecordingStop:
+    """A stop event that is never set and records how long it was asked to wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def is_set(self) -> bool:
+        return False
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        return False
+
+
+@needs_highspy
+def test_the_master_waits_for_a_full_milp_that_bounds_higher_than_its_lp():
+    # A MILP beside it bounding above the master's LP may close the gap alone: the integer
+    # rounds wait up to a tenth of the budget first. A MILP bounding below: no wait.
+    p = ring_with_chords(np.random.default_rng(1), 7, 3, 8)
+    cap, ub, _ = module_bounds(p, float(p.demand_volume.sum()))
+    exact = solve_design(p, time_limit_s=60, gap=0, relaxation_bound=False)
+    for rival, waits in ((exact.objective, True), (-math.inf, False)):
+        stop = _RecordingStop()
+        r = relaxation_bound(p, cap, ub, p.states(), backend="highspy", time_budget_s=5,
+                             stop=stop, rival_bound=lambda rival=rival: rival)  # fmt: skip
+        assert bool(stop.waits) == waits
+        assert all(0 < w <= 0.5 for w in stop.waits)
+        assert r.rounds >= 1 and r.bound <= exact.objective + 1e-6
 
 
 # --- the two interfaces ----------------------------------------------------------------------

@@ -94,6 +94,7 @@ def solve_arrays(
     stop: threading.Event | None = None,
     found: list[float] | None = None,
     feed: Callable[[], np.ndarray | None] | None = None,
+    progress: dict | None = None,
 ) -> SolverOutcome:
     """Solve ``min c x`` over ``rlb <= A x <= rub``, ``lb <= x <= ub``, integrality ``integ``.
 
@@ -117,6 +118,9 @@ def solve_arrays(
     feed : callable, optional
         ``highspy`` only: asked now and then during the search for a complete solution found
         elsewhere (another thread's), or None; HiGHS takes it when it is feasible and better.
+    progress : dict, optional
+        ``highspy`` only: its ``"bound"`` is kept at the search's current dual bound, for
+        another thread to read.
 
     Returns
     -------
@@ -135,7 +139,8 @@ def solve_arrays(
     ('optimal', 2.0, [2.0, 0.0])
     """
     if backend == "highspy":
-        return _solve_highspy(arrays, time_limit_s, gap, options, start, stop, found, feed)
+        return _solve_highspy(arrays, time_limit_s, gap, options, start, stop, found, feed,
+                              progress)
     return _solve_scipy(arrays, time_limit_s, gap, options)
 
 
@@ -218,7 +223,8 @@ def _load_highspy(arrays, time_limit_s, gap, options):
     return h
 
 
-def _solve_highspy(arrays, time_limit_s, gap, options, start, stop=None, found=None, feed=None):
+def _solve_highspy(arrays, time_limit_s, gap, options, start, stop=None, found=None, feed=None,
+                   progress=None):
     import highspy
 
     h = _load_highspy(arrays, time_limit_s, gap, options)
@@ -228,6 +234,8 @@ def _solve_highspy(arrays, time_limit_s, gap, options, start, stop=None, found=N
 
     def on_improving(kind, message, out, inp, user_data) -> None:
         if kind == kinds.kCallbackMipInterrupt:
+            if progress is not None and abs(float(out.mip_dual_bound)) < h.getInfinity():
+                progress["bound"] = float(out.mip_dual_bound)
             if stop is not None and stop.is_set():
                 inp.user_interrupt = True
             return
@@ -248,7 +256,7 @@ def _solve_highspy(arrays, time_limit_s, gap, options, start, stop=None, found=N
 
     h.setCallback(on_improving, None)
     h.startCallback(kinds.kCallbackMipImprovingSolution)
-    if stop is not None:
+    if stop is not None or progress is not None:
         h.startCallback(kinds.kCallbackMipInterrupt)
     if feed is not None:
         h.startCallback(kinds.kCallbackMipUserSolution)
