@@ -438,10 +438,12 @@ def test_the_master_waits_for_a_full_milp_that_bounds_higher_than_its_lp():
     exact = solve_design(p, time_limit_s=60, gap=0, relaxation_bound=False)
     for rival, waits in ((exact.objective, True), (-math.inf, False)):
         stop = _RecordingStop()
-        r = relaxation_bound(p, cap, ub, p.states(), backend="highspy", time_budget_s=5,
+        # The recording stop returns at once: a long budget costs nothing and leaves the
+        # wait positive however slowly the LP rounds run.
+        r = relaxation_bound(p, cap, ub, p.states(), backend="highspy", time_budget_s=60,
                              stop=stop, rival_bound=lambda rival=rival: rival)  # fmt: skip
         assert bool(stop.waits) == waits
-        assert all(0 < w <= 0.5 for w in stop.waits)
+        assert all(0 < w <= 6.0 for w in stop.waits)
         assert r.rounds >= 1 and r.bound <= exact.objective + 1e-6
 
 
