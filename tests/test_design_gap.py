@@ -361,19 +361,24 @@ def test_a_master_design_that_routes_short_of_its_own_optimum_is_solved_on(
     assert r.bound == pytest.approx(exact.objective)
 
 
-@needs_highspy
-def test_a_set_stop_event_ends_the_search_at_once():
-    # A knapsack-like cover HiGHS needs to branch on; with the event set before it starts it
-    # stops at its first check and says it hit a limit, never "optimal".
-    import threading
-
+def knapsack_cover_arrays():
+    """A knapsack-like cover over 40 integer columns that HiGHS needs to branch on."""
     import scipy.sparse as sp
 
     rng = np.random.default_rng(1)
     n = 40
     A = sp.csr_array(rng.integers(1, 30, size=(8, n)).astype(float))
-    arrays = (rng.uniform(1, 2, n), np.zeros(n), np.full(n, 3.0), np.ones(n), A,
-              np.full(8, 211.5), np.full(8, np.inf))
+    return (rng.uniform(1, 2, n), np.zeros(n), np.full(n, 3.0), np.ones(n), A,
+            np.full(8, 211.5), np.full(8, np.inf))  # fmt: skip
+
+
+@needs_highspy
+def test_a_set_stop_event_ends_the_search_at_once():
+    # With the event set before it starts, HiGHS stops at its first check and says it hit
+    # a limit, never "optimal".
+    import threading
+
+    arrays = knapsack_cover_arrays()
     stop = threading.Event()
     stop.set()
     out = solve_arrays(arrays, backend="highspy", time_limit_s=60, gap=0,
@@ -385,17 +390,9 @@ def test_a_set_stop_event_ends_the_search_at_once():
 
 @needs_highspy
 def test_the_search_reports_its_dual_bound_as_it_goes():
-    # The knapsack-like cover above: the bound another thread reads is a valid lower bound,
-    # at or below the optimum.
-    import scipy.sparse as sp
-
-    rng = np.random.default_rng(1)
-    n = 40
-    A = sp.csr_array(rng.integers(1, 30, size=(8, n)).astype(float))
-    arrays = (rng.uniform(1, 2, n), np.zeros(n), np.full(n, 3.0), np.ones(n), A,
-              np.full(8, 211.5), np.full(8, np.inf))
+    # The bound another thread reads is a valid lower bound, at or below the optimum.
     progress: dict = {}
-    out = solve_arrays(arrays, backend="highspy", time_limit_s=60, gap=0,
+    out = solve_arrays(knapsack_cover_arrays(), backend="highspy", time_limit_s=60, gap=0,
                        options={"presolve": "off"}, progress=progress)
     assert out.status == "optimal"
     assert 0 < progress["bound"] <= out.objective + 1e-9
