@@ -361,6 +361,51 @@ def test_a_master_design_that_routes_short_of_its_own_optimum_is_solved_on(
     assert r.bound == pytest.approx(exact.objective)
 
 
+class _Clock:
+    """Stands in for the ``time`` module: the time moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_the_last_master_round_leaves_time_to_repair_its_design(monkeypatch):
+    # Every integer master round here runs to its time limit without closing its gap. The
+    # design of each, the last one too, still reaches the repair with a share of the budget
+    # left, which the repair needs to turn it into a design that counts.
+    import dataclasses
+
+    p = ring_with_chords(np.random.default_rng(1), 7, 3, 8)
+    cap, ub, _ = module_bounds(p, float(p.demand_volume.sum()))
+    clock = _Clock()
+    monkeypatch.setattr(metric, "time", clock)
+    solve = metric.solve_arrays
+
+    def to_the_limit(arrays, **kw):
+        out = solve(arrays, **kw)
+        if np.any(arrays[3]):
+            clock.now += kw["time_limit_s"]
+            return dataclasses.replace(out, status="limit", bound=0.5 * out.objective)
+        return out
+
+    monkeypatch.setattr(metric, "solve_arrays", to_the_limit)
+    repaired_at: list[float] = []
+
+    def repair(modules):
+        repaired_at.append(clock.now)
+        return math.inf
+
+    budget_s = 100.0
+    r = relaxation_bound(p, cap, ub, p.states(), time_budget_s=budget_s, repair=repair, gap=0.0)
+    assert r.rounds >= 2 and len(repaired_at) == r.rounds
+    assert repaired_at[-1] == pytest.approx(budget_s * (1 - metric._REPAIR_SHARE))
+
+
 def knapsack_cover_arrays():
     """A knapsack-like cover over 40 integer columns that HiGHS needs to branch on."""
     import scipy.sparse as sp
