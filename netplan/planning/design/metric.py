@@ -312,7 +312,7 @@ def relaxation_bound(
     c, lb, ub, integ, A, rlb, rub = base
     round_gap, round_cap_s = _ROUND_GAP, max(time_budget_s / 4, 1.0)
     # A round stopped by the time still hands its design to the repair: on SNDlib's pdh
-    # -N-U the last round's design (14,104,500) had been dropped for want of time, and the
+    # -N-U the last round's design (14,104,502) had been dropped for want of time, and the
     # result was a design costing 14,954,032.
     reserve_s = _REPAIR_SHARE * time_budget_s if repair is not None else 0.0
     while rounds < max_rounds:
