@@ -7,10 +7,12 @@ vector checked by the independent routability LP (:mod:`netplan.planning.check`)
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import itertools
 import json
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,13 @@ from netplan.planning.design import metric
 from netplan.planning.design.backends import choose_solver, solve_arrays
 from netplan.planning.design.formulation import build_model
 from netplan.planning.design.incumbent import cheapest_cover, heuristic_design, repair_design
-from netplan.planning.design.metric import metric_cut, mir_round, relaxation_bound
+from netplan.planning.design.metric import (
+    metric_cut,
+    mir_round,
+    mir_round_with_cost,
+    relaxation_bound,
+    routing_cut,
+)
 from netplan.planning.design.milp import solve_design
 from netplan.planning.design.problem import DesignProblem
 from netplan.planning.design.separation import separate_cutsets
@@ -154,6 +162,51 @@ def test_metric_cuts_hold_for_every_routable_design(seed):
     for y in itertools.product(range(3), repeat=p.n_modules):
         if routable(p, capacity_of(p, y)):
             assert coef @ np.asarray(y, float) >= rhs - 1e-7
+
+
+def test_mir_round_with_cost_keeps_every_point():
+    # Every integer y and continuous θ >= 0 on the original row meets the rounded one; θ is
+    # checked at the least value the original row allows, where the rounded row is tightest.
+    rng = np.random.default_rng(6)
+    rounded = 0
+    for _ in range(30):
+        coef = rng.uniform(0.1, 5.0, size=3)
+        rhs = float(rng.uniform(1.0, 12.0))
+        out = mir_round_with_cost(coef, 1.0, rhs, float(rng.choice(coef)))
+        if out is None:
+            continue
+        rounded += 1
+        rc, rt, rr = out
+        for y in itertools.product(range(8), repeat=3):
+            theta = max(rhs - float(np.dot(coef, y)), 0.0)
+            assert np.dot(rc, y) + rt * theta >= rr - 1e-9
+    assert rounded >= 25
+
+
+def priced(p: DesignProblem, rng) -> DesignProblem:
+    """``p`` with a routing cost per unit of flow on every link."""
+    return dataclasses.replace(p, routing_cost=np.round(rng.uniform(0.05, 0.4, p.n_links), 2))
+
+
+def test_routing_cut_bounds_the_cheapest_routing_and_is_tight_at_its_duals():
+    # The cheapest routing within capacities u costs rhs - coef · y or more for every price,
+    # and exactly that at the routing LP's own capacity duals (LP duality).
+    rng = np.random.default_rng(4)
+    p = priced(ring_with_chords(rng, 5, 2, 5, two_modules=False), rng)
+    tight = 0
+    for _ in range(6):
+        y = rng.integers(1, 4, size=p.n_modules).astype(float)
+        u = capacity_of(p, y)
+        cost, duals = metric._routing_duals(p, u)
+        if not math.isfinite(cost):
+            continue
+        for mu in (duals, rng.uniform(0, 1, p.n_links), np.zeros(p.n_links)):
+            coef, rhs = routing_cut(p, p.module_capacity, mu)
+            assert rhs - coef @ y <= cost + 1e-6 * max(cost, 1.0)
+        coef, rhs = routing_cut(p, p.module_capacity, duals)
+        assert rhs - coef @ y == pytest.approx(cost, rel=1e-6)
+        tight += 1
+    assert tight >= 3
 
 
 def test_extra_cut_sets_are_neighbourhoods_and_paths():
@@ -330,6 +383,76 @@ def test_relaxation_rows_hold_at_a_routable_design_and_its_bound_stays_below():
     assert r.bound <= design.objective + 1e-6
     for coef, rhs in r.inequalities:
         assert coef @ design.module_count >= rhs - 1e-6
+
+
+@needs_highspy
+@pytest.mark.parametrize("seed", range(3))
+def test_the_master_prices_routing_and_proves_the_full_optimum(seed):
+    # With routing costs, the master's routing column θ and its routing-cost rows make its
+    # bound the full optimum, modules and routing; a modules-only master proves only the
+    # module cost. Its rows hold at the optimal design with θ its routing cost.
+    rng = np.random.default_rng(seed)
+    p = priced(ring_with_chords(rng, 6, 3, 6), rng)
+    exact = solve_design(p, time_limit_s=60, gap=0, relaxation_bound=False)
+    y = exact.module_count
+    routing = exact.objective - float(p.module_cost @ y)
+    assert exact.status == "optimal" and routing > 1.0
+    cap, ub, _ = module_bounds(p, float(p.demand_volume.sum()))
+    r = relaxation_bound(p, cap, ub, p.states(), backend="highspy", time_budget_s=30, gap=0.0)
+    assert r.routable
+    assert r.bound == pytest.approx(exact.objective, rel=1e-6)
+    with_theta = [coef for coef, _ in r.inequalities if coef.size == p.n_modules + 1]
+    assert with_theta
+    x = np.r_[y, routing / r.routing_unit]
+    for coef, rhs in r.inequalities:
+        assert coef @ x[: coef.size] >= rhs - 1e-6 * max(abs(rhs), 1.0)
+
+
+@needs_highspy
+def test_the_priced_master_stays_below_the_optimum_where_every_link_may_fail():
+    # Routing cost counts each link's largest flow over the states; the master prices the
+    # normal state's routing only, a lower bound.
+    rng = np.random.default_rng(1)
+    p = priced(ring_with_chords(rng, 6, 3, 6, survivability="unrestricted"), rng)
+    exact = solve_design(p, time_limit_s=60, gap=0, relaxation_bound=False)
+    cap, ub, _ = module_bounds(p, float(p.demand_volume.sum()))
+    r = relaxation_bound(p, cap, ub, p.states(), backend="highspy", time_budget_s=30, gap=0.0)
+    assert exact.status == "optimal"
+    assert float(p.module_cost @ exact.module_count) < r.bound <= exact.objective + 1e-6
+
+
+def test_the_master_lp_rounds_stay_solvable_with_costs_in_the_millions(monkeypatch):
+    # cost266: module costs up to 2.2 million. With the master's costs in money, HiGHS's
+    # dual simplex fails on the fourth LP round ("excessive dual values"), which ended the
+    # rounds there; solved again with costs in units of the largest, every round solves.
+    from netplan.io.sndlib import read_model, read_network
+    from netplan.planning.design.sndlib import design_problem
+    from netplan.planning.design.strengthen import cutset_relaxation_arrays
+
+    d = SNDLIB / "cost266"
+    p = design_problem(read_network(d / "cost266.txt"), read_model(d / "U-U-M-N-C-A-N-N.txt"))
+    cap, ub, _ = module_bounds(p, float(p.demand_volume.sum()))
+    statuses, failed = [], []
+    solve, solve_lp = metric.solve_arrays, metric._solve_lp
+
+    def solve_recording(*args, **kwargs):
+        out = solve(*args, **kwargs)
+        failed.append(out.status == "error")
+        return out
+
+    def solve_lp_recording(*args, **kwargs):
+        out = solve_lp(*args, **kwargs)
+        statuses.append(out.status)
+        return out
+
+    monkeypatch.setattr(metric, "solve_arrays", solve_recording)
+    monkeypatch.setattr(metric, "_solve_lp", solve_lp_recording)
+    monkeypatch.setattr(metric, "_LP_ROUNDS", 6)
+    base = cutset_relaxation_arrays(p, cap, ub, p.states())
+    rows, lp_bound = metric._lp_rows(p, cap, base, p.states(), time.perf_counter(), 600.0)
+    assert any(failed)  # the unscaled LP does fail here
+    assert statuses == ["optimal"] * 6
+    assert len(rows) > 100 and math.isfinite(lp_bound)
 
 
 @needs_highspy

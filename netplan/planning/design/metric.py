@@ -13,6 +13,12 @@ in every state with a maximum-concurrent-flow LP, turns the LP's capacity duals 
 ``μ`` and adds the metric inequality and its best rounding for every state that fails; then
 solves again, until the time is up or the relaxed design routes everywhere. Its bound is a
 valid lower bound on the module cost of every design.
+
+Where routing costs money per unit of flow (SNDlib's cost266), the master also has a column
+``θ`` for the routing cost of the normal state, and the routing LP's capacity duals give
+*routing-cost inequalities* ``θ >= Σ_d volume_d · dist_{rc+μ}(d) - Σ_l μ_l u_l`` (LP
+duality; the optimality rows of Benders' method beside the metric rows, its feasibility
+rows), rounded like them. The bound then counts routing as well as modules.
 """
 
 from __future__ import annotations
@@ -37,7 +43,14 @@ from netplan.planning.design.strengthen import cutset_relaxation_arrays
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RelaxationBound", "metric_cut", "mir_round", "relaxation_bound"]
+__all__ = [
+    "RelaxationBound",
+    "metric_cut",
+    "mir_round",
+    "mir_round_with_cost",
+    "relaxation_bound",
+    "routing_cut",
+]
 
 _EPS = 1e-9
 _ROUND_GAP = 5e-3
@@ -181,16 +194,131 @@ def metric_cut(p: DesignProblem, mu: np.ndarray, failed) -> tuple[np.ndarray, fl
     return coef, rhs
 
 
+def _routing_duals(p: DesignProblem, capacity: np.ndarray) -> tuple[float, np.ndarray]:
+    """Cheapest routing of every demand in the normal state within ``capacity`` (routing
+    costs per unit of flow on each link), and its capacity duals μ; ``(nan, zeros)`` when
+    the demands do not fit."""
+    srcs, kpos = np.unique(p.demand_src, return_inverse=True)
+    K, N, L = srcs.size, p.n_nodes, p.n_links
+    supply = np.zeros((K, N))
+    np.add.at(supply, (kpos, p.demand_src), p.demand_volume)
+    np.add.at(supply, (kpos, p.demand_dst), -p.demand_volume)
+    tail = np.r_[p.link_src, p.link_dst]
+    head = np.r_[p.link_dst, p.link_src]
+    arc_link = np.r_[np.arange(L), np.arange(L)]
+    A2 = 2 * L
+    k_of = np.repeat(np.arange(K), A2)
+    a_of = np.tile(np.arange(A2), K)
+    var = np.arange(K * A2)
+    A_eq = sp.csr_array(
+        (np.r_[np.ones(K * A2), -np.ones(K * A2)],
+         (np.r_[k_of * N + tail[a_of], k_of * N + head[a_of]], np.r_[var, var])),
+        shape=(K * N, K * A2),
+    )  # fmt: skip
+    A_ub = sp.csr_array((np.ones(K * A2), (arc_link[a_of], var)), shape=(L, K * A2))
+    res = linprog(p.routing_cost[arc_link[a_of]], A_ub=A_ub, b_ub=capacity, A_eq=A_eq,
+                  b_eq=supply.reshape(-1), bounds=(0, None), method="highs")  # fmt: skip
+    if res.status != 0:
+        return math.nan, np.zeros(L)
+    return float(res.fun), np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
+
+
+def routing_cut(p: DesignProblem, cap: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, float]:
+    """The routing-cost inequality of capacity prices ``mu`` in the normal state.
+
+    For any prices ``μ >= 0`` on the links' capacities, the cheapest routing of every demand
+    within capacities ``u`` costs at least ``Σ_d volume_d · dist(d) - Σ_l μ_l u_l``, where
+    ``dist`` is the shortest path with lengths ``routing cost + μ`` (LP duality; equality
+    at the routing LP's own duals). With ``θ`` the routing cost and ``u`` the pre-installed
+    capacity plus the modules', this bounds ``θ`` from below by the module counts: the
+    optimality rows of a Benders decomposition, which the master needs wherever routing
+    costs money.
+
+    Parameters
+    ----------
+    p : DesignProblem
+        Undirected links.
+    cap : (M,) float
+        Effective module capacities.
+    mu : (L,) float
+        Non-negative capacity prices (raised by a tiny amount, which keeps the inequality
+        valid: any prices give one).
+
+    Returns
+    -------
+    coef : (M,) float
+        Coefficient of every module type.
+    rhs : float
+        ``θ + Σ coef · y >= rhs`` holds for every design that routes every demand in the
+        normal state at routing cost ``θ``.
+
+    Examples
+    --------
+    One link of routing cost 2 per unit, modules of 10, a demand of 15: at price 0 the
+    routing cost is at least 2 × 15 = 30, whatever the modules.
+
+    >>> p = DesignProblem(n_nodes=2, link_src=[0], link_dst=[1], pre_capacity=[0],
+    ...     pre_cost=[0], routing_cost=[2], module_link=[0], module_capacity=[10],
+    ...     module_cost=[1], demand_src=[0], demand_dst=[1], demand_volume=[15])
+    >>> coef, rhs = routing_cut(p, p.module_capacity, np.zeros(1))
+    >>> float(np.round(coef, 6)[0]), round(rhs, 6)
+    (0.0, 30.0)
+    """
+    price = mu + _EPS * max(float(mu.max(initial=0.0)), float(p.routing_cost.max(initial=0.0)), 1e-12)
+    length = p.routing_cost + price
+    g = sp.csr_array(
+        (np.r_[length, length], (np.r_[p.link_src, p.link_dst], np.r_[p.link_dst, p.link_src])),
+        shape=(p.n_nodes, p.n_nodes),
+    )
+    srcs, kpos = np.unique(p.demand_src, return_inverse=True)
+    d = dijkstra(g, directed=True, indices=srcs)[kpos, p.demand_dst]
+    if not np.all(np.isfinite(d)):
+        return np.zeros(p.n_modules), math.inf
+    rhs = float(p.demand_volume @ d) - float(price @ p.pre_capacity)
+    return price[p.module_link] * cap, rhs
+
+
+def mir_round_with_cost(
+    coef: np.ndarray, cost_coef: float, rhs: float, divisor: float
+) -> tuple[np.ndarray, float, float] | None:
+    """Mixed-integer rounding of ``Σ coef_i y_i + cost_coef · θ >= rhs`` (``y`` integer,
+    ``θ >= 0`` continuous).
+
+    Returns ``(coef, cost_coef, rhs)`` of ``Σ (floor(a_i) + min(f_i, f) / f) y_i
+    + cost_coef · θ / (divisor · f) >= ceil(b)`` (``a``, ``b``, ``f`` as in
+    :func:`mir_round`), valid for every such ``(y, θ)`` meeting the original row; None when
+    ``b`` is integral (the rounding adds nothing).
+
+    Examples
+    --------
+    ``0.6 y + θ >= 0.5``: ``f = 0.5``, so ``y + 2 θ >= 1`` (``y = 0`` needs ``θ >= 0.5``).
+
+    >>> c, t, r = mir_round_with_cost(np.array([0.6]), 1.0, 0.5, 1.0)
+    >>> c.tolist(), t, r
+    ([1.0], 2.0, 1.0)
+    """
+    a = np.asarray(coef, float) / divisor
+    b = rhs / divisor
+    f = b - math.floor(b)
+    if f < 1e-6 or f > 1 - 1e-6:
+        return None
+    fa = a - np.floor(a)
+    return np.floor(a) + np.minimum(fa, f) / f, cost_coef / (divisor * f), float(math.ceil(b))
+
+
 @dataclass(frozen=True, eq=False)
 class RelaxationBound:
     """Outcome of :func:`relaxation_bound`.
 
-    ``bound`` is a lower bound on the module cost of every design (``nan`` when none);
-    ``routable`` says whether the last relaxed design ``modules`` routes in every state, which
-    makes it a feasible design (an optimal one when its module cost meets the bound and
-    nothing but modules costs money). ``inequalities`` are the rows found on the way,
-    ``(coefficients over all modules, rhs)`` meaning ``Σ coefficients · y >= rhs``; every
-    integer design that routes meets them, so the full MILP may take them too.
+    ``bound`` is a lower bound on the module cost of every design, plus its routing cost
+    where routing is priced (``nan`` when none); ``routable`` says whether the last relaxed
+    design ``modules`` routes in every state, which makes it a feasible design (an optimal
+    one when its cost meets the bound and nothing but modules and routing costs money).
+    ``inequalities`` are the rows found on the way, ``(coefficients, rhs)`` meaning
+    ``Σ coefficients · x >= rhs``, where ``x`` is the module counts and, where routing is
+    priced, then the normal state's routing cost divided by ``routing_unit`` (``nan``: not
+    priced; a row may stop at the module counts). Every integer design that routes meets
+    them.
     """
 
     bound: float
@@ -200,6 +328,7 @@ class RelaxationBound:
     rows: int
     time_s: float
     inequalities: tuple = ()
+    routing_unit: float = math.nan
 
 
 def relaxation_bound(
@@ -217,15 +346,19 @@ def relaxation_bound(
     spanning_bound: float = math.nan,
     rival_bound: Callable[[], float] | None = None,
 ) -> RelaxationBound:
-    """Lower bound on the module cost from cut-set and rounded metric inequalities.
+    """Lower bound on the module (and routing) cost from cut-set, rounded metric and
+    routing-cost inequalities.
 
     This is a Benders decomposition of the design problem: the modules-only relaxation is
     the master, and each state's routing check returns either "routes" or a metric
     inequality the master's design violates. Besides those, every round adds the rounded
     cut-set inequalities the master's design violates on larger node sets
-    (:func:`netplan.planning.design.separation.separate_cutsets`). With ``repair``, each
-    master design is also turned into a feasible one, and the loop stops as soon as the
-    bound is within ``gap`` of the cheapest of them.
+    (:func:`netplan.planning.design.separation.separate_cutsets`). Where routing costs
+    money, the master has a column for the normal state's routing cost, and a design that
+    routes there more cheaply in the master than in fact adds a routing-cost row
+    (:func:`routing_cut`, rounded by :func:`mir_round_with_cost`): the bound then counts
+    routing too. With ``repair``, each master design is also turned into a feasible one,
+    and the loop stops as soon as the bound is within ``gap`` of the cheapest of them.
 
     Parameters
     ----------
@@ -292,8 +425,21 @@ def relaxation_bound(
     extra_rows: list[tuple[np.ndarray, float]] = []
     bound, modules, routable, rounds = math.nan, None, False, 0
     undirected = p.link_model == "undirected" and not p.demand_directed
+    # Where routing costs money, the master prices it too: a column θ for the normal
+    # state's routing cost, bounded by routing-cost rows (SNDlib's cost266: a modules-only
+    # master's LP bounds 9.3 M against the full MILP's 22.4 M, routing being most of it).
+    priced = undirected and bool(np.any(p.routing_cost > 0)) and () in set(states)
+    # θ is counted in units of a typical module's cost, near the rows' module coefficients
+    # (a link's price times a module's capacity): HiGHS's simplex fails on cost266's
+    # master with θ in units of money.
+    unit = float(np.median(p.module_cost)) if priced and p.module_cost.size else 1.0
+    unit = unit if unit > 0 else 1.0
+    if priced:
+        base = _with_routing_column(base, unit)
+        extra_rows.append(_routing_row(p, cap, np.zeros(p.n_links), unit))
     if undirected:
-        lp_rows, lp_bound = _lp_rows(p, cap, base, states, t0, _LP_SHARE * time_budget_s)
+        lp_rows, lp_bound = _lp_rows(p, cap, base, states, t0, _LP_SHARE * time_budget_s,
+                                     extra_rows, unit if priced else None)  # fmt: skip
         extra_rows += lp_rows
         rival = rival_bound() if rival_bound is not None else -math.inf
         if not lp_bound >= rival:
@@ -336,7 +482,7 @@ def relaxation_bound(
         start = None
         if repair is not None and getattr(repair, "best_modules", None) is not None:
             y0 = np.minimum(repair.best_modules, ub[:M])
-            start = (np.arange(c.size), _with_tree(p, tree, y0, cap))
+            start = (np.arange(c.size), _with_tree(p, tree, y0, cap, unit if priced else None))
         out = solve_arrays((c, lb, ub, integ, A_all, rlb_all, rub_all), backend=backend,
                            time_limit_s=min(left, round_cap_s), gap=round_gap, options={},
                            start=start, stop=stop)  # fmt: skip
@@ -353,7 +499,8 @@ def relaxation_bound(
                 break  # the cheapest feasible design is proven within the gap
         capacity = p.pre_capacity.copy()
         np.add.at(capacity, p.module_link, modules * cap)
-        new = _violated(p, cap, capacity, modules, states, t0, time_budget_s)
+        new = _violated(p, cap, capacity, modules, states, t0, time_budget_s,
+                        (out.x[M] * unit, unit) if priced else None)  # fmt: skip
         if new is None:
             break  # out of time
         if not new:
@@ -372,7 +519,8 @@ def relaxation_bound(
     log.info("modules-only relaxation: bound %.6g after %d round(s), %d metric rows, %.1f s",
              bound, rounds, len(extra_rows), elapsed)
     return RelaxationBound(
-        bound, modules, routable, rounds, len(extra_rows), elapsed, tuple(extra_rows)
+        bound, modules, routable, rounds, len(extra_rows), elapsed, tuple(extra_rows),
+        unit if priced else math.nan,
     )
 
 
@@ -384,22 +532,69 @@ def _master_closed(out, gap: float) -> bool:
 
 
 def _stacked(A, rlb, rows):
-    """The master's rows ``A``, ``rlb`` with ``rows`` (dense coefficients over the module
-    counts, the master's first columns; rhs) below them."""
+    """The master's rows ``A``, ``rlb`` with ``rows`` (dense coefficients over the master's
+    first columns: the module counts, then θ where routing is priced; rhs) below them."""
     if not rows:
         return A, rlb
-    coef = np.array([coef for coef, _ in rows])
-    extra = sp.csr_array(np.hstack([coef, np.zeros((coef.shape[0], A.shape[1] - coef.shape[1]))]))
-    return sp.vstack([A, extra]).tocsr(), np.r_[rlb, [rhs for _, rhs in rows]]
+    coef = np.zeros((len(rows), A.shape[1]))
+    for i, (row, _) in enumerate(rows):
+        coef[i, : row.size] = row
+    return sp.vstack([A, sp.csr_array(coef)]).tocsr(), np.r_[rlb, [rhs for _, rhs in rows]]
 
 
-def _with_tree(p: DesignProblem, tree, modules: np.ndarray, cap: np.ndarray) -> np.ndarray:
-    """The master's columns for ``modules``: the counts, then the spanning columns."""
-    if tree is None:
-        return modules
+def _solve_lp(arrays, time_limit_s: float):
+    """The master's LP relaxation ``(c, lb, ub, A, row_lb, row_ub)``; solved again with the
+    costs divided by the largest when HiGHS fails on it.
+
+    With costs in the millions HiGHS's dual simplex fails on some of these LPs ("excessive
+    dual values": SNDlib's cost266 after 3 rounds, norway ``-N-U`` and ta1 ``-N-N`` later),
+    which ended the LP rounds early with a weak bound. Scaled on every round instead, the
+    LP rounds gather other rows and the ``-N-U`` results at 300 s went worse (pdh 14.9 %,
+    india35 15.3 %), so only a failed solve is scaled.
+    """
+    c, lb, ub, A, rlb, rub = arrays
+    out = solve_arrays((c, lb, ub, np.zeros(c.size), A, rlb, rub), backend="scipy",
+                       time_limit_s=time_limit_s, gap=0.0, options={})  # fmt: skip
+    unit = max(float(np.abs(c).max(initial=0.0)), 1e-12)
+    if out.x is not None or out.status != "error" or unit <= 1.0:
+        return out
+    out = solve_arrays((c / unit, lb, ub, np.zeros(c.size), A, rlb, rub), backend="scipy",
+                       time_limit_s=time_limit_s, gap=0.0, options={})  # fmt: skip
+    out.objective, out.bound = out.objective * unit, out.bound * unit
+    return out
+
+
+def _with_routing_column(arrays, unit: float):
+    """The master's arrays with a column θ >= 0 after the module counts: the routing cost
+    of the normal state in units of ``unit`` (its cost), which only the routing-cost rows
+    bound."""
+    c, lb, ub, integ, A, rlb, rub = arrays
+    A = sp.hstack([A, sp.csr_array((A.shape[0], 1))]).tocsr()
+    return np.r_[c, unit], np.r_[lb, 0.0], np.r_[ub, np.inf], np.r_[integ, 0.0], A, rlb, rub
+
+
+def _with_tree(p: DesignProblem, tree, modules: np.ndarray, cap: np.ndarray,
+               unit: float | None = None) -> np.ndarray:  # fmt: skip
+    """The master's columns for ``modules``: the counts, θ where routing is priced (the
+    cheapest routing within the modules' capacity, in units of ``unit``), then the
+    spanning columns."""
     capacity = p.pre_capacity.copy()
     np.add.at(capacity, p.module_link, modules * cap)
-    return np.r_[modules, tree.fill(capacity > 0)]
+    x = modules
+    if unit is not None:
+        cost, _ = _routing_duals(p, capacity)
+        # Just above the LP's cost, so that rounding noise does not make the start infeasible.
+        x = np.r_[x, (cost * (1 + 1e-7) + 1e-7) / unit if math.isfinite(cost) else 0.0]
+    return x if tree is None else np.r_[x, tree.fill(capacity > 0)]
+
+
+def _routing_row(p: DesignProblem, cap: np.ndarray, mu: np.ndarray, unit: float):
+    """The routing-cost row of prices ``mu`` over ``(modules, θ in units of unit)``,
+    scaled to a largest coefficient of 1."""
+    coef, rhs = routing_cut(p, cap, mu)
+    row = np.r_[coef, unit]
+    scale = float(np.abs(row).max())
+    return row / scale, rhs / scale
 
 
 def _dense(p: DesignProblem, rows) -> list[tuple[np.ndarray, float]]:
@@ -412,29 +607,31 @@ def _dense(p: DesignProblem, rows) -> list[tuple[np.ndarray, float]]:
     return out
 
 
-def _lp_rows(p, cap, base, states, t0, budget_s) -> tuple[list[tuple[np.ndarray, float]], float]:
-    """Rows gathered on the master's LP relaxation: solve it, add the metric and cut-set
-    rows its fractional design violates, until none is or the time is up; and the best LP
-    bound on the way."""
+def _lp_rows(p, cap, base, states, t0, budget_s, first=(), unit=None):
+    """Rows gathered on the master's LP relaxation (which has the rows ``first`` already):
+    solve it, add the metric, cut-set and routing-cost rows its fractional design violates,
+    until none is or the time is up; and the best LP bound on the way. ``unit``: the cost
+    of θ's unit where routing is priced, else None."""
     c, lb, ub, _, A, rlb, rub = base
+    A, rlb = _stacked(A, rlb, list(first))
+    rub = np.r_[rub, np.full(len(first), np.inf)]
     rows: list[tuple[np.ndarray, float]] = []
     lp_bound = -math.inf
     for _ in range(_LP_ROUNDS):
         if time.perf_counter() - t0 > budget_s:
             break
         A_all, rlb_all = _stacked(A, rlb, rows)
-        out = solve_arrays(
-            (c, lb, ub, np.zeros(c.size), A_all, rlb_all, np.r_[rub, np.full(len(rows), np.inf)]),
-            backend="scipy", time_limit_s=max(budget_s - (time.perf_counter() - t0), 0.5),
-            gap=0.0, options={},
-        )
+        left_s = max(budget_s - (time.perf_counter() - t0), 0.5)
+        rub_all = np.r_[rub, np.full(len(rows), np.inf)]
+        out = _solve_lp((c, lb, ub, A_all, rlb_all, rub_all), left_s)
         if out.x is None:
             break
         lp_bound = max(lp_bound, out.objective)
         y = np.maximum(out.x[: p.n_modules], 0.0)
         capacity = p.pre_capacity.copy()
         np.add.at(capacity, p.module_link, y * cap)
-        new = _violated(p, cap, capacity, y, states, t0, budget_s) or []
+        theta = (float(out.x[p.n_modules]) * unit, unit) if unit is not None else None
+        new = _violated(p, cap, capacity, y, states, t0, budget_s, theta) or []
         new += _dense(p, separate_cutsets(p, cap, y, states, max_rows=_CUTSET_ROWS * 5))
         if not new:
             break
@@ -444,14 +641,19 @@ def _lp_rows(p, cap, base, states, t0, budget_s) -> tuple[list[tuple[np.ndarray,
     return rows, lp_bound
 
 
-def _violated(p, cap, capacity, modules, states, t0, budget_s):
-    """Rounded metric rows cutting off ``modules`` in the states where it does not route;
-    ``[]`` when it routes everywhere, None when time ran out."""
+def _violated(p, cap, capacity, modules, states, t0, budget_s, theta=None):
+    """Rounded metric rows cutting off ``modules`` in the states where it does not route,
+    and with ``theta`` (the master's routing cost and the cost of θ's unit) the
+    routing-cost row it violates; ``[]`` when none is violated, None when time ran out."""
     rows: list[tuple[np.ndarray, float]] = []
     for failed in states:
         if time.perf_counter() - t0 > budget_s:
             return None
         lam, mu = _concurrent_flow_duals(p, capacity, failed)
+        if theta is not None and not failed and math.isfinite(lam) and lam >= 1 - 1e-7:
+            row = _routing_violated(p, cap, capacity, modules, *theta)
+            if row is not None:
+                rows.append(row)
         if not math.isfinite(lam) or lam >= 1 - 1e-7 or not mu.any():
             continue
         coef, rhs = metric_cut(p, mu, failed)
@@ -468,3 +670,30 @@ def _violated(p, cap, capacity, modules, states, t0, budget_s):
         if best_v > 1e-6:
             rows.append(best)
     return rows
+
+
+def _routing_violated(p, cap, capacity, modules, theta: float, unit: float):
+    """The routing-cost row (its best rounding) that ``(modules, theta)`` violates, over
+    ``(modules, θ in units of unit)``; None when the cheapest routing within ``capacity``
+    costs no more than ``theta``."""
+    cost, mu = _routing_duals(p, capacity)
+    if not math.isfinite(cost) or cost <= theta + 1e-6 * max(abs(cost), 1.0):
+        return None
+    coef, rhs = routing_cut(p, cap, mu)
+    scale = max(float(np.abs(coef).max(initial=0.0)), 1.0)
+    best, best_v = np.r_[coef, 1.0] / scale, (rhs - float(coef @ modules) - theta) / scale
+    for divisor in np.unique(coef[(modules > 0) & (coef > 1e-9)]):
+        rounded = mir_round_with_cost(coef, 1.0, rhs, float(divisor))
+        if rounded is None:
+            continue
+        rc, rt, rr = rounded
+        norm = max(float(np.abs(rc).max(initial=0.0)), rt)
+        v = (rr - float(rc @ modules) - rt * theta) / norm
+        if v > best_v:
+            best, best_v = np.r_[rc, rt] / norm, v
+    if best_v <= 1e-9:
+        return None
+    rhs_row = float(best_v + best[:-1] @ modules + best[-1] * theta)
+    row = np.r_[best[:-1], best[-1] * unit]
+    scale = float(np.abs(row).max())
+    return row / scale, rhs_row / scale
