@@ -70,8 +70,8 @@ def _no_solver_lines(stderr: str) -> None:
 def test_every_instance_is_found():
     names = {p.id for p in _instances()}
     assert {"geant-U-U-M-N-C-A-N-N", "polska-U-U-M-N-C-A-N-U", "pdh-U-U-M-N-C-A-N-U",
-            "india35-U-U-M-N-C-A-N-N"} <= names
-    assert len(names) == 10
+            "india35-U-U-M-N-C-A-N-N", "cost266-U-U-M-N-C-A-N-N"} <= names
+    assert len(names) == 11
 
 
 @pytest.mark.parametrize(("name", "model"), _instances())

@@ -92,8 +92,10 @@ def report_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike,
     html = Path(html_path).resolve()
     with tempfile.TemporaryDirectory(prefix="netplan-pdf-") as scratch:
         target = Path(scratch) / "report.pdf"
+        # No --virtual-time-budget: Chromium 156 never finishes printing the report with one
+        # (any budget), and the figures are drawn by the time the page has loaded.
         command = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={scratch}/profile",
-                   "--virtual-time-budget=30000", f"--print-to-pdf={target}", html.as_uri()]
+                   f"--print-to-pdf={target}", html.as_uri()]
         try:
             subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
