@@ -104,11 +104,11 @@ def mir_round(coef: np.ndarray, rhs: float, divisor: float) -> tuple[np.ndarray,
     return np.floor(a) + np.minimum(fa, f) / f, float(math.ceil(b))
 
 
-def _concurrent_flow_duals(p: DesignProblem, capacity: np.ndarray, failed) -> tuple[float, np.ndarray]:
-    """Largest λ routing λ × every demand in a state (capped at 1), and capacity duals μ."""
-    alive = np.ones(p.n_links, bool)
-    alive[list(failed)] = False
-    links = np.flatnonzero(alive)
+def _arc_flows(p: DesignProblem, links: np.ndarray):
+    """Per-source flows on both arcs of ``links``: the conservation matrix (one row per
+    source and node, one column per source and arc), each source's supplies (+ at the
+    source, - at every destination), the capacity matrix (one row per link) and each
+    column's link."""
     srcs, kpos = np.unique(p.demand_src, return_inverse=True)
     K, N, L = srcs.size, p.n_nodes, links.size
     supply = np.zeros((K, N))
@@ -118,24 +118,35 @@ def _concurrent_flow_duals(p: DesignProblem, capacity: np.ndarray, failed) -> tu
     head = np.r_[p.link_dst[links], p.link_src[links]]
     arc_link = np.r_[np.arange(L), np.arange(L)]
     A2 = 2 * L
-    n_var = K * A2 + 1  # flows, then λ
     k_of = np.repeat(np.arange(K), A2)
     a_of = np.tile(np.arange(A2), K)
     var = np.arange(K * A2)
-    rows = np.r_[k_of * N + tail[a_of], k_of * N + head[a_of], np.arange(K * N)]
-    cols = np.r_[var, var, np.full(K * N, n_var - 1)]
-    vals = np.r_[np.ones(K * A2), -np.ones(K * A2), -supply.reshape(-1)]
-    A_eq = sp.csr_array((vals, (rows, cols)), shape=(K * N, n_var))
-    A_ub = sp.csr_array(
-        (np.ones(K * A2), (arc_link[a_of], var)), shape=(L, n_var)
-    )
+    conserve = sp.csr_array(
+        (np.r_[np.ones(K * A2), -np.ones(K * A2)],
+         (np.r_[k_of * N + tail[a_of], k_of * N + head[a_of]], np.r_[var, var])),
+        shape=(K * N, K * A2),
+    )  # fmt: skip
+    load = sp.csr_array((np.ones(K * A2), (arc_link[a_of], var)), shape=(L, K * A2))
+    return conserve, supply.reshape(-1), load, links[arc_link[a_of]]
+
+
+def _concurrent_flow_duals(p: DesignProblem, capacity: np.ndarray, failed) -> tuple[float, np.ndarray]:
+    """Largest λ routing λ × every demand in a state (capped at 1), and capacity duals μ."""
+    alive = np.ones(p.n_links, bool)
+    alive[list(failed)] = False
+    links = np.flatnonzero(alive)
+    conserve, supply, load, _ = _arc_flows(p, links)
+    # Flows, then λ: conservation with λ × the supplies, loads within the capacities.
+    A_eq = sp.hstack([conserve, sp.csr_array(-supply.reshape(-1, 1))]).tocsr()
+    A_ub = sp.hstack([load, sp.csr_array((links.size, 1))]).tocsr()
+    n_var = conserve.shape[1] + 1
     c = np.zeros(n_var)
     c[-1] = -1.0
     bounds = np.zeros((n_var, 2))
     bounds[:, 1] = np.inf
     bounds[-1, 1] = 1.0
-    res = linprog(c, A_ub=A_ub, b_ub=capacity[links], A_eq=A_eq, b_eq=np.zeros(K * N),
-                  bounds=bounds, method="highs")
+    res = linprog(c, A_ub=A_ub, b_ub=capacity[links], A_eq=A_eq, b_eq=np.zeros(supply.size),
+                  bounds=bounds, method="highs")  # fmt: skip
     if res.status != 0:
         return math.nan, np.zeros(p.n_links)
     mu = np.zeros(p.n_links)
@@ -198,28 +209,11 @@ def _routing_duals(p: DesignProblem, capacity: np.ndarray) -> tuple[float, np.nd
     """Cheapest routing of every demand in the normal state within ``capacity`` (routing
     costs per unit of flow on each link), and its capacity duals μ; ``(nan, zeros)`` when
     the demands do not fit."""
-    srcs, kpos = np.unique(p.demand_src, return_inverse=True)
-    K, N, L = srcs.size, p.n_nodes, p.n_links
-    supply = np.zeros((K, N))
-    np.add.at(supply, (kpos, p.demand_src), p.demand_volume)
-    np.add.at(supply, (kpos, p.demand_dst), -p.demand_volume)
-    tail = np.r_[p.link_src, p.link_dst]
-    head = np.r_[p.link_dst, p.link_src]
-    arc_link = np.r_[np.arange(L), np.arange(L)]
-    A2 = 2 * L
-    k_of = np.repeat(np.arange(K), A2)
-    a_of = np.tile(np.arange(A2), K)
-    var = np.arange(K * A2)
-    A_eq = sp.csr_array(
-        (np.r_[np.ones(K * A2), -np.ones(K * A2)],
-         (np.r_[k_of * N + tail[a_of], k_of * N + head[a_of]], np.r_[var, var])),
-        shape=(K * N, K * A2),
-    )  # fmt: skip
-    A_ub = sp.csr_array((np.ones(K * A2), (arc_link[a_of], var)), shape=(L, K * A2))
-    res = linprog(p.routing_cost[arc_link[a_of]], A_ub=A_ub, b_ub=capacity, A_eq=A_eq,
-                  b_eq=supply.reshape(-1), bounds=(0, None), method="highs")  # fmt: skip
+    conserve, supply, load, link_of = _arc_flows(p, np.arange(p.n_links))
+    res = linprog(p.routing_cost[link_of], A_ub=load, b_ub=capacity, A_eq=conserve,
+                  b_eq=supply, bounds=(0, None), method="highs")  # fmt: skip
     if res.status != 0:
-        return math.nan, np.zeros(L)
+        return math.nan, np.zeros(p.n_links)
     return float(res.fun), np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
 
 
