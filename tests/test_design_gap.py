@@ -557,6 +557,46 @@ def test_a_set_stop_event_ends_the_search_at_once():
 
 
 @needs_highspy
+def test_highspy_hands_every_improving_solution_to_the_pool():
+    # Each pooled solution is a feasible integer point, each cheaper than the one before,
+    # and the last is the solution returned.
+    c, lb, ub, integ, A, rlb, rub = arrays = knapsack_cover_arrays()
+    pool: list = []
+    out = solve_arrays(arrays, backend="highspy", time_limit_s=60, gap=0,
+                       options={"presolve": "off"}, pool=pool)  # fmt: skip
+    assert out.status == "optimal" and len(pool) >= 2
+    for x in pool:
+        assert np.allclose(x, np.round(x), atol=1e-6)
+        assert np.all(x >= lb - 1e-9) and np.all(x <= ub + 1e-9)
+        assert np.all(A @ x >= rlb - 1e-6)
+    costs = [float(c @ x) for x in pool]
+    assert all(b < a + 1e-9 for a, b in itertools.pairwise(costs))
+    assert np.allclose(pool[-1], out.x)
+
+
+def test_the_pool_rows_cut_off_a_rounds_other_designs_and_keep_every_routable_one():
+    # A round's earlier designs that do not route each get rows they violate; the round's
+    # own design is left to the round. Every row holds for the optimal design, which routes.
+    p = ring_with_chords(np.random.default_rng(3), 6, 2, 6)
+    cap, _, _ = module_bounds(p, float(p.demand_volume.sum()))
+    optimum = solve_design(p, time_limit_s=60, gap=0, solver="scipy", incumbent=False,
+                           relaxation_bound=False)  # fmt: skip
+    assert optimum.status == "optimal" and routable(p, optimum.capacity)
+    short = np.zeros(p.n_modules)
+    short[0] = 1.0  # one small module: nothing routes
+    half = np.floor(optimum.module_count / 2)
+    assert not routable(p, capacity_of(p, half))
+    rows = metric._pool_rows(p, cap, [short, half, optimum.module_count], half, p.states(),
+                             budget_s=60)  # fmt: skip
+    assert rows
+    assert any(coef @ short < rhs - 1e-6 for coef, rhs in rows)
+    for coef, rhs in rows:
+        assert coef @ optimum.module_count >= rhs - 1e-6
+    # A pool of designs that route, or of the round's own design only, adds nothing.
+    assert metric._pool_rows(p, cap, [optimum.module_count, half], half, p.states(), 60) == []
+
+
+@needs_highspy
 def test_the_search_reports_its_dual_bound_as_it_goes():
     # The bound another thread reads is a valid lower bound, at or below the optimum.
     progress: dict = {}

@@ -95,6 +95,7 @@ def solve_arrays(
     found: list[float] | None = None,
     feed: Callable[[], np.ndarray | None] | None = None,
     progress: dict | None = None,
+    pool: list[np.ndarray] | None = None,
 ) -> SolverOutcome:
     """Solve ``min c x`` over ``rlb <= A x <= rub``, ``lb <= x <= ub``, integrality ``integ``.
 
@@ -121,6 +122,9 @@ def solve_arrays(
     progress : dict, optional
         ``highspy`` only: its ``"bound"`` is kept at the search's current dual bound, for
         another thread to read.
+    pool : list, optional
+        ``highspy`` only: a copy of every improving solution is appended to it, the last
+        one found last.
 
     Returns
     -------
@@ -140,7 +144,7 @@ def solve_arrays(
     """
     if backend == "highspy":
         return _solve_highspy(arrays, time_limit_s, gap, options, start, stop, found, feed,
-                              progress)
+                              progress, pool)
     return _solve_scipy(arrays, time_limit_s, gap, options)
 
 
@@ -224,7 +228,7 @@ def _load_highspy(arrays, time_limit_s, gap, options):
 
 
 def _solve_highspy(arrays, time_limit_s, gap, options, start, stop=None, found=None, feed=None,
-                   progress=None):
+                   progress=None, pool=None):
     import highspy
 
     h = _load_highspy(arrays, time_limit_s, gap, options)
@@ -246,6 +250,8 @@ def _solve_highspy(arrays, time_limit_s, gap, options, start, stop=None, found=N
             return
         if found is not None:
             found.append(float(out.objective_function_value))
+        if pool is not None:
+            pool.append(np.array(out.mip_solution, float))
         incumbents.append((time.perf_counter() - t0, float(out.objective_function_value)))
         log.info(
             "design MILP: design of cost %.6g after %.1f s (bound %.6g)",

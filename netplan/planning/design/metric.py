@@ -66,6 +66,8 @@ _WAIT_SHARE = 0.1
 # Share of the budget kept back from the master's integer rounds so that the design of the
 # last one, stopped by the time, is still repaired and counted.
 _REPAIR_SHARE = 0.03
+# Time spent cutting off the other designs a master round found, as a share of the round's.
+_POOL_SHARE = 0.5
 
 
 def mir_round(coef: np.ndarray, rhs: float, divisor: float) -> tuple[np.ndarray, float]:
@@ -347,7 +349,10 @@ def relaxation_bound(
     the master, and each state's routing check returns either "routes" or a metric
     inequality the master's design violates. Besides those, every round adds the rounded
     cut-set inequalities the master's design violates on larger node sets
-    (:func:`netplan.planning.design.separation.separate_cutsets`). Where routing costs
+    (:func:`netplan.planning.design.separation.separate_cutsets`), and the rows of the
+    other designs the round found on its way that do not route, as far as half the round's
+    time allows (SNDlib's norway ``-N-N`` at 300 s: bound 441,370 instead of 437,850–
+    439,770, one master solve yielding the rows of several designs). Where routing costs
     money, the master has a column for the normal state's routing cost, and a design that
     routes there more cheaply in the master than in fact adds a routing-cost row
     (:func:`routing_cut`, rounded by :func:`mir_round_with_cost`): the bound then counts
@@ -477,9 +482,12 @@ def relaxation_bound(
         if repair is not None and getattr(repair, "best_modules", None) is not None:
             y0 = np.minimum(repair.best_modules, ub[:M])
             start = (np.arange(c.size), _with_tree(p, tree, y0, cap, unit if priced else None))
+        pool: list[np.ndarray] = []
+        round_t0 = time.perf_counter()
         out = solve_arrays((c, lb, ub, integ, A_all, rlb_all, rub_all), backend=backend,
                            time_limit_s=min(left, round_cap_s), gap=round_gap, options={},
-                           start=start, stop=stop)  # fmt: skip
+                           start=start, stop=stop, pool=pool)  # fmt: skip
+        round_s = time.perf_counter() - round_t0
         rounds += 1
         routable = False
         if np.isfinite(out.bound):
@@ -509,6 +517,9 @@ def relaxation_bound(
             break
         extra_rows += new
         extra_rows += _dense(p, separate_cutsets(p, cap, modules, states, max_rows=_CUTSET_ROWS))
+        pool_s = min(_POOL_SHARE * round_s,
+                     time_budget_s - (time.perf_counter() - t0) - reserve_s)  # fmt: skip
+        extra_rows += _pool_rows(p, cap, pool, modules, states, pool_s, unit if priced else None)
     elapsed = time.perf_counter() - t0
     log.info("modules-only relaxation: bound %.6g after %d round(s), %d metric rows, %.1f s",
              bound, rounds, len(extra_rows), elapsed)
@@ -516,6 +527,30 @@ def relaxation_bound(
         bound, modules, routable, rounds, len(extra_rows), elapsed, tuple(extra_rows),
         unit if priced else math.nan,
     )
+
+
+def _pool_rows(p, cap, pool, last, states, budget_s, unit=None):
+    """Rows cutting off the other designs a master round found on its way (``pool``, the
+    last found last), newest first, until ``budget_s`` is spent: one master solve then
+    yields the rows of several designs, and fewer rounds restart the search."""
+    t0 = time.perf_counter()
+    M = p.n_modules
+    seen = {np.round(last).tobytes()}
+    rows: list[tuple[np.ndarray, float]] = []
+    for x in reversed(pool):
+        if time.perf_counter() - t0 > budget_s:
+            break
+        y = np.round(x[:M])
+        if y.tobytes() in seen:
+            continue
+        seen.add(y.tobytes())
+        capacity = p.pre_capacity.copy()
+        np.add.at(capacity, p.module_link, y * cap)
+        theta = (float(x[M]) * unit, unit) if unit is not None else None
+        new = _violated(p, cap, capacity, y, states, t0, budget_s, theta)
+        rows += new or []
+        rows += _dense(p, separate_cutsets(p, cap, y, states, max_rows=_CUTSET_ROWS))
+    return rows
 
 
 def _master_closed(out, gap: float) -> bool:
