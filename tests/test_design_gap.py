@@ -597,6 +597,29 @@ def test_the_pool_rows_cut_off_a_rounds_other_designs_and_keep_every_routable_on
 
 
 @needs_highspy
+def test_the_rounds_skip_their_other_designs_rows_while_the_full_milp_bounds_higher(
+    monkeypatch,
+):
+    # Here the master's first designs do not route, and its rounds find several each.
+    p = ring_with_chords(np.random.default_rng(3), 9, 4, 14, two_modules=False)
+    cap, ub, _ = module_bounds(p, float(p.demand_volume.sum()))
+    calls: list[int] = []
+    pool_rows = metric._pool_rows
+
+    def spy(*args, **kw):
+        calls.append(len(args[2]))
+        return pool_rows(*args, **kw)
+
+    monkeypatch.setattr(metric, "_pool_rows", spy)
+    alone = relaxation_bound(p, cap, ub, p.states(), backend="highspy", time_budget_s=30)
+    assert alone.rounds >= 2 and calls and max(calls) >= 2
+    calls.clear()
+    relaxation_bound(p, cap, ub, p.states(), backend="highspy", time_budget_s=5,
+                     rival_bound=lambda: 1e18)  # fmt: skip
+    assert calls == []
+
+
+@needs_highspy
 def test_the_search_reports_its_dual_bound_as_it_goes():
     # The bound another thread reads is a valid lower bound, at or below the optimum.
     progress: dict = {}
