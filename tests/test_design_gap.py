@@ -597,7 +597,7 @@ def test_the_pool_rows_cut_off_a_rounds_other_designs_and_keep_every_routable_on
 
 
 @needs_highspy
-def test_the_rounds_skip_their_other_designs_rows_while_the_full_milp_bounds_higher(
+def test_the_rounds_skip_their_other_designs_rows_with_several_states_or_a_higher_rival(
     monkeypatch,
 ):
     # Here the master's first designs do not route, and its rounds find several each.
@@ -617,6 +617,9 @@ def test_the_rounds_skip_their_other_designs_rows_while_the_full_milp_bounds_hig
     relaxation_bound(p, cap, ub, p.states(), backend="highspy", time_budget_s=5,
                      rival_bound=lambda: 1e18)  # fmt: skip
     assert calls == []
+    # With several states each design already yields a row per state it fails in.
+    survivable = relaxation_bound(p, cap, ub, ((), (0,)), backend="highspy", time_budget_s=30)
+    assert survivable.rounds >= 2 and calls == []
 
 
 @needs_highspy

@@ -351,9 +351,9 @@ def relaxation_bound(
     cut-set inequalities the master's design violates on larger node sets
     (:func:`netplan.planning.design.separation.separate_cutsets`), and the rows of the
     other designs the round found on its way that do not route, as far as half the round's
-    time allows (SNDlib's norway ``-N-N`` at 300 s: bound 441,370 instead of 437,850–
-    439,770, one master solve yielding the rows of several designs), unless ``rival_bound``
-    is above the master's. Where routing costs
+    time allows, where there is one state (SNDlib's norway ``-N-N`` at 300 s: bound 441,370
+    instead of 437,850–439,770, one master solve yielding the rows of several designs),
+    unless ``rival_bound`` is above the master's. Where routing costs
     money, the master has a column for the normal state's routing cost, and a design that
     routes there more cheaply in the master than in fact adds a routing-cost row
     (:func:`routing_cut`, rounded by :func:`mir_round_with_cost`): the bound then counts
@@ -519,10 +519,11 @@ def relaxation_bound(
             break
         extra_rows += new
         extra_rows += _dense(p, separate_cutsets(p, cap, modules, states, max_rows=_CUTSET_ROWS))
-        # Where the full MILP bounds higher, the master serves for its designs alone: the
-        # pool's rows would only delay them (SNDlib's cost266: 7.68-8.26 % with them,
-        # 7.37-7.49 % without).
-        if rival_bound is None or not rival_bound() > bound:
+        # With several states each design already yields a row per state that fails, and
+        # checking more designs in every state delays the next round (SNDlib's india35
+        # -N-U: 15.66 % with them, 9.65 % without). Where the full MILP bounds higher, the
+        # master serves for its designs alone.
+        if len(states) == 1 and (rival_bound is None or not rival_bound() > bound):
             pool_s = min(_POOL_SHARE * round_s,
                          time_budget_s - (time.perf_counter() - t0) - reserve_s)  # fmt: skip
             extra_rows += _pool_rows(p, cap, pool, modules, states, pool_s,
