@@ -484,7 +484,8 @@ def relaxation_bound(
         if repair is not None and getattr(repair, "best_modules", None) is not None:
             y0 = np.minimum(repair.best_modules, ub[:M])
             start = (np.arange(c.size), _with_tree(p, tree, y0, cap, unit if priced else None))
-        pool: list[np.ndarray] = []
+        # The round's other designs are cut off where there is one state (see below).
+        pool: list[np.ndarray] | None = [] if len(states) == 1 else None
         round_t0 = time.perf_counter()
         out = solve_arrays((c, lb, ub, integ, A_all, rlb_all, rub_all), backend=backend,
                            time_limit_s=min(left, round_cap_s), gap=round_gap, options={},
@@ -501,8 +502,7 @@ def relaxation_bound(
             best = repair(modules)
             if np.isfinite(bound) and bound >= best * (1 - gap) - _EPS * max(1.0, abs(best)):
                 break  # the cheapest feasible design is proven within the gap
-        capacity = p.pre_capacity.copy()
-        np.add.at(capacity, p.module_link, modules * cap)
+        capacity = _capacity(p, cap, modules)
         new = _violated(p, cap, capacity, modules, states, t0, time_budget_s,
                         (out.x[M] * unit, unit) if priced else None)  # fmt: skip
         if new is None:
@@ -523,7 +523,7 @@ def relaxation_bound(
         # checking more designs in every state delays the next round (SNDlib's india35
         # -N-U: 15.66 % with them, 9.65 % without). Where the full MILP bounds higher, the
         # master serves for its designs alone.
-        if len(states) == 1 and (rival_bound is None or not rival_bound() > bound):
+        if pool is not None and (rival_bound is None or not rival_bound() > bound):
             pool_s = min(_POOL_SHARE * round_s,
                          time_budget_s - (time.perf_counter() - t0) - reserve_s)  # fmt: skip
             extra_rows += _pool_rows(p, cap, pool, modules, states, pool_s,
@@ -552,13 +552,19 @@ def _pool_rows(p, cap, pool, last, states, budget_s, unit=None):
         if y.tobytes() in seen:
             continue
         seen.add(y.tobytes())
-        capacity = p.pre_capacity.copy()
-        np.add.at(capacity, p.module_link, y * cap)
+        capacity = _capacity(p, cap, y)
         theta = (float(x[M]) * unit, unit) if unit is not None else None
         new = _violated(p, cap, capacity, y, states, t0, budget_s, theta)
         rows += new or []
         rows += _dense(p, separate_cutsets(p, cap, y, states, max_rows=_CUTSET_ROWS))
     return rows
+
+
+def _capacity(p: DesignProblem, cap: np.ndarray, modules: np.ndarray) -> np.ndarray:
+    """Each link's capacity: pre-installed plus ``modules`` of capacity ``cap``."""
+    capacity = p.pre_capacity.copy()
+    np.add.at(capacity, p.module_link, modules * cap)
+    return capacity
 
 
 def _master_closed(out, gap: float) -> bool:
@@ -615,8 +621,7 @@ def _with_tree(p: DesignProblem, tree, modules: np.ndarray, cap: np.ndarray,
     """The master's columns for ``modules``: the counts, θ where routing is priced (the
     cheapest routing within the modules' capacity, in units of ``unit``), then the
     spanning columns."""
-    capacity = p.pre_capacity.copy()
-    np.add.at(capacity, p.module_link, modules * cap)
+    capacity = _capacity(p, cap, modules)
     x = modules
     if unit is not None:
         cost, _ = _routing_duals(p, capacity)
@@ -665,8 +670,7 @@ def _lp_rows(p, cap, base, states, t0, budget_s, first=(), unit=None):
             break
         lp_bound = max(lp_bound, out.objective)
         y = np.maximum(out.x[: p.n_modules], 0.0)
-        capacity = p.pre_capacity.copy()
-        np.add.at(capacity, p.module_link, y * cap)
+        capacity = _capacity(p, cap, y)
         theta = (float(out.x[p.n_modules]) * unit, unit) if unit is not None else None
         new = _violated(p, cap, capacity, y, states, t0, budget_s, theta) or []
         new += _dense(p, separate_cutsets(p, cap, y, states, max_rows=_CUTSET_ROWS * 5))
